@@ -1,0 +1,36 @@
+# relay: `make` builds relay-outer.jar and relay-inner.jar; `make test`, `make demo`, `make bench`.
+# Needs a JDK >= 21: JAVA_HOME when it is one, else the newest under /usr/lib/jvm.
+
+SHELL := /bin/bash
+JDK := $(shell scripts/find-jdk)
+ifeq ($(JDK),)
+$(error no JDK 21 or newer found: set JAVA_HOME to one, or install one under /usr/lib/jvm)
+endif
+export JAVA_HOME := $(JDK)
+export PATH := $(JDK)/bin:$(PATH)
+MVN ?= mvn -B -q -ntp
+
+.PHONY: all jars test demo bench clean
+all: jars
+
+jars: relay-outer.jar relay-inner.jar
+
+SOURCES := $(shell find relay-core relay-outer relay-inner -path '*/target' -prune -o -type f \( -name "*.java" -o -name "*.properties" -o -name pom.xml \) -print) pom.xml
+
+relay-outer.jar relay-inner.jar &: $(SOURCES)
+	$(MVN) -DskipTests package
+	cp relay-outer/target/relay-outer.jar relay-outer.jar
+	cp relay-inner/target/relay-inner.jar relay-inner.jar
+
+test:
+	$(MVN) verify
+
+demo: jars
+	scripts/demo
+
+bench: jars
+	scripts/bench
+
+clean:
+	$(MVN) clean
+	rm -f relay-outer.jar relay-inner.jar

@@ -1,0 +1,255 @@
+package dev.relay.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * {@code routes.json}: one file for both sides. The outer reads {@code outer}, {@code token} and {@code routes}; the
+ * inner reads {@code inner} and {@code token}; both read {@code tuning}. Unknown fields are errors, so a typo never
+ * silently falls back to a default.
+ */
+public final class ConfigFile {
+    /** The file both programs read when no {@code --config} is given. */
+    public static final String DEFAULT_PATH = "routes.json";
+    /** Environment variable that overrides {@code token}, so the secret can stay out of the file. */
+    public static final String TOKEN_ENV = "RELAY_TOKEN";
+
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+
+    // The file as written, before meaning is given to it.
+    record RawFile(RawOuter outer, RawInner inner, String token, List<RawRoute> routes, RawTuning tuning) {}
+
+    record RawOuter(JsonNode listen) {}
+
+    record RawInner(String connect, String name) {}
+
+    record RawRoute(String name, JsonNode listen, String target, Double idleTimeout, Integer maxSessions) {}
+
+    record RawTuning(Double heartbeatSeconds, Double deadPeerSeconds, Double openTimeoutSeconds,
+                     Double handshakeTimeoutSeconds, Integer maxSessions, Double reconnectMinSeconds,
+                     Double reconnectMaxSeconds) {}
+
+    private final String source;
+    private final RawFile raw;
+    private final Token token;
+    private final List<Route> routes;
+    private final Tuning tuning;
+
+    private ConfigFile(String source, RawFile raw, Token token, List<Route> routes, Tuning tuning) {
+        this.source = source;
+        this.raw = raw;
+        this.token = token;
+        this.routes = routes;
+        this.tuning = tuning;
+    }
+
+    /** Reads and checks a file; {@code env} supplies {@link #TOKEN_ENV}. */
+    public static ConfigFile load(Path path, Map<String, String> env) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(path);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(path + ": no such file (use --config FILE to name another)");
+        } catch (IOException e) {
+            throw new ConfigException(path + ": cannot read: " + e.getMessage());
+        }
+        return parse(path.toString(), text, env);
+    }
+
+    /** Parses and checks the text of a config file; {@code source} names it in messages. */
+    public static ConfigFile parse(String source, String text, Map<String, String> env) throws ConfigException {
+        RawFile raw;
+        try {
+            raw = JSON.readValue(text, RawFile.class);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(source + ": " + describe(e));
+        }
+        if (raw == null) {
+            throw new ConfigException(source + ": the file is empty; expected a JSON object");
+        }
+        Token token = token(source, raw.token(), env.get(TOKEN_ENV));
+        Tuning tuning = tuning(source, raw.tuning());
+        List<Route> routes = new ArrayList<>();
+        List<RawRoute> rawRoutes = raw.routes() == null ? List.of() : raw.routes();
+        for (int i = 0; i < rawRoutes.size(); i++) {
+            routes.add(route(source, "routes[" + i + "]", rawRoutes.get(i), tuning));
+        }
+        return new ConfigFile(source, raw, token, List.copyOf(routes), tuning);
+    }
+
+    /** The outer's part; fails when {@code outer} is missing or the routes do not fit together. */
+    public OuterConfig outer() throws ConfigException {
+        if (raw.outer() == null || raw.outer().listen() == null || raw.outer().listen().isNull()) {
+            throw new ConfigException(source + ": outer.listen: missing; the outer needs the control port to listen"
+                    + " on, e.g. \"outer\": { \"listen\": \"0.0.0.0:7000\" }");
+        }
+        HostPort listen = listen(source, "outer.listen", raw.outer().listen());
+        return check(source, () -> new OuterConfig(listen, token, routes, tuning));
+    }
+
+    /** The inner's part; fails when {@code inner} is missing. {@code connect} overrides {@code inner.connect}. */
+    public InnerConfig inner(String connectOverride) throws ConfigException {
+        String connect = connectOverride != null ? connectOverride : raw.inner() == null ? null : raw.inner().connect();
+        String field = connectOverride != null ? "--connect" : "inner.connect";
+        if (connect == null) {
+            throw new ConfigException(source + ": inner.connect: missing; the inner needs the outer's address, e.g."
+                    + " \"inner\": { \"connect\": \"relay.example.com:7000\" }, or --connect HOST:PORT");
+        }
+        HostPort address = check(source, () -> prefixed(field, () -> HostPort.parse(connect)));
+        String name = raw.inner() != null && raw.inner().name() != null ? raw.inner().name() : InnerConfig.DEFAULT_NAME;
+        return check(source, () -> new InnerConfig(address, token, name, tuning));
+    }
+
+    private static Token token(String source, String inFile, String fromEnv) throws ConfigException {
+        if (fromEnv != null && !fromEnv.isEmpty()) {
+            return check(source, () -> prefixed(TOKEN_ENV + " (environment)", () -> new Token(fromEnv)));
+        }
+        if (inFile == null) {
+            throw new ConfigException(source + ": token: missing; set a random secret of at least "
+                    + Token.MIN_LENGTH + " characters in the file or in " + TOKEN_ENV);
+        }
+        return check(source, () -> prefixed("token", () -> new Token(inFile)));
+    }
+
+    private static Tuning tuning(String source, RawTuning t) throws ConfigException {
+        if (t == null) {
+            return Tuning.DEFAULTS;
+        }
+        Tuning d = Tuning.DEFAULTS;
+        return check(source, () -> prefixed("tuning", () -> new Tuning(
+                seconds(t.heartbeatSeconds(), d.heartbeat()),
+                seconds(t.deadPeerSeconds(), d.deadPeer()),
+                seconds(t.openTimeoutSeconds(), d.openTimeout()),
+                seconds(t.handshakeTimeoutSeconds(), d.handshake()),
+                t.maxSessions() == null ? d.maxSessions() : t.maxSessions(),
+                seconds(t.reconnectMinSeconds(), d.reconnectMin()),
+                seconds(t.reconnectMaxSeconds(), d.reconnectMax()))));
+    }
+
+    private static Route route(String source, String at, RawRoute r, Tuning tuning) throws ConfigException {
+        if (r == null) {
+            throw new ConfigException(source + ": " + at + ": expected a route object, got null");
+        }
+        if (r.name() == null) {
+            throw new ConfigException(source + ": " + at + ".name: missing");
+        }
+        String where = at + " (\"" + r.name() + "\")";
+        if (r.listen() == null || r.listen().isNull()) {
+            throw new ConfigException(source + ": " + where + ".listen: missing; a port like 5122 or \"host:port\"");
+        }
+        if (r.target() == null) {
+            throw new ConfigException(source + ": " + where + ".target: missing; the private \"host:port\" to reach");
+        }
+        HostPort listen = listen(source, where + ".listen", r.listen());
+        HostPort target = check(source, () -> prefixed(where + ".target", () -> HostPort.parse(r.target())));
+        Duration idle = check(source, () -> prefixed(where + ".idleTimeout",
+                () -> seconds(r.idleTimeout() == null ? 0.0 : r.idleTimeout(), Duration.ZERO)));
+        int max = r.maxSessions() == null ? tuning.maxSessions() : r.maxSessions();
+        return check(source, () -> prefixed(where, () -> new Route(r.name(), listen, target, idle, max)));
+    }
+
+    private static HostPort listen(String source, String field, JsonNode node) throws ConfigException {
+        return check(source, () -> prefixed(field, () -> {
+            if (node.isIntegralNumber()) {
+                if (!node.canConvertToInt() || node.intValue() < 0 || node.intValue() > 65535) {
+                    throw new IllegalArgumentException("port " + node.asText() + " is out of range (0-65535)");
+                }
+                return HostPort.anyInterface(node.intValue());
+            }
+            if (node.isTextual()) {
+                return HostPort.parse(node.textValue());
+            }
+            throw new IllegalArgumentException("expected a port number or \"host:port\", got " + node);
+        }));
+    }
+
+    private static Duration seconds(Double value, Duration fallback) {
+        if (value == null) {
+            return fallback;
+        }
+        if (value.isNaN() || value < 0 || value > 365 * 24 * 3600.0) {
+            throw new IllegalArgumentException("seconds out of range: " + value);
+        }
+        return Duration.ofNanos(Math.round(value * 1e9));
+    }
+
+    private interface Check<T> {
+        T get() throws ConfigException;
+    }
+
+    /** Runs a record constructor or parser and turns its complaint into a message that names the file. */
+    private static <T> T check(String source, Check<T> build) throws ConfigException {
+        try {
+            return build.get();
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new ConfigException(source + ": " + e.getMessage());
+        }
+    }
+
+    private static <T> T prefixed(String field, java.util.function.Supplier<T> build) {
+        try {
+            return build.get();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(field + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String describe(JsonProcessingException e) {
+        StringBuilder m = new StringBuilder();
+        JsonLocation at = e.getLocation();
+        if (at != null && at.getLineNr() > 0) {
+            m.append("line ").append(at.getLineNr()).append(", column ").append(at.getColumnNr()).append(": ");
+        }
+        if (e instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
+            m.append(path(mapping.getPath())).append(": ");
+        }
+        if (e instanceof UnrecognizedPropertyException u) {
+            Collection<Object> known = u.getKnownPropertyIds();
+            m.append("unknown field \"").append(u.getPropertyName()).append("\"");
+            if (known != null) {
+                m.append(" (known: ").append(known.stream().map(String::valueOf).sorted()
+                        .collect(Collectors.joining(", "))).append(")");
+            }
+            return m.toString();
+        }
+        String original = e.getOriginalMessage();
+        int nl = original.indexOf('\n');
+        m.append(nl < 0 ? original : original.substring(0, nl));
+        return m.toString();
+    }
+
+    private static String path(List<JsonMappingException.Reference> refs) {
+        StringBuilder p = new StringBuilder();
+        for (JsonMappingException.Reference r : refs) {
+            if (r.getFieldName() != null) {
+                if (!p.isEmpty()) {
+                    p.append('.');
+                }
+                p.append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                p.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return p.toString();
+    }
+}

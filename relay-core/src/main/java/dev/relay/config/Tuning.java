@@ -1,0 +1,83 @@
+package dev.relay.config;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Timers and limits shared by outer and inner. Every default is a named constant here and in the README.
+ *
+ * @param heartbeat       how often each side of a control channel sends a heartbeat
+ * @param deadPeer        silence on a control channel after which the peer is declared gone
+ * @param openTimeout     how long a user waits for the inner to answer (including for an inner to connect), and
+ *                        how long the inner waits for a target to accept
+ * @param handshake       how long a new connection to the control port has to authenticate
+ * @param maxSessions     the most concurrent sessions, over all routes, on the outer
+ * @param reconnectMin    the inner's first reconnect delay
+ * @param reconnectMax    the inner's longest reconnect delay
+ */
+public record Tuning(Duration heartbeat, Duration deadPeer, Duration openTimeout, Duration handshake,
+                     int maxSessions, Duration reconnectMin, Duration reconnectMax) {
+    public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_DEAD_PEER = Duration.ofSeconds(20);
+    public static final Duration DEFAULT_OPEN_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_HANDSHAKE = Duration.ofSeconds(5);
+    /** Each session holds two descriptors per process; this stays well inside a 20,000-descriptor limit. */
+    public static final int DEFAULT_MAX_SESSIONS = 8000;
+    public static final Duration DEFAULT_RECONNECT_MIN = Duration.ofMillis(500);
+    public static final Duration DEFAULT_RECONNECT_MAX = Duration.ofSeconds(30);
+
+    /** All defaults. */
+    public static final Tuning DEFAULTS = new Tuning(DEFAULT_HEARTBEAT, DEFAULT_DEAD_PEER, DEFAULT_OPEN_TIMEOUT,
+            DEFAULT_HANDSHAKE, DEFAULT_MAX_SESSIONS, DEFAULT_RECONNECT_MIN, DEFAULT_RECONNECT_MAX);
+
+    public Tuning {
+        positive("heartbeatSeconds", heartbeat);
+        positive("deadPeerSeconds", deadPeer);
+        positive("openTimeoutSeconds", openTimeout);
+        positive("handshakeTimeoutSeconds", handshake);
+        positive("reconnectMinSeconds", reconnectMin);
+        positive("reconnectMaxSeconds", reconnectMax);
+        if (deadPeer.compareTo(heartbeat.multipliedBy(2)) < 0) {
+            throw new IllegalArgumentException("deadPeerSeconds (" + seconds(deadPeer)
+                    + ") must be at least twice heartbeatSeconds (" + seconds(heartbeat)
+                    + "), or one late heartbeat would drop a healthy peer");
+        }
+        if (reconnectMax.compareTo(reconnectMin) < 0) {
+            throw new IllegalArgumentException("reconnectMaxSeconds must not be below reconnectMinSeconds");
+        }
+        if (maxSessions < 1) {
+            throw new IllegalArgumentException("maxSessions must be at least 1, got " + maxSessions);
+        }
+    }
+
+    public Tuning withHeartbeat(Duration every, Duration dead) {
+        return new Tuning(every, dead, openTimeout, handshake, maxSessions, reconnectMin, reconnectMax);
+    }
+
+    public Tuning withOpenTimeout(Duration d) {
+        return new Tuning(heartbeat, deadPeer, d, handshake, maxSessions, reconnectMin, reconnectMax);
+    }
+
+    public Tuning withHandshake(Duration d) {
+        return new Tuning(heartbeat, deadPeer, openTimeout, d, maxSessions, reconnectMin, reconnectMax);
+    }
+
+    public Tuning withMaxSessions(int n) {
+        return new Tuning(heartbeat, deadPeer, openTimeout, handshake, n, reconnectMin, reconnectMax);
+    }
+
+    public Tuning withReconnect(Duration min, Duration max) {
+        return new Tuning(heartbeat, deadPeer, openTimeout, handshake, maxSessions, min, max);
+    }
+
+    private static void positive(String field, Duration d) {
+        Objects.requireNonNull(d, field);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(field + " must be positive");
+        }
+    }
+
+    private static String seconds(Duration d) {
+        return d.toMillis() / 1000.0 + "";
+    }
+}

@@ -1,0 +1,90 @@
+package dev.relay.protocol;
+
+import dev.relay.net.Sockets;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Framed messages over one socket. Any thread may send (writers share one lock, so frames never interleave); one
+ * thread reads. A control channel owns its socket for life; a data connection uses a channel only for its handshake
+ * and then hands the socket to a {@link dev.relay.session.Session}.
+ */
+public final class Channel implements Closeable {
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final ReentrantLock writeLock = new ReentrantLock();
+
+    public Channel(Socket socket) throws IOException {
+        this.socket = socket;
+        this.in = socket.getInputStream();
+        this.out = socket.getOutputStream();
+    }
+
+    /** Reads the next frame travelling in {@code direction}. */
+    public <T extends Message> T read(Class<T> direction) throws IOException {
+        return Frames.read(in, direction);
+    }
+
+    /** Reads the next frame and insists it is a {@code type}; an {@link Message.Error} becomes a PeerError. */
+    public <T extends Message> T expect(Class<? super T> direction, Class<T> type) throws IOException {
+        return Frames.expect(in, direction, type);
+    }
+
+    /** Sends one frame, waiting for any other writer. */
+    public void send(Message m) throws IOException {
+        byte[] frame = Frames.encode(m);
+        writeLock.lock();
+        try {
+            out.write(frame);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
+     * Sends unless another writer holds the channel; for heartbeats, which a busy writer makes unnecessary and which
+     * must never leave the timer thread stuck behind a stalled peer.
+     */
+    public boolean trySend(Message m) throws IOException {
+        if (!writeLock.tryLock()) {
+            return false;
+        }
+        try {
+            out.write(Frames.encode(m));
+            return true;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Tells the peer why, then closes: best effort, for protocol violations the peer should hear about. */
+    public void fail(String why) {
+        try {
+            if (writeLock.tryLock()) {
+                try {
+                    out.write(Frames.encode(new Message.Error(why)));
+                } finally {
+                    writeLock.unlock();
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // The peer may already be gone; closing is what matters.
+        }
+        close();
+    }
+
+    /** The underlying socket. */
+    public Socket socket() {
+        return socket;
+    }
+
+    @Override
+    public void close() {
+        Sockets.closeQuietly(socket);
+    }
+}

@@ -1,0 +1,135 @@
+package dev.relay.protocol;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+
+/**
+ * The frame codec. A frame is one code byte ({@link WireCodes}), a four-byte big-endian payload length, and the
+ * message as JSON. The length is checked against {@link #MAX_PAYLOAD} before anything is allocated, and the reader
+ * never reads past the end of a frame, so a data connection can switch to raw bytes right after its last frame.
+ */
+public final class Frames {
+    /** Largest payload a frame may carry; a handshake with a thousand routes fits with room to spare. */
+    public static final int MAX_PAYLOAD = 64 * 1024;
+    /** Bytes before the payload: code and length. */
+    public static final int HEADER = 5;
+
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .build();
+
+    static {
+        // A hostile peer gets a few dozen bytes of numbers and a shallow tree, never the library's generous defaults.
+        JSON.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+                .maxNestingDepth(16)
+                .maxNumberLength(32)
+                .maxStringLength(MAX_PAYLOAD)
+                .build());
+    }
+
+    private Frames() {
+    }
+
+    /** Encodes a message as one frame, ready to be written in a single call. */
+    public static byte[] encode(Message message) {
+        byte[] payload;
+        try {
+            payload = JSON.writeValueAsBytes(message);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode " + message.getClass().getSimpleName(), e);
+        }
+        if (payload.length > MAX_PAYLOAD) {
+            throw new IllegalArgumentException(message.getClass().getSimpleName() + " is " + payload.length
+                    + " bytes, over the frame limit of " + MAX_PAYLOAD);
+        }
+        return ByteBuffer.allocate(HEADER + payload.length)
+                .put(WireCodes.codeOf(message.getClass()))
+                .putInt(payload.length)
+                .put(payload)
+                .array();
+    }
+
+    /** Writes one frame. Callers that share the stream hold its lock. */
+    public static void write(OutputStream out, Message message) throws IOException {
+        out.write(encode(message));
+        out.flush();
+    }
+
+    /**
+     * Reads exactly one frame and decodes it as one of the messages that may travel in direction {@code direction}.
+     *
+     * @throws EOFException when the stream ends cleanly before the first byte of a frame
+     * @throws ProtocolException when the frame is truncated, oversized, of an unknown code, or not valid JSON
+     */
+    public static <T extends Message> T read(InputStream in, Class<T> direction) throws IOException {
+        int code = in.read();
+        if (code < 0) {
+            throw new EOFException("connection closed");
+        }
+        Class<?> type = WireCodes.typeOf(code);
+        if (type == null || !direction.isAssignableFrom(type)) {
+            throw new ProtocolException("unexpected frame code " + code + " (not a " + direction.getSimpleName()
+                    + " message)");
+        }
+        int length = ByteBuffer.wrap(readFully(in, 4, code)).getInt();
+        if (length < 0 || length > MAX_PAYLOAD) {
+            throw new ProtocolException("frame of " + Integer.toUnsignedString(length) + " bytes is over the limit of "
+                    + MAX_PAYLOAD);
+        }
+        byte[] payload = readFully(in, length, code);
+        try {
+            return direction.cast(JSON.readValue(payload, type));
+        } catch (IOException | RuntimeException e) {
+            throw new ProtocolException("malformed " + type.getSimpleName() + ": " + firstLine(e), e);
+        }
+    }
+
+    /** Reads a frame and insists on one type, the way a handshake step does. */
+    public static <T extends Message> T expect(InputStream in, Class<? super T> direction, Class<T> type)
+            throws IOException {
+        @SuppressWarnings("unchecked")
+        Message m = read(in, (Class<? extends Message>) direction);
+        if (m instanceof Message.Error error) {
+            throw new PeerError(error.message());
+        }
+        if (!type.isInstance(m)) {
+            throw new ProtocolException("expected " + type.getSimpleName() + " but got " + m.getClass().getSimpleName());
+        }
+        return type.cast(m);
+    }
+
+    private static byte[] readFully(InputStream in, int n, int code) throws IOException {
+        byte[] b = in.readNBytes(n);
+        if (b.length < n) {
+            throw new ProtocolException("truncated frame (code " + code + "): connection ended after " + b.length
+                    + " of " + n + " bytes");
+        }
+        return b;
+    }
+
+    private static String firstLine(Throwable e) {
+        String m = String.valueOf(e.getMessage());
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+
+    /** The peer closed the connection with an {@link Message.Error}; the message is the peer's reason. */
+    public static final class PeerError extends IOException {
+        public PeerError(String message) {
+            super(message);
+        }
+    }
+}

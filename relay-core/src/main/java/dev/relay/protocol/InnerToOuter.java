@@ -1,0 +1,38 @@
+package dev.relay.protocol;
+
+import java.util.Objects;
+
+/** Messages the inner sends to the outer, on a control or a data connection. */
+public sealed interface InnerToOuter extends Message
+        permits InnerToOuter.Hello, InnerToOuter.Auth, InnerToOuter.OpenFailed, Message.Heartbeat, Message.Error {
+
+    /** First frame of every connection: the protocol version, what the connection is for, and a fresh nonce. */
+    record Hello(int version, Purpose purpose, String nonce) implements InnerToOuter {
+        public Hello {
+            Objects.requireNonNull(purpose, "purpose");
+            Nonce.check(nonce);
+        }
+    }
+
+    /**
+     * Answers the outer's {@link OuterToInner.Challenge}: proof that the inner holds the token, and, on a data
+     * connection, the id of the session it answers ({@code session} is null on a control connection).
+     */
+    record Auth(String proof, String name, String session) implements InnerToOuter {
+        public Auth {
+            Objects.requireNonNull(proof, "proof");
+            Objects.requireNonNull(name, "name");
+        }
+    }
+
+    /** The inner could not reach the route's target for this session; the outer closes the waiting user. */
+    record OpenFailed(String session, String reason) implements InnerToOuter {
+        public OpenFailed {
+            Objects.requireNonNull(session, "session");
+            Objects.requireNonNull(reason, "reason");
+        }
+    }
+
+    /** What a connection is for. */
+    enum Purpose { CONTROL, DATA }
+}

@@ -1,0 +1,48 @@
+package dev.relay.protocol;
+
+import java.util.List;
+import java.util.Objects;
+
+/** Messages the outer sends to the inner, on a control or a data connection. */
+public sealed interface OuterToInner extends Message
+        permits OuterToInner.Challenge, OuterToInner.Welcome, OuterToInner.Open, OuterToInner.Ready,
+        Message.Heartbeat, Message.Error {
+
+    /** Answers {@link InnerToOuter.Hello}: the outer's nonce, and proof that the outer holds the token too. */
+    record Challenge(int version, String nonce, String proof) implements OuterToInner {
+        public Challenge {
+            Nonce.check(nonce);
+            Objects.requireNonNull(proof, "proof");
+        }
+    }
+
+    /** The control channel is open: the routes the inner serves and how often each side sends a heartbeat. */
+    record Welcome(List<RouteSpec> routes, long heartbeatMillis) implements OuterToInner {
+        public Welcome {
+            routes = List.copyOf(Objects.requireNonNull(routes, "routes"));
+            if (heartbeatMillis <= 0) {
+                throw new IllegalArgumentException("heartbeatMillis must be positive");
+            }
+        }
+    }
+
+    /** A user connected to a route: dial a data connection that names this session. */
+    record Open(String session, String route) implements OuterToInner {
+        public Open {
+            Objects.requireNonNull(session, "session");
+            Objects.requireNonNull(route, "route");
+        }
+    }
+
+    /** The data connection is paired with its user; from the next byte on it carries only the session's bytes. */
+    record Ready() implements OuterToInner {
+    }
+
+    /** One route as the inner knows it: a name and the private target it leads to. */
+    record RouteSpec(String name, String target) {
+        public RouteSpec {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(target, "target");
+        }
+    }
+}

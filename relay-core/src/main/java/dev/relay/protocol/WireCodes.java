@@ -1,0 +1,43 @@
+package dev.relay.protocol;
+
+import java.util.Map;
+
+/**
+ * The one-byte code that stands before each message on the wire. These numbers are the protocol: never reuse or
+ * renumber one (WireCodesTest pins them).
+ */
+public final class WireCodes {
+    private static final Map<Class<? extends Message>, Byte> CODES = Map.of(
+            InnerToOuter.Hello.class, (byte) 1,
+            OuterToInner.Challenge.class, (byte) 2,
+            InnerToOuter.Auth.class, (byte) 3,
+            OuterToInner.Welcome.class, (byte) 4,
+            OuterToInner.Open.class, (byte) 5,
+            OuterToInner.Ready.class, (byte) 6,
+            InnerToOuter.OpenFailed.class, (byte) 7,
+            Message.Heartbeat.class, (byte) 8,
+            Message.Error.class, (byte) 9);
+
+    private static final Class<?>[] BY_CODE = new Class<?>[256];
+
+    static {
+        CODES.forEach((type, code) -> BY_CODE[code & 0xff] = type);
+    }
+
+    private WireCodes() {
+    }
+
+    /** The code of a message type. */
+    public static byte codeOf(Class<? extends Message> type) {
+        Byte code = CODES.get(type);
+        if (code == null) {
+            throw new IllegalArgumentException("no wire code for " + type.getName());
+        }
+        return code;
+    }
+
+    /** The message type of a code, or null when the code is unknown. */
+    static Class<?> typeOf(int code) {
+        return BY_CODE[code & 0xff];
+    }
+}

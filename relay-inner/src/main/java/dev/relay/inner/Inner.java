@@ -1,0 +1,214 @@
+package dev.relay.inner;
+
+import dev.relay.auth.AuthException;
+import dev.relay.auth.Handshake;
+import dev.relay.config.HostPort;
+import dev.relay.config.InnerConfig;
+import dev.relay.net.Backoff;
+import dev.relay.net.Sockets;
+import dev.relay.net.Threads;
+import dev.relay.protocol.Channel;
+import dev.relay.protocol.Frames;
+import dev.relay.protocol.InnerToOuter.Purpose;
+import dev.relay.protocol.OuterToInner;
+import dev.relay.protocol.OuterToInner.Welcome;
+import dev.relay.session.Sessions;
+import java.io.IOException;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The private side of the tunnel, and the handle an embedding program holds: {@link #start} begins dialling the
+ * outer and keeps a control channel open for as long as the handle is open, reconnecting with backoff and jitter
+ * whenever the outer is down or restarts.
+ *
+ * <p>Threads: {@code inner-connector} dials, authenticates and then reads the control channel; {@code inner-heartbeat}
+ * sends heartbeats while connected; {@code open-<id>} reaches a target and dials a data connection for one session;
+ * two threads per session copy bytes.
+ */
+public final class Inner implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Inner.class);
+
+    /** How long {@link #close} waits for session threads to finish after closing their sockets. */
+    public static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
+
+    private final InnerConfig config;
+    private final Sessions sessions = new Sessions();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicReference<OuterLink> link = new AtomicReference<>();
+    private final AtomicReference<String> lastFailure = new AtomicReference<>();
+    private final ReentrantLock stateLock = new ReentrantLock();
+    private final Condition stateChanged = stateLock.newCondition();
+    private final Thread connector;
+
+    private Inner(InnerConfig config) {
+        this.config = config;
+        this.connector = Threads.unstarted("inner-connector", this::connectForever);
+    }
+
+    /** Starts dialling the outer; returns at once. */
+    public static Inner start(InnerConfig config) {
+        Inner inner = new Inner(config);
+        inner.connector.start();
+        return inner;
+    }
+
+    /** Whether a control channel to the outer is open now. */
+    public boolean connected() {
+        return link.get() != null;
+    }
+
+    /** Waits up to {@code timeout} for a control channel to be open; returns whether one is. */
+    public boolean awaitConnected(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        stateLock.lock();
+        try {
+            while (link.get() == null) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                stateChanged.awaitNanos(left);
+            }
+            return true;
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    /** Why the last connection attempt or control channel failed, if one did. */
+    public String lastFailure() {
+        return lastFailure.get();
+    }
+
+    /** Sessions relaying bytes now. */
+    public int activeSessions() {
+        return sessions.size();
+    }
+
+    private void connectForever() {
+        Backoff backoff = new Backoff(config.tuning().reconnectMin(), config.tuning().reconnectMax());
+        HostPort outer = config.connect();
+        while (!closed.get()) {
+            String failure;
+            Channel ch = null;
+            try {
+                ch = dial(Purpose.CONTROL, null);
+                Welcome welcome = ch.expect(OuterToInner.class, Welcome.class);
+                OuterLink l = new OuterLink(this, ch, routes(welcome), welcome.heartbeatMillis());
+                backoff.reset();
+                LOG.info("connected to outer at {}; serving {}", outer, l.describeRoutes());
+                setLink(l);
+                failure = l.run(deadPeer(welcome.heartbeatMillis()));
+                setLink(null);
+                if (closed.get()) {
+                    break;
+                }
+                LOG.warn("lost the outer at {}: {}", outer, failure);
+            } catch (AuthException | Frames.PeerError e) {
+                failure = e.getMessage();
+                LOG.error("the outer at {} refused this inner: {}", outer, failure);
+            } catch (IOException e) {
+                failure = e.getMessage() == null ? e.toString() : e.getMessage();
+            } finally {
+                if (ch != null) {
+                    ch.close();
+                }
+            }
+            lastFailure.set(failure);
+            if (closed.get()) {
+                break;
+            }
+            Duration wait = backoff.next();
+            LOG.warn("connecting to outer at {}: {}; next attempt in {}ms", outer, failure, wait.toMillis());
+            try {
+                Thread.sleep(wait);
+            } catch (InterruptedException e) {
+                break;
+            }
+        }
+    }
+
+    /** Dials the outer and authenticates; the caller owns the returned channel. */
+    Channel dial(Purpose purpose, String session) throws IOException {
+        Socket s = new Socket();
+        try {
+            Sockets.tune(s);
+            s.connect(config.connect().resolve(), (int) config.tuning().handshake().toMillis());
+            s.setSoTimeout((int) config.tuning().handshake().toMillis());
+            Channel ch = new Channel(s);
+            Handshake.dial(ch, config.token(), purpose, config.name(), session);
+            return ch;
+        } catch (IOException | RuntimeException e) {
+            Sockets.closeQuietly(s);
+            throw e;
+        }
+    }
+
+    private Map<String, HostPort> routes(Welcome welcome) {
+        Map<String, HostPort> routes = new LinkedHashMap<>();
+        for (OuterToInner.RouteSpec r : welcome.routes()) {
+            try {
+                routes.put(r.name(), HostPort.parse(r.target()));
+            } catch (IllegalArgumentException e) {
+                LOG.warn("route {} refused: target {}", r.name(), e.getMessage());
+            }
+        }
+        return routes;
+    }
+
+    private Duration deadPeer(long heartbeatMillis) {
+        Duration theirs = Duration.ofMillis(heartbeatMillis * 3);
+        return theirs.compareTo(config.tuning().deadPeer()) > 0 ? theirs : config.tuning().deadPeer();
+    }
+
+    private void setLink(OuterLink l) {
+        stateLock.lock();
+        try {
+            link.set(l);
+            stateChanged.signalAll();
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    InnerConfig config() {
+        return config;
+    }
+
+    Sessions sessions() {
+        return sessions;
+    }
+
+    boolean isClosed() {
+        return closed.get();
+    }
+
+    /** Stops reconnecting, closes the control channel and every session. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        OuterLink l = link.get();
+        if (l != null) {
+            l.close();
+        }
+        connector.interrupt();
+        sessions.closeAll("inner shutting down", CLOSE_GRACE);
+        try {
+            connector.join(CLOSE_GRACE);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.info("inner stopped");
+    }
+}

@@ -1,0 +1,86 @@
+package dev.relay.inner;
+
+import dev.relay.config.ConfigException;
+import dev.relay.config.ConfigFile;
+import dev.relay.config.InnerConfig;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code java -jar relay-inner.jar}: parses arguments, loads the config, starts an {@link Inner}, waits for a signal. */
+public final class InnerMain {
+    static final String USAGE = """
+            usage: java -jar relay-inner.jar [--config FILE] [--connect HOST:PORT]
+
+            Runs the private side of relay: dials the outer, authenticates with the token, and opens
+            connections to the routes' targets when users arrive at the outer. Reconnects forever.
+
+              --config FILE        the configuration file (default routes.json)
+              --connect HOST:PORT  the outer's control port, instead of inner.connect from the file
+              --help               this text
+
+            Environment: RELAY_TOKEN overrides "token" from the file.
+            Exit status: 0 after SIGTERM/SIGINT, 2 for a bad command line or config.
+            """;
+
+    static int lastExit;
+
+    private InnerMain() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        Inner inner = start(args, System.getenv(), System.out, System.err);
+        if (inner == null) {
+            System.exit(lastExit);
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            inner.close();
+            stopped.countDown();
+        }, "shutdown"));
+        stopped.await();
+    }
+
+    /** Starts an inner as the command line asks, or prints why not and returns null with {@link #lastExit} set. */
+    static Inner start(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+        String config = ConfigFile.DEFAULT_PATH;
+        String connect = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--help", "-h" -> {
+                    out.print(USAGE);
+                    lastExit = 0;
+                    return null;
+                }
+                case "--config", "--connect" -> {
+                    if (i + 1 >= args.length) {
+                        return fail(err, args[i] + " needs a value");
+                    }
+                    if (args[i].equals("--config")) {
+                        config = args[++i];
+                    } else {
+                        connect = args[++i];
+                    }
+                }
+                default -> {
+                    return fail(err, "unknown argument \"" + args[i] + "\"\n\n" + USAGE);
+                }
+            }
+        }
+        InnerConfig c;
+        try {
+            c = ConfigFile.load(Path.of(config), env).inner(connect);
+        } catch (ConfigException e) {
+            return fail(err, e.getMessage());
+        }
+        return Inner.start(c);
+    }
+
+    private static Inner fail(PrintStream err, String message) {
+        err.println("relay-inner: " + message);
+        lastExit = 2;
+        return null;
+    }
+}

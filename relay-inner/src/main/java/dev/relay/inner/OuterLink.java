@@ -1,0 +1,121 @@
+package dev.relay.inner;
+
+import dev.relay.config.HostPort;
+import dev.relay.net.Threads;
+import dev.relay.protocol.Channel;
+import dev.relay.protocol.Message;
+import dev.relay.protocol.OuterToInner;
+import dev.relay.protocol.OuterToInner.Open;
+import dev.relay.protocol.ProtocolException;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The control channel to the outer, read on the {@code inner-connector} thread; heartbeats go out from
+ * {@code inner-heartbeat}. The routes are fixed at the handshake: an Open names a route, never an address.
+ */
+final class OuterLink {
+    private static final Logger LOG = LoggerFactory.getLogger(OuterLink.class);
+
+    private final Inner inner;
+    private final Channel channel;
+    private final Map<String, HostPort> routes;
+    private final long heartbeatMillis;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    OuterLink(Inner inner, Channel channel, Map<String, HostPort> routes, long heartbeatMillis) {
+        this.inner = inner;
+        this.channel = channel;
+        this.routes = Map.copyOf(routes);
+        this.heartbeatMillis = heartbeatMillis;
+    }
+
+    String describeRoutes() {
+        return routes.isEmpty() ? "no routes" : routes.entrySet().stream()
+                .map(e -> e.getKey() + " -> " + e.getValue()).collect(Collectors.joining(", "));
+    }
+
+    /** Reads until the channel ends; returns why it ended. */
+    String run(Duration deadPeer) {
+        Thread beat = Threads.start("inner-heartbeat", this::heartbeats);
+        try {
+            channel.socket().setSoTimeout((int) deadPeer.toMillis());
+            for (;;) {
+                OuterToInner m = channel.read(OuterToInner.class);
+                switch (m) {
+                    case Message.Heartbeat h -> { }
+                    case Open o -> open(o);
+                    case Message.Error e -> {
+                        return "outer said: " + e.message();
+                    }
+                    case OuterToInner.Challenge c -> throw new ProtocolException("Challenge on an open control channel");
+                    case OuterToInner.Welcome w -> throw new ProtocolException("Welcome on an open control channel");
+                    case OuterToInner.Ready r -> throw new ProtocolException("Ready on a control channel");
+                }
+            }
+        } catch (SocketTimeoutException e) {
+            return "no heartbeat for " + deadPeer.toSeconds() + "s";
+        } catch (EOFException e) {
+            return "connection closed";
+        } catch (ProtocolException e) {
+            channel.fail(e.getMessage());
+            return "protocol violation: " + e.getMessage();
+        } catch (IOException e) {
+            return closed.get() ? "closed" : String.valueOf(e.getMessage());
+        } finally {
+            close();
+            beat.interrupt();
+        }
+    }
+
+    private void open(Open o) {
+        HostPort target = routes.get(o.route());
+        if (target == null) {
+            LOG.warn("open id={} refused: route \"{}\" was not offered at handshake", o.session(), o.route());
+            send(new dev.relay.protocol.InnerToOuter.OpenFailed(o.session(), "unknown route \"" + o.route() + "\""));
+            return;
+        }
+        Threads.start("open-" + o.session(), () -> new Opener(inner, this, o.session(), o.route(), target).run());
+    }
+
+    /** Sends on the control channel; a failure here is noticed by the reader, so it is only logged. */
+    void send(Message.Heartbeat m) {
+        sendQuietly(m);
+    }
+
+    void send(dev.relay.protocol.InnerToOuter.OpenFailed m) {
+        sendQuietly(m);
+    }
+
+    private void sendQuietly(dev.relay.protocol.InnerToOuter m) {
+        try {
+            channel.send(m);
+        } catch (IOException e) {
+            LOG.debug("send {} to outer failed: {}", m.getClass().getSimpleName(), e.toString());
+        }
+    }
+
+    private void heartbeats() {
+        try {
+            while (!closed.get()) {
+                Thread.sleep(heartbeatMillis);
+                channel.trySend(new Message.Heartbeat());
+            }
+        } catch (InterruptedException | IOException e) {
+            // Interrupted when the channel ends; a failed send is noticed by the reader.
+        }
+    }
+
+    void close() {
+        if (closed.compareAndSet(false, true)) {
+            channel.close();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.relay.outer;
+
+import dev.relay.net.Sockets;
+import dev.relay.net.Threads;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Accepts connections on the control port, on the {@code control-acceptor} thread; each one is authenticated on a
+ * thread of its own ({@code handshake-<peer>}) so a slow peer never holds up the next.
+ */
+final class ControlAcceptor {
+    private static final Logger LOG = LoggerFactory.getLogger(ControlAcceptor.class);
+
+    private final Outer outer;
+    private final ServerSocket server;
+
+    ControlAcceptor(Outer outer, ServerSocket server) {
+        this.outer = outer;
+        this.server = server;
+    }
+
+    int port() {
+        return server.getLocalPort();
+    }
+
+    void run() {
+        while (!server.isClosed()) {
+            Socket s;
+            try {
+                s = server.accept();
+            } catch (IOException e) {
+                if (!server.isClosed()) {
+                    LOG.warn("control port accept failed: {}", e.getMessage());
+                    Outer.pauseAfterAcceptFailure();
+                }
+                continue;
+            }
+            Threads.start("handshake-" + Sockets.peer(s), () -> outer.handshake(s));
+        }
+    }
+
+    void close() {
+        Sockets.closeQuietly(server);
+    }
+}

@@ -1,0 +1,109 @@
+package dev.relay.outer;
+
+import dev.relay.protocol.Channel;
+import dev.relay.protocol.Frames;
+import dev.relay.protocol.InnerToOuter;
+import dev.relay.protocol.InnerToOuter.OpenFailed;
+import dev.relay.protocol.Message;
+import dev.relay.protocol.OuterToInner;
+import dev.relay.protocol.ProtocolException;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The control channel to the authenticated inner. Its reader runs on the {@code control-reader} thread; any thread
+ * may send an {@link OuterToInner.Open}; the outer's timer sends heartbeats. A read timeout longer than the heartbeat
+ * interval is how a silent inner is found dead.
+ */
+final class InnerLink {
+    private static final Logger LOG = LoggerFactory.getLogger(InnerLink.class);
+
+    private final Outer outer;
+    private final Channel channel;
+    private final String name;
+    private final String address;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    InnerLink(Outer outer, Channel channel, String name, String address) {
+        this.outer = outer;
+        this.channel = channel;
+        this.name = name;
+        this.address = address;
+    }
+
+    String name() {
+        return name;
+    }
+
+    boolean isOpen() {
+        return !closed.get();
+    }
+
+    /** Reads until the inner is gone; runs on {@code control-reader}. */
+    void run(Duration deadPeer) {
+        String reason;
+        try {
+            channel.socket().setSoTimeout((int) deadPeer.toMillis());
+            for (;;) {
+                InnerToOuter m = channel.read(InnerToOuter.class);
+                switch (m) {
+                    case Message.Heartbeat h -> { }
+                    case OpenFailed f -> outer.openFailed(f.session(), f.reason());
+                    case Message.Error e -> throw new Frames.PeerError(e.message());
+                    case InnerToOuter.Hello h -> throw new ProtocolException("Hello on an open control channel");
+                    case InnerToOuter.Auth a -> throw new ProtocolException("Auth on an open control channel");
+                }
+            }
+        } catch (SocketTimeoutException e) {
+            reason = "no heartbeat for " + deadPeer.toSeconds() + "s";
+        } catch (EOFException e) {
+            reason = "connection closed";
+        } catch (Frames.PeerError e) {
+            reason = "inner said: " + e.getMessage();
+        } catch (ProtocolException e) {
+            reason = "protocol violation: " + e.getMessage();
+            channel.fail(e.getMessage());
+        } catch (IOException e) {
+            reason = closed.get() ? "closed by outer" : String.valueOf(e.getMessage());
+        }
+        close();
+        outer.linkGone(this, reason);
+    }
+
+    /** Asks the inner to open a data connection for {@code p}, once per link. */
+    void open(PendingOpen p) {
+        if (!p.claimFor(this)) {
+            return;
+        }
+        try {
+            channel.send(new OuterToInner.Open(p.id(), p.route().name()));
+        } catch (IOException e) {
+            // The reader notices the broken channel too; the user keeps waiting for the next inner until the deadline.
+            LOG.debug("could not send open id={} to inner: {}", p.id(), e.toString());
+        }
+    }
+
+    void heartbeat() {
+        try {
+            channel.trySend(new Message.Heartbeat());
+        } catch (IOException e) {
+            LOG.debug("heartbeat to inner failed: {}", e.toString());
+        }
+    }
+
+    void close() {
+        if (closed.compareAndSet(false, true)) {
+            channel.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "inner \"" + name + "\" at " + address;
+    }
+}

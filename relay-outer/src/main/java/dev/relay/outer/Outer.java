@@ -1,0 +1,384 @@
+package dev.relay.outer;
+
+import dev.relay.auth.AuthException;
+import dev.relay.auth.Handshake;
+import dev.relay.auth.Handshake.Greeting;
+import dev.relay.config.OuterConfig;
+import dev.relay.config.Route;
+import dev.relay.net.Sockets;
+import dev.relay.net.Threads;
+import dev.relay.protocol.Channel;
+import dev.relay.protocol.Frames;
+import dev.relay.protocol.InnerToOuter.Purpose;
+import dev.relay.protocol.Nonce;
+import dev.relay.protocol.OuterToInner;
+import dev.relay.protocol.ProtocolException;
+import dev.relay.session.Session;
+import dev.relay.session.Sessions;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The public side of the tunnel, and the handle an embedding program holds: {@link #start} binds the control port and
+ * every route's port, {@link #close} stops everything.
+ *
+ * <p>Threads: {@code control-acceptor} and one {@code route-<name>} per route accept; {@code handshake-<peer>}
+ * authenticates each control-port connection; {@code control-reader} reads the inner's control channel; two threads
+ * per session copy bytes; the {@code outer-timer} platform thread sends heartbeats and reaps what is stale.
+ */
+public final class Outer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Outer.class);
+
+    /** Connections to the control port still proving themselves, at most; more are closed at accept. */
+    public static final int MAX_HANDSHAKES = 256;
+    /** How long {@link #close} waits for session threads to finish after closing their sockets. */
+    public static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
+
+    private final OuterConfig config;
+    private final ControlAcceptor control;
+    private final Map<String, RouteListener> routes = new LinkedHashMap<>();
+    private final PendingOpens pending = new PendingOpens();
+    private final Sessions sessions = new Sessions();
+    private final Set<Socket> handshaking = ConcurrentHashMap.newKeySet();
+    private final Semaphore handshakeSlots = new Semaphore(MAX_HANDSHAKES);
+    private final Admission admission;
+    private final AtomicReference<InnerLink> link = new AtomicReference<>();
+    private final ScheduledExecutorService timer;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private Outer(OuterConfig config, ServerSocket controlServer) {
+        this.config = config;
+        this.control = new ControlAcceptor(this, controlServer);
+        this.admission = new Admission(config.tuning().maxSessions());
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "outer-timer");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Binds the control port and every route, then starts serving. Routes listen even while no inner is connected;
+     * a user who arrives then waits up to the open timeout for one.
+     *
+     * @throws IOException naming the route and port when a port cannot be bound
+     */
+    public static Outer start(OuterConfig config) throws IOException {
+        // Fails early if the route list cannot be sent to an inner in one frame.
+        Frames.encode(welcome(config));
+        ServerSocket controlServer = bind("control port", config.listen().resolve());
+        Outer outer = new Outer(config, controlServer);
+        try {
+            for (Route r : config.routes()) {
+                ServerSocket s = bind("route \"" + r.name() + "\"", r.listen().resolve());
+                outer.routes.put(r.name(), new RouteListener(outer, r, s));
+            }
+        } catch (IOException e) {
+            outer.close();
+            throw e;
+        }
+        Threads.start("control-acceptor", outer.control::run);
+        for (RouteListener l : outer.routes.values()) {
+            Threads.start("route-" + l.route().name(), l::run);
+            LOG.info("route {} listening on {} -> {}", l.route().name(),
+                    l.route().listen().withPort(l.port()), l.route().target());
+        }
+        long reapEvery = Math.max(50, Math.min(1000, config.tuning().openTimeout().toMillis() / 4));
+        outer.timer.scheduleAtFixedRate(outer::reap, reapEvery, reapEvery, TimeUnit.MILLISECONDS);
+        long beat = config.tuning().heartbeat().toMillis();
+        outer.timer.scheduleAtFixedRate(outer::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
+        LOG.info("outer listening for inners on {}", config.listen().withPort(outer.controlPort()));
+        return outer;
+    }
+
+    /** The control port actually bound (useful when configured as 0). */
+    public int controlPort() {
+        return control.port();
+    }
+
+    /** The public port a route actually bound. */
+    public int port(String route) {
+        RouteListener l = routes.get(route);
+        if (l == null) {
+            throw new IllegalArgumentException("no route named \"" + route + "\"");
+        }
+        return l.port();
+    }
+
+    /** Whether an authenticated inner is connected now. */
+    public boolean innerConnected() {
+        InnerLink l = link.get();
+        return l != null && l.isOpen();
+    }
+
+    /** Sessions relaying bytes now. */
+    public int activeSessions() {
+        return sessions.size();
+    }
+
+    /** Users waiting for the inner to answer. */
+    public int pendingOpens() {
+        return pending.size();
+    }
+
+    // ---- users ----
+
+    void userArrived(Route route, Socket user) {
+        String from = Sockets.peer(user);
+        if (closed.get()) {
+            Sockets.closeQuietly(user);
+            return;
+        }
+        String refused = admission.tryAcquire(route);
+        if (refused != null) {
+            LOG.warn("route={} user={} refused: {}", route.name(), from, refused);
+            Sockets.closeQuietly(user);
+            return;
+        }
+        try {
+            Sockets.tune(user);
+        } catch (SocketException e) {
+            admission.release(route);
+            Sockets.closeQuietly(user);
+            return;
+        }
+        PendingOpen p = new PendingOpen(Nonce.sessionId(), route, user, from,
+                System.nanoTime() + config.tuning().openTimeout().toNanos());
+        pending.add(p);
+        InnerLink l = link.get();
+        if (l != null) {
+            l.open(p);
+        }
+    }
+
+    void openFailed(String id, String reason) {
+        PendingOpen p = pending.take(id);
+        if (p != null) {
+            drop(p, "inner could not open: " + reason);
+        }
+    }
+
+    private void drop(PendingOpen p, String reason) {
+        LOG.info("session failed id={} route={} user={} reason=\"{}\"", p.id(), p.route().name(), p.userAddress(),
+                reason);
+        Sockets.closeQuietly(p.user());
+        admission.release(p.route());
+    }
+
+    // ---- the control port ----
+
+    /** Authenticates one control-port connection and gives it its role; runs on its {@code handshake-} thread. */
+    void handshake(Socket s) {
+        String from = Sockets.peer(s);
+        if (!handshakeSlots.tryAcquire()) {
+            LOG.warn("control connection from {} refused: {} handshakes already in progress", from, MAX_HANDSHAKES);
+            Sockets.closeQuietly(s);
+            return;
+        }
+        handshaking.add(s);
+        // The deadline covers the whole exchange, so a peer trickling one byte at a time cannot hold a slot.
+        AtomicBoolean done = new AtomicBoolean();
+        ScheduledFuture<?> deadline = timer.schedule(() -> {
+            if (done.compareAndSet(false, true)) {
+                Sockets.closeQuietly(s);
+            }
+        }, config.tuning().handshake().toMillis(), TimeUnit.MILLISECONDS);
+        Channel ch = null;
+        Greeting g = null;
+        String failure = null;
+        try {
+            Sockets.tune(s);
+            s.setSoTimeout((int) config.tuning().handshake().toMillis());
+            ch = new Channel(s);
+            g = Handshake.accept(ch, config.token());
+        } catch (AuthException e) {
+            failure = e.getMessage();
+        } catch (ProtocolException e) {
+            failure = "protocol violation: " + e.getMessage();
+            if (ch != null) {
+                ch.fail(e.getMessage());
+            }
+        } catch (EOFException e) {
+            failure = "closed before authenticating";
+        } catch (Frames.PeerError e) {
+            failure = "peer said: " + e.getMessage();
+        } catch (IOException e) {
+            failure = done.get() ? "did not authenticate within " + config.tuning().handshake().toMillis() + "ms"
+                    : String.valueOf(e.getMessage());
+        } finally {
+            deadline.cancel(false);
+            handshaking.remove(s);
+            handshakeSlots.release();
+        }
+        if (failure != null || !done.compareAndSet(false, true)) {
+            LOG.warn("control connection from {} dropped: {}", from,
+                    failure != null ? failure : "did not authenticate in time");
+            Sockets.closeQuietly(s);
+            return;
+        }
+        if (g.purpose() == Purpose.CONTROL) {
+            controlChannelOpened(ch, g, from);
+        } else {
+            dataConnectionOpened(ch, g, from);
+        }
+    }
+
+    private void controlChannelOpened(Channel ch, Greeting g, String from) {
+        InnerLink fresh = new InnerLink(this, ch, g.name(), from);
+        InnerLink current = link.get();
+        if ((current != null && current.isOpen()) || !link.compareAndSet(current, fresh)) {
+            String why = "another inner (\"" + (current == null ? "?" : current.name())
+                    + "\") is connected; a second one is refused until the first is gone";
+            LOG.warn("inner \"{}\" from {} refused: {}", g.name(), from, why);
+            ch.fail(why);
+            return;
+        }
+        try {
+            ch.socket().setSoTimeout(0);
+            ch.send(welcome(config));
+        } catch (IOException e) {
+            fresh.close();
+            link.compareAndSet(fresh, null);
+            LOG.warn("inner \"{}\" from {} lost during welcome: {}", g.name(), from, e.getMessage());
+            return;
+        }
+        LOG.info("inner \"{}\" connected from {}", g.name(), from);
+        Threads.start("control-reader", () -> fresh.run(config.tuning().deadPeer()));
+        for (PendingOpen p : pending.snapshot()) {
+            fresh.open(p);
+        }
+    }
+
+    private void dataConnectionOpened(Channel ch, Greeting g, String from) {
+        PendingOpen p = pending.take(g.session());
+        if (p == null) {
+            LOG.info("data connection from {} for unknown or expired session {}", from, g.session());
+            ch.fail("unknown or expired session " + g.session());
+            return;
+        }
+        Socket data = ch.socket();
+        try {
+            data.setSoTimeout(0);
+            ch.send(new OuterToInner.Ready());
+        } catch (IOException e) {
+            Sockets.closeQuietly(data);
+            drop(p, "data connection lost before the session started: " + e.getMessage());
+            return;
+        }
+        Route route = p.route();
+        Session s = new Session(p.id(), "route=" + route.name() + " user=" + p.userAddress(), p.user(), data,
+                route.idleTimeout(), ended -> {
+                    sessions.remove(ended);
+                    admission.release(route);
+                });
+        sessions.add(s);
+        LOG.info("session open id={} route={} user={}", p.id(), p.route().name(), p.userAddress());
+        s.start();
+        if (closed.get()) {
+            s.close("outer shutting down");
+        }
+    }
+
+    void linkGone(InnerLink l, String reason) {
+        if (link.compareAndSet(l, null)) {
+            LOG.info("{} disconnected: {}", l, reason);
+        }
+    }
+
+    // ---- timer ----
+
+    private void heartbeat() {
+        InnerLink l = link.get();
+        if (l != null) {
+            l.heartbeat();
+        }
+    }
+
+    private void reap() {
+        try {
+            long now = System.nanoTime();
+            for (PendingOpen p : pending.takeExpired(now)) {
+                String why = innerConnected() ? "inner did not answer within " : "no inner connected within ";
+                drop(p, why + config.tuning().openTimeout().toMillis() + "ms");
+            }
+            sessions.closeIdle();
+        } catch (RuntimeException e) {
+            LOG.error("bug: reaper failed", e);
+        }
+    }
+
+    // ---- shutdown ----
+
+    /** Stops accepting, closes the control channel, waiting users and sessions; waits briefly for their threads. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        control.close();
+        routes.values().forEach(RouteListener::close);
+        handshaking.forEach(Sockets::closeQuietly);
+        InnerLink l = link.getAndSet(null);
+        if (l != null) {
+            l.close();
+        }
+        for (PendingOpen p : pending.takeAll()) {
+            drop(p, "outer shutting down");
+        }
+        timer.shutdownNow();
+        sessions.closeAll("outer shutting down", CLOSE_GRACE);
+        LOG.info("outer stopped");
+    }
+
+    static void pauseAfterAcceptFailure() {
+        // Out of descriptors, most likely: give sessions a moment to end rather than spin on accept.
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static OuterToInner.Welcome welcome(OuterConfig config) {
+        List<OuterToInner.RouteSpec> specs = config.routes().stream()
+                .map(r -> new OuterToInner.RouteSpec(r.name(), r.target().toString()))
+                .toList();
+        return new OuterToInner.Welcome(specs, config.tuning().heartbeat().toMillis());
+    }
+
+    private static ServerSocket bind(String what, InetSocketAddress at) throws IOException {
+        if (at.isUnresolved()) {
+            throw new IOException(what + ": cannot listen on " + at.getHostString() + ":" + at.getPort()
+                    + ": unknown host");
+        }
+        ServerSocket s = new ServerSocket();
+        try {
+            s.setReuseAddress(true);
+            s.bind(at, 1024);
+        } catch (IOException e) {
+            Sockets.closeQuietly(s);
+            throw new IOException(what + ": cannot listen on " + at.getHostString() + ":" + at.getPort() + ": "
+                    + e.getMessage(), e);
+        }
+        return s;
+    }
+}
