@@ -19,8 +19,8 @@ SOURCES := $(shell find relay-core relay-outer relay-inner -path '*/target' -pru
 
 relay-outer.jar relay-inner.jar &: $(SOURCES)
 	$(MVN) -DskipTests package
-	cp relay-outer/target/relay-outer.jar relay-outer.jar
-	cp relay-inner/target/relay-inner.jar relay-inner.jar
+	cp relay-outer/target/relay-outer-app.jar relay-outer.jar
+	cp relay-inner/target/relay-inner-app.jar relay-inner.jar
 
 test:
 	$(MVN) verify

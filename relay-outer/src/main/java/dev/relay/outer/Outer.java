@@ -64,6 +64,7 @@ public final class Outer implements AutoCloseable {
     private final AtomicReference<InnerLink> link = new AtomicReference<>();
     private final ScheduledExecutorService timer;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final List<Thread> acceptors = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private Outer(OuterConfig config, ServerSocket controlServer) {
         this.config = config;
@@ -96,9 +97,9 @@ public final class Outer implements AutoCloseable {
             outer.close();
             throw e;
         }
-        Threads.start("control-acceptor", outer.control::run);
+        outer.acceptors.add(Threads.start("control-acceptor", outer.control::run));
         for (RouteListener l : outer.routes.values()) {
-            Threads.start("route-" + l.route().name(), l::run);
+            outer.acceptors.add(Threads.start("route-" + l.route().name(), l::run));
             LOG.info("route {} listening on {} -> {}", l.route().name(),
                     l.route().listen().withPort(l.port()), l.route().target());
         }
@@ -346,6 +347,16 @@ public final class Outer implements AutoCloseable {
         }
         timer.shutdownNow();
         sessions.closeAll("outer shutting down", CLOSE_GRACE);
+        // A listening socket is released only once the thread blocked in accept() has left it; wait for that so a
+        // restarted outer can bind the same ports at once.
+        for (Thread t : acceptors) {
+            try {
+                t.join(CLOSE_GRACE);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         LOG.info("outer stopped");
     }
 

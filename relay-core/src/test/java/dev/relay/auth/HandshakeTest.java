@@ -1,0 +1,196 @@
+package dev.relay.auth;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.relay.config.Token;
+import dev.relay.protocol.Channel;
+import dev.relay.protocol.Frames;
+import dev.relay.protocol.InnerToOuter;
+import dev.relay.protocol.InnerToOuter.Purpose;
+import dev.relay.protocol.Message;
+import dev.relay.protocol.Nonce;
+import dev.relay.protocol.OuterToInner;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Runs both sides of the handshake against each other over a loopback socket pair, one thread per side. */
+class HandshakeTest {
+    private static final Token TOKEN = new Token("a-shared-secret-of-some-length");
+    private static final Token OTHER = new Token("a-different-secret-entirely!!");
+    private static final int TIMEOUT_MILLIS = 5000;
+
+    private ExecutorService threads;
+    private Channel outer;
+    private Channel inner;
+
+    @BeforeEach
+    void connect() throws IOException {
+        threads = Executors.newFixedThreadPool(2);
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Socket dialled = new Socket(server.getInetAddress(), server.getLocalPort());
+            Socket accepted = server.accept();
+            dialled.setSoTimeout(TIMEOUT_MILLIS);
+            accepted.setSoTimeout(TIMEOUT_MILLIS);
+            inner = new Channel(dialled);
+            outer = new Channel(accepted);
+        }
+    }
+
+    @AfterEach
+    void close() {
+        List<Runnable> stuck = threads.shutdownNow();
+        assertTrue(stuck.isEmpty());
+        outer.close();
+        inner.close();
+    }
+
+    @Test
+    void aControlConnectionWithTheSameTokenIsAccepted() throws Exception {
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
+        Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.CONTROL, "home-lab", null));
+        dialled.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        assertEquals(new Handshake.Greeting(Purpose.CONTROL, "home-lab", null),
+                accepted.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
+    }
+
+    @Test
+    void aDataConnectionWithTheSameTokenCarriesItsSession() throws Exception {
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
+        Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.DATA, "home-lab", "s-42"));
+        dialled.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        assertEquals(new Handshake.Greeting(Purpose.DATA, "home-lab", "s-42"),
+                accepted.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
+    }
+
+    @Test
+    void differentTokensFailOnBothSides() throws Exception {
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
+        Future<Void> dialled = run(() -> Handshake.dial(inner, OTHER, Purpose.CONTROL, "impostor", null));
+        assertInstanceOf(AuthException.class, failure(dialled));
+        Throwable outerFailure = failure(accepted);
+        // The inner rejects the outer's proof and answers with an Error, never an Auth: had an Auth arrived, accept
+        // would have failed with an AuthException about a wrong token instead.
+        assertInstanceOf(Frames.PeerError.class, outerFailure, () -> "accept threw " + outerFailure);
+    }
+
+    @Test
+    void anInnerWithAnotherTokenNeverSendsAnAuth() throws Exception {
+        Future<List<Message>> seen = threads.submit(() -> {
+            InnerToOuter.Hello hello = outer.expect(InnerToOuter.class, InnerToOuter.Hello.class);
+            String nonce = Nonce.next();
+            outer.send(new OuterToInner.Challenge(Handshake.VERSION, nonce,
+                    Proof.of(TOKEN, Proof.OUTER, hello.nonce(), nonce)));
+            List<Message> rest = new ArrayList<>();
+            try {
+                while (true) {
+                    rest.add(outer.read(InnerToOuter.class));
+                }
+            } catch (EOFException end) {
+                return rest;
+            }
+        });
+        Future<Void> dialled = run(() -> Handshake.dial(inner, OTHER, Purpose.CONTROL, "impostor", null));
+        assertInstanceOf(AuthException.class, failure(dialled));
+        List<Message> rest = seen.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        assertTrue(rest.stream().noneMatch(InnerToOuter.Auth.class::isInstance), rest::toString);
+        assertEquals(1, rest.size(), rest::toString);
+        assertInstanceOf(Message.Error.class, rest.get(0));
+    }
+
+    @Test
+    void anOuterThatAnswersWithAnotherVersionIsRefused() throws Exception {
+        Future<Void> fake = run(() -> {
+            InnerToOuter.Hello hello = outer.expect(InnerToOuter.class, InnerToOuter.Hello.class);
+            String nonce = Nonce.next();
+            outer.send(new OuterToInner.Challenge(Handshake.VERSION + 1, nonce,
+                    Proof.of(TOKEN, Proof.OUTER, hello.nonce(), nonce)));
+        });
+        Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.CONTROL, "home-lab", null));
+        fake.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        assertInstanceOf(AuthException.class, failure(dialled));
+    }
+
+    @Test
+    void aHelloOfAnotherVersionIsRefused() throws Exception {
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
+        Future<Message> reply = threads.submit(() -> {
+            inner.send(new InnerToOuter.Hello(Handshake.VERSION + 1, Purpose.CONTROL, Nonce.next()));
+            return inner.read(OuterToInner.class);
+        });
+        Throwable t = failure(accepted);
+        assertInstanceOf(AuthException.class, t);
+        assertTrue(t.getMessage().contains("version"), t.getMessage());
+        // The outer tells the inner why before closing.
+        Message m = reply.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        assertInstanceOf(Message.Error.class, m);
+    }
+
+    @Test
+    void aDataConnectionWithoutASessionIsRefused() throws Exception {
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
+        Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.DATA, "home-lab", null));
+        dialled.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        Throwable t = failure(accepted);
+        assertInstanceOf(AuthException.class, t);
+        assertTrue(t.getMessage().contains("session"), t.getMessage());
+    }
+
+    @Test
+    void aControlConnectionWithASessionIsRefused() throws Exception {
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
+        Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.CONTROL, "home-lab", "s-1"));
+        dialled.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        assertInstanceOf(AuthException.class, failure(accepted));
+    }
+
+    @Test
+    void aReplayedOuterProofIsNotAnInnerProof() throws Exception {
+        // An impostor inner that echoes the outer's own proof back must fail: the role labels differ.
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
+        Future<Void> impostor = run(() -> {
+            inner.send(new InnerToOuter.Hello(Handshake.VERSION, Purpose.CONTROL, Nonce.next()));
+            OuterToInner.Challenge c = inner.expect(OuterToInner.class, OuterToInner.Challenge.class);
+            inner.send(new InnerToOuter.Auth(c.proof(), "impostor", null));
+        });
+        impostor.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        assertInstanceOf(AuthException.class, failure(accepted));
+    }
+
+    private Future<Void> run(ThrowingRunnable r) {
+        Callable<Void> c = () -> {
+            r.run();
+            return null;
+        };
+        return threads.submit(c);
+    }
+
+    private static Throwable failure(Future<?> f) throws Exception {
+        try {
+            Object result = f.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            return fail("expected a failure, got " + result);
+        } catch (ExecutionException e) {
+            return e.getCause();
+        }
+    }
+
+    private interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+}

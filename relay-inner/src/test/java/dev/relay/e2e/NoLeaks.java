@@ -1,0 +1,85 @@
+package dev.relay.e2e;
+
+import dev.relay.net.Threads;
+import dev.relay.protocol.Frames;
+import dev.relay.protocol.Message;
+import dev.relay.protocol.Nonce;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.io.File;
+import java.time.Duration;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.slf4j.LoggerFactory;
+
+/**
+ * After each test no relay thread may be left running; after each class the process holds no more file descriptors
+ * (sockets included) than before it.
+ */
+final class NoLeaks implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
+    private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(NoLeaks.class);
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        warmUp();
+        context.getStore(NS).put("fds", openFiles());
+    }
+
+    /**
+     * Opens, once, what the JDK and libraries keep open for the life of the process (library jars, the random
+     * devices, the virtual-thread pollers), so that the count measures only what relay opens.
+     */
+    private static void warmUp() throws Exception {
+        Frames.encode(new Message.Heartbeat());
+        Nonce.next();
+        LoggerFactory.getLogger(NoLeaks.class).debug("warm");
+        try (Target echo = Target.echo();
+             ExecutorService vt = Executors.newVirtualThreadPerTaskExecutor()) {
+            vt.submit(() -> {
+                try (Socket s = new Socket(InetAddress.getLoopbackAddress(), echo.port())) {
+                    s.getOutputStream().write(1);
+                    return s.getInputStream().read();
+                }
+            }).get();
+        }
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        Await.until("relay threads to end (live: " + Threads.live() + ")", Duration.ofSeconds(10),
+                () -> Threads.live() == 0);
+        Await.until("no outer-timer thread", Duration.ofSeconds(10), () -> Thread.getAllStackTraces().keySet()
+                .stream().noneMatch(t -> t.getName().equals("outer-timer")));
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        int before = context.getStore(NS).get("fds", Integer.class);
+        try {
+            Await.until("open files back to " + before, Duration.ofSeconds(10), () -> openFiles() <= before);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; open now: " + describeOpenFiles(), e);
+        }
+    }
+
+    private static String describeOpenFiles() {
+        StringBuilder b = new StringBuilder();
+        for (File f : new File("/proc/self/fd").listFiles()) {
+            try {
+                b.append(f.getName()).append("->").append(java.nio.file.Files.readSymbolicLink(f.toPath())).append(' ');
+            } catch (java.io.IOException e) {
+                b.append(f.getName()).append("->? ");
+            }
+        }
+        return b.toString();
+    }
+
+    static int openFiles() {
+        String[] fds = new File("/proc/self/fd").list();
+        return fds == null ? -1 : fds.length;
+    }
+}

@@ -1,0 +1,108 @@
+package dev.relay.e2e;
+
+import dev.relay.config.HostPort;
+import dev.relay.config.InnerConfig;
+import dev.relay.config.OuterConfig;
+import dev.relay.config.Route;
+import dev.relay.config.Token;
+import dev.relay.config.Tuning;
+import dev.relay.inner.Inner;
+import dev.relay.outer.Outer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.List;
+
+/** A real outer and inner in this JVM, on loopback, ephemeral ports everywhere, with short timers. */
+final class TestTunnel implements AutoCloseable {
+    static final Token TOKEN = new Token("test-token-0123456789abcdef");
+    static final Tuning FAST = Tuning.DEFAULTS
+            .withHeartbeat(Duration.ofMillis(200), Duration.ofMillis(1000))
+            .withOpenTimeout(Duration.ofSeconds(5))
+            .withHandshake(Duration.ofSeconds(2))
+            .withReconnect(Duration.ofMillis(20), Duration.ofMillis(200));
+
+    private OuterConfig outerConfig;
+    private InnerConfig innerConfig;
+    Outer outer;
+    Inner inner;
+
+    TestTunnel(OuterConfig outerConfig) throws IOException {
+        this.outerConfig = outerConfig;
+        this.outer = Outer.start(outerConfig);
+        this.innerConfig = new InnerConfig(new HostPort("127.0.0.1", outer.controlPort()), TOKEN, "test-inner",
+                outerConfig.tuning());
+    }
+
+    /** An outer with one route per target, named r0, r1, ..., and no inner yet. */
+    static TestTunnel outerOnly(Tuning tuning, Route... routes) throws IOException {
+        return new TestTunnel(new OuterConfig(new HostPort("127.0.0.1", 0), TOKEN, List.of(routes), tuning));
+    }
+
+    /** An outer and a connected inner with one route named "r0" to {@code target}. */
+    static TestTunnel to(Target target) throws IOException, InterruptedException {
+        TestTunnel t = outerOnly(FAST, route("r0", target));
+        t.startInner();
+        return t;
+    }
+
+    static Route route(String name, Target target) {
+        return Route.of(name, new HostPort("127.0.0.1", 0), new HostPort("127.0.0.1", target.port()));
+    }
+
+    InnerConfig innerConfig() {
+        return innerConfig;
+    }
+
+    void startInner() throws InterruptedException {
+        startInner(innerConfig);
+    }
+
+    void startInner(InnerConfig config) throws InterruptedException {
+        inner = Inner.start(config);
+        if (config.token().equals(TOKEN)) {
+            if (!inner.awaitConnected(Duration.ofSeconds(10))) {
+                throw new AssertionError("inner did not connect: " + inner.lastFailure());
+            }
+            Await.until("outer sees the inner", () -> outer.innerConnected());
+        }
+    }
+
+    void stopInner() {
+        inner.close();
+        inner = null;
+    }
+
+    /** Stops the outer and starts a new one on the same control and route ports. */
+    void restartOuter() throws IOException {
+        List<Route> fixed = outerConfig.routes().stream()
+                .map(r -> new Route(r.name(), r.listen().withPort(outer.port(r.name())), r.target(), r.idleTimeout(),
+                        r.maxSessions()))
+                .toList();
+        OuterConfig again = new OuterConfig(outerConfig.listen().withPort(outer.controlPort()), TOKEN, fixed,
+                outerConfig.tuning());
+        outer.close();
+        outer = Outer.start(again);
+        outerConfig = again;
+    }
+
+    Socket connect(String route) throws IOException {
+        Socket s = new Socket();
+        s.connect(new InetSocketAddress("127.0.0.1", outer.port(route)), 5000);
+        s.setSoTimeout(30_000);
+        return s;
+    }
+
+    Socket connect() throws IOException {
+        return connect("r0");
+    }
+
+    @Override
+    public void close() {
+        if (inner != null) {
+            inner.close();
+        }
+        outer.close();
+    }
+}
