@@ -90,11 +90,16 @@ public final class Frames {
                     + MAX_PAYLOAD);
         }
         byte[] payload = readFully(in, length, code);
+        Object decoded;
         try {
-            return direction.cast(JSON.readValue(payload, type));
+            decoded = JSON.readValue(payload, type);
         } catch (IOException | RuntimeException e) {
             throw new ProtocolException("malformed " + type.getSimpleName() + ": " + firstLine(e), e);
         }
+        if (decoded == null) {
+            throw new ProtocolException("malformed " + type.getSimpleName() + ": the payload is null");
+        }
+        return direction.cast(decoded);
     }
 
     /** Reads a frame and insists on one type, the way a handshake step does. */

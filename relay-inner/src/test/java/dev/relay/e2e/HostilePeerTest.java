@@ -1,0 +1,146 @@
+package dev.relay.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.relay.config.Token;
+import dev.relay.protocol.Frames;
+import dev.relay.protocol.InnerToOuter;
+import dev.relay.protocol.Message;
+import dev.relay.protocol.Nonce;
+import dev.relay.protocol.OuterToInner;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Strangers and broken peers on the control port: each is dropped with a reason, and the tunnel keeps serving its
+ * real inner and users throughout.
+ */
+@ExtendWith(NoLeaks.class)
+class HostilePeerTest {
+
+    @Test
+    void anInnerWithTheWrongTokenIsRefusedAndServesNothing() throws Exception {
+        try (Target echo = Target.echo();
+             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST.withOpenTimeout(Duration.ofMillis(1500)),
+                     TestTunnel.route("r0", echo))) {
+            t.startInner(new dev.relay.config.InnerConfig(t.innerConfig().connect(),
+                    new Token("wrong-token-0123456789abcdef"), "impostor", TestTunnel.FAST));
+            Await.until("the inner to learn it was refused", () -> t.inner.lastFailure() != null);
+            assertTrue(t.inner.lastFailure().contains("token"), t.inner.lastFailure());
+            assertFalse(t.inner.connected());
+            assertFalse(t.outer.innerConnected());
+            try (Socket s = t.connect()) {
+                s.getOutputStream().write("anyone there?".getBytes(StandardCharsets.UTF_8));
+                assertEquals(-1, s.getInputStream().read(), "a user must get nothing through a refused inner");
+            }
+            assertEquals(0, echo.accepted.get(), "the target must never be reached");
+        }
+    }
+
+    @Test
+    void garbageOnTheControlPortIsDroppedAndRoutesKeepWorking() throws Exception {
+        assertDroppedWhileTunnelWorks(out -> out.write("\u0000\u00ff garbage \r\n\r\n".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void anHttpRequestOnTheControlPortIsDropped() throws Exception {
+        assertDroppedWhileTunnelWorks(out -> out.write(
+                "GET / HTTP/1.1\r\nHost: relay.example.com\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    @Test
+    void anOversizedFrameIsDroppedBeforeItIsRead() throws Exception {
+        assertDroppedWhileTunnelWorks(out -> out.write(ByteBuffer.allocate(5).put((byte) 1)
+                .putInt(Frames.MAX_PAYLOAD + 1).array()));
+    }
+
+    @Test
+    void aTruncatedFrameIsDropped() throws Exception {
+        assertDroppedWhileTunnelWorks(out -> {
+            byte[] hello = Frames.encode(new InnerToOuter.Hello(1, InnerToOuter.Purpose.CONTROL, Nonce.next()));
+            out.write(hello, 0, hello.length - 3);
+            out.flush();
+            // Half-close: the outer sees the frame end early, rather than waiting for the rest.
+        }, true);
+    }
+
+    @Test
+    void aPeerThatSaysNothingIsDroppedAfterTheHandshakeTimeout() throws Exception {
+        assertDroppedWhileTunnelWorks(out -> { }, false);
+    }
+
+    @Test
+    void aDataConnectionForAnUnknownSessionIsRefused() throws Exception {
+        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo);
+             Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", t.outer.controlPort()));
+            s.setSoTimeout(10_000);
+            dev.relay.protocol.Channel ch = new dev.relay.protocol.Channel(s);
+            dev.relay.auth.Handshake.dial(ch, TestTunnel.TOKEN, InnerToOuter.Purpose.DATA, "prober",
+                    Nonce.sessionId());
+            Message m = Frames.read(s.getInputStream(), OuterToInner.class);
+            Message.Error e = assertInstanceOf(Message.Error.class, m);
+            assertTrue(e.message().contains("unknown or expired session"), e.message());
+            assertEquals(-1, s.getInputStream().read());
+            try (Socket u = t.connect()) {
+                assertEquals("still fine", TunnelTest.roundTrip(u, "still fine"));
+            }
+        }
+    }
+
+    interface Abuse {
+        void send(OutputStream out) throws IOException;
+    }
+
+    private static void assertDroppedWhileTunnelWorks(Abuse abuse) throws Exception {
+        assertDroppedWhileTunnelWorks(abuse, false);
+    }
+
+    /** Sends {@code abuse} to the control port, expects the outer to close that connection, and the tunnel to work. */
+    private static void assertDroppedWhileTunnelWorks(Abuse abuse, boolean halfClose) throws Exception {
+        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo)) {
+            try (Socket user = t.connect(); Socket bad = new Socket()) {
+                assertEquals("before", TunnelTest.roundTrip(user, "before"));
+                bad.connect(new InetSocketAddress("127.0.0.1", t.outer.controlPort()));
+                bad.setSoTimeout(10_000);
+                abuse.send(bad.getOutputStream());
+                if (halfClose) {
+                    bad.shutdownOutput();
+                }
+                assertClosedByOuter(bad.getInputStream());
+                assertEquals("during", TunnelTest.roundTrip(user, "during"));
+            }
+            assertTrue(t.outer.innerConnected());
+            try (Socket s = t.connect()) {
+                assertEquals("after", TunnelTest.roundTrip(s, "after"));
+            }
+        }
+    }
+
+    /** The outer may say why in an Error frame first; then the connection must end. */
+    private static void assertClosedByOuter(InputStream in) throws IOException {
+        try {
+            for (;;) {
+                Message m = Frames.read(in, OuterToInner.class);
+                assertNotNull(m);
+                assertInstanceOf(Message.Error.class, m, "only an Error may come back, got " + m);
+            }
+        } catch (EOFException | SocketException expected) {
+            // Closed, possibly with a reset because the outer did not read everything we sent.
+        }
+    }
+}

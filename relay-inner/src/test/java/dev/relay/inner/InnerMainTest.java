@@ -1,0 +1,89 @@
+package dev.relay.inner;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line: exit statuses, --connect and the messages a user sees. */
+class InnerMainTest {
+    private static final String TOKEN = "main-test-token-0123456789";
+
+    @TempDir
+    Path dir;
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private Inner run(Map<String, String> env, String... args) {
+        return InnerMain.start(args, env, new PrintStream(out, true), new PrintStream(err, true));
+    }
+
+    private String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    private Path config(String json) throws IOException {
+        Path p = dir.resolve("routes.json");
+        Files.writeString(p, json);
+        return p;
+    }
+
+    @Test
+    void helpPrintsUsage() {
+        assertNull(run(Map.of(), "--help"));
+        assertEquals(0, InnerMain.lastExit);
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("--connect HOST:PORT"));
+    }
+
+    @Test
+    void aShortTokenExitsWith2() throws IOException {
+        Path p = config("""
+                { "inner": { "connect": "127.0.0.1:7000" }, "token": "short" }
+                """);
+        assertNull(run(Map.of(), "--config", p.toString()));
+        assertEquals(2, InnerMain.lastExit);
+        assertTrue(err().contains("token") && err().contains("16"), err());
+        assertTrue(!err().contains("\"short\""), "the message must not echo the secret: " + err());
+    }
+
+    @Test
+    void aMalformedConnectFlagExitsWith2AndNamesIt() throws IOException {
+        Path p = config("""
+                { "inner": { "connect": "127.0.0.1:7000" }, "token": "%s" }
+                """.formatted(TOKEN));
+        assertNull(run(Map.of(), "--config", p.toString(), "--connect", "no-port-here"));
+        assertEquals(2, InnerMain.lastExit);
+        assertTrue(err().contains("--connect") && err().contains("no-port-here"), err());
+    }
+
+    @Test
+    void withoutAnInnerSectionTheMessageSaysWhatIsMissing() throws IOException {
+        Path p = config("""
+                { "token": "%s" }
+                """.formatted(TOKEN));
+        assertNull(run(Map.of(), "--config", p.toString()));
+        assertEquals(2, InnerMain.lastExit);
+        assertTrue(err().contains("inner.connect"), err());
+    }
+
+    @Test
+    void connectOnTheCommandLineIsEnoughToStart() throws IOException {
+        Path p = config("""
+                { "token": "%s" }
+                """.formatted(TOKEN));
+        try (Inner inner = run(Map.of(), "--config", p.toString(), "--connect", "127.0.0.1:9")) {
+            assertNotNull(inner, err());
+        }
+    }
+}

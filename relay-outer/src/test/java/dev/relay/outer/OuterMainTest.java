@@ -1,0 +1,103 @@
+package dev.relay.outer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line: exit statuses and the messages a user sees. */
+class OuterMainTest {
+    private static final String TOKEN = "main-test-token-0123456789";
+
+    @TempDir
+    Path dir;
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private Outer run(Map<String, String> env, String... args) {
+        return OuterMain.start(args, env, new PrintStream(out, true), new PrintStream(err, true));
+    }
+
+    private String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    private Path config(String json) throws IOException {
+        Path p = dir.resolve("routes.json");
+        Files.writeString(p, json);
+        return p;
+    }
+
+    @Test
+    void helpPrintsUsageAndNoSecret() {
+        assertNull(run(Map.of("RELAY_TOKEN", TOKEN), "--help"));
+        assertEquals(0, OuterMain.lastExit);
+        String usage = out.toString(StandardCharsets.UTF_8);
+        assertTrue(usage.contains("--config FILE"), usage);
+        assertTrue(!usage.contains(TOKEN));
+    }
+
+    @Test
+    void aMissingFileExitsWith2AndNamesIt() {
+        assertNull(run(Map.of(), "--config", dir.resolve("nope.json").toString()));
+        assertEquals(2, OuterMain.lastExit);
+        assertTrue(err().contains("nope.json") && err().contains("no such file"), err());
+    }
+
+    @Test
+    void aBadConfigExitsWith2AndNamesTheField() throws IOException {
+        Path p = config("""
+                { "outer": { "listen": "127.0.0.1:0" }, "token": "%s",
+                  "routes": [ { "name": "ssh", "listen": 70000, "target": "10.0.0.1:22" } ] }
+                """.formatted(TOKEN));
+        assertNull(run(Map.of(), "--config", p.toString()));
+        assertEquals(2, OuterMain.lastExit);
+        assertTrue(err().contains(p.toString()) && err().contains("routes[0]") && err().contains("70000"), err());
+    }
+
+    @Test
+    void anUnknownArgumentExitsWith2() {
+        assertNull(run(Map.of(), "--frobnicate"));
+        assertEquals(2, OuterMain.lastExit);
+        assertTrue(err().contains("--frobnicate"), err());
+    }
+
+    @Test
+    void aRoutePortInUseIsReportedByNameAndPortWithStatus1() throws IOException {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Path p = config("""
+                    { "outer": { "listen": "127.0.0.1:0" }, "token": "%s",
+                      "routes": [ { "name": "busy", "listen": "127.0.0.1:%d", "target": "10.0.0.1:22" } ] }
+                    """.formatted(TOKEN, taken.getLocalPort()));
+            assertNull(run(Map.of(), "--config", p.toString()));
+            assertEquals(1, OuterMain.lastExit);
+            assertTrue(err().contains("route \"busy\"") && err().contains(":" + taken.getLocalPort()), err());
+        }
+    }
+
+    @Test
+    void aGoodConfigStartsAnOuterAndTheEnvironmentTokenIsUsed() throws IOException {
+        Path p = config("""
+                { "outer": { "listen": "127.0.0.1:0" },
+                  "routes": [ { "name": "web", "listen": "127.0.0.1:0", "target": "10.0.0.1:80" } ] }
+                """);
+        try (Outer outer = run(Map.of("RELAY_TOKEN", TOKEN), "--config", p.toString())) {
+            assertNotNull(outer, err());
+            assertTrue(outer.controlPort() > 0);
+            assertTrue(outer.port("web") > 0);
+        }
+    }
+}
