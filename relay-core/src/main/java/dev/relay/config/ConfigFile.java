@@ -2,7 +2,9 @@ package dev.relay.config;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,7 +32,11 @@ public final class ConfigFile {
     /** Environment variable that overrides {@code token}, so the secret can stay out of the file. */
     public static final String TOKEN_ENV = "RELAY_TOKEN";
 
+    // Strict: a repeated key, a string where a number belongs, or 1.9 sessions is an error, never a guess.
     private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -78,6 +84,9 @@ public final class ConfigFile {
 
     /** Parses and checks the text of a config file; {@code source} names it in messages. */
     public static ConfigFile parse(String source, String text, Map<String, String> env) throws ConfigException {
+        if (text.isBlank()) {
+            throw new ConfigException(source + ": the file is empty; expected a JSON object");
+        }
         RawFile raw;
         try {
             raw = JSON.readValue(text, RawFile.class);
@@ -189,6 +198,10 @@ public final class ConfigFile {
         }
         if (value.isNaN() || value < 0 || value > 365 * 24 * 3600.0) {
             throw new IllegalArgumentException("seconds out of range: " + value);
+        }
+        if (value > 0 && value < 0.001) {
+            // Rounding it to zero would silently mean "never" where a timeout was asked for.
+            throw new IllegalArgumentException(value + " seconds is below the 1 ms resolution; use 0 for never");
         }
         return Duration.ofNanos(Math.round(value * 1e9));
     }

@@ -44,7 +44,7 @@ public record HostPort(String host, int port) {
         if (host.isEmpty()) {
             throw malformed(text, "the host is empty");
         }
-        if (port.isEmpty() || port.length() > 5 || !port.chars().allMatch(Character::isDigit)) {
+        if (port.isEmpty() || port.length() > 5 || !port.chars().allMatch(c -> c >= '0' && c <= '9')) {
             throw malformed(text, "the port is not a number");
         }
         int p = Integer.parseInt(port);

@@ -31,6 +31,12 @@ class HostPortTest {
     }
 
     @Test
+    void rejectsNonAsciiDigitsInThePort() {
+        // Arabic-Indic digits for 5122: Character.isDigit and Integer.parseInt both accept them.
+        assertThrows(IllegalArgumentException.class, () -> HostPort.parse("host:\u0665\u0661\u0662\u0662"));
+    }
+
+    @Test
     void explainsWhatIsWrong() {
         assertTrue(message("::1:80").contains("[address]:port"));
         assertTrue(message("host:65536").contains("out of range"));

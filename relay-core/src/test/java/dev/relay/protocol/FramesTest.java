@@ -228,7 +228,7 @@ class FramesTest {
     void generatedInputNeverEscapesAsAnotherException() {
         String[] tokens = {"{", "}", "[", "]", ":", ",", "\"", "\"message\"", "\"session\"", "\"route\"",
             "\"routes\"", "\"nonce\"", "\"version\"", "\"purpose\"", "\"DATA\"", "\"x\"", "1", "-1", "1e999", "0.5",
-            "true", "\\u0000", " "};
+            "true", "null", "\\u0000", " "};
         Random random = new Random(20240607L);
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
             for (int i = 0; i < 2000; i++) {

@@ -1,0 +1,222 @@
+package dev.relay.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/** Every file in {@code config/valid} loads; every file in {@code config/invalid} fails with its expected message. */
+class ConfigFileTest {
+    private static final Map<String, String> NO_ENV = Map.of();
+
+    @TestFactory
+    Stream<DynamicTest> everyValidFileLoads() throws Exception {
+        List<Path> files = fixtures("valid");
+        assertTrue(files.size() >= 5, "valid fixtures: " + files);
+        return files.stream().map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
+            JsonNode sections = new ObjectMapper().readTree(file.toFile());
+            boolean outer = sections.has("outer");
+            boolean inner = sections.has("inner");
+            assertTrue(outer || inner, file + " has neither an outer nor an inner section");
+            ConfigFile config = ConfigFile.load(file, NO_ENV);
+            if (outer) {
+                assertNotNull(config.outer());
+            }
+            if (inner) {
+                assertNotNull(config.inner(null));
+            }
+        }));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyInvalidFileFailsWithItsMessage() throws Exception {
+        List<Path> files = fixtures("invalid");
+        assertTrue(files.size() >= 19, "invalid fixtures: " + files);
+        return files.stream().map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
+            Path expectedFile = file.resolveSibling(file.getFileName().toString().replace(".json", ".expected"));
+            assertTrue(Files.exists(expectedFile), "missing " + expectedFile);
+            String expected = Files.readString(expectedFile).strip();
+            assertFalse(expected.isEmpty(), expectedFile + " is empty");
+            List<String> failures = failures(file);
+            assertFalse(failures.isEmpty(), file + " loaded for both outer and inner");
+            for (String m : failures) {
+                assertTrue(m.startsWith(file + ": "), "message does not start with the path: " + m);
+            }
+            assertTrue(failures.stream().anyMatch(m -> m.contains(expected)),
+                    "expected a message containing [" + expected + "], got " + failures);
+        }));
+    }
+
+    @Test
+    void theReadmeExampleMeansWhatItSays() throws Exception {
+        ConfigFile config = ConfigFile.load(fixture("valid", "readme.json"), NO_ENV);
+        OuterConfig outer = config.outer();
+        assertEquals(new HostPort("0.0.0.0", 7000), outer.listen());
+        assertEquals("change-me-to-a-long-random-secret", outer.token().value());
+        assertEquals(List.of(
+                        Route.of("ssh", new HostPort("0.0.0.0", 5122), new HostPort("192.168.1.4", 22)),
+                        Route.of("web", new HostPort("0.0.0.0", 5128), new HostPort("192.168.1.5", 80))),
+                outer.routes());
+        assertEquals(Tuning.DEFAULTS, outer.tuning());
+        InnerConfig inner = config.inner(null);
+        assertEquals(new HostPort("relay.example.com", 7000), inner.connect());
+        assertEquals(InnerConfig.DEFAULT_NAME, inner.name());
+    }
+
+    @Test
+    void theRepositoryRoutesFileLoads() throws Exception {
+        // Surefire runs in the module directory; the example config sits at the repository root.
+        ConfigFile config = ConfigFile.load(Path.of("../routes.json"), NO_ENV);
+        OuterConfig outer = config.outer();
+        assertEquals(2, outer.routes().size());
+        assertEquals("ssh", outer.routes().get(0).name());
+        assertEquals(new HostPort("192.168.1.5", 80), outer.routes().get(1).target());
+        assertNotNull(config.inner(null));
+    }
+
+    @Test
+    void routeOptionsAndTuningAreRead() throws Exception {
+        OuterConfig routes = ConfigFile.load(fixture("valid", "route-options.json"), NO_ENV).outer();
+        assertEquals(new HostPort("0.0.0.0", 7000), routes.listen());
+        assertEquals(Duration.ofMinutes(5), routes.routes().get(0).idleTimeout());
+        assertEquals(4, routes.routes().get(0).maxSessions());
+        assertEquals(Duration.ofMillis(500), routes.routes().get(1).idleTimeout());
+        assertEquals(Tuning.DEFAULT_MAX_SESSIONS, routes.routes().get(1).maxSessions());
+
+        ConfigFile full = ConfigFile.load(fixture("valid", "full-tuning.json"), NO_ENV);
+        Tuning t = full.outer().tuning();
+        assertEquals(new Tuning(Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofMillis(7500),
+                Duration.ofSeconds(3), 100, Duration.ofMillis(250), Duration.ofSeconds(60)), t);
+        // A route without its own limit takes the tuning's.
+        assertEquals(100, full.outer().routes().get(0).maxSessions());
+        assertEquals("home-lab", full.inner(null).name());
+        assertEquals(t, full.inner(null).tuning());
+    }
+
+    @Test
+    void ipv6AddressesAreRead() throws Exception {
+        OuterConfig outer = ConfigFile.load(fixture("valid", "ipv6-listen.json"), NO_ENV).outer();
+        assertEquals(new HostPort("::1", 7000), outer.listen());
+        assertEquals(new HostPort("fd00::5", 5432), outer.routes().get(0).target());
+    }
+
+    @Test
+    void theEnvironmentTokenOverridesTheFile() throws Exception {
+        String secret = "token-from-the-environment";
+        ConfigFile config = ConfigFile.load(fixture("valid", "readme.json"), Map.of(ConfigFile.TOKEN_ENV, secret));
+        assertEquals(secret, config.outer().token().value());
+        assertEquals(secret, config.inner(null).token().value());
+        // The environment also stands in for a token missing from the file.
+        ConfigFile noToken = ConfigFile.load(fixture("invalid", "missing-token.json"),
+                Map.of(ConfigFile.TOKEN_ENV, secret));
+        assertEquals(secret, noToken.outer().token().value());
+    }
+
+    @Test
+    void aShortEnvironmentTokenIsNamed() throws Exception {
+        Path file = fixture("valid", "readme.json");
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigFile.load(file, Map.of(ConfigFile.TOKEN_ENV, "too-short")));
+        assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
+        assertTrue(e.getMessage().contains("RELAY_TOKEN"), e.getMessage());
+        assertFalse(e.getMessage().contains("too-short"), "the message shows the secret: " + e.getMessage());
+    }
+
+    @Test
+    void aShortTokenInTheFileIsNotShown() throws Exception {
+        Path file = fixture("invalid", "short-token.json");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigFile.load(file, NO_ENV));
+        assertFalse(e.getMessage().contains("fifteen-chars!!"), e.getMessage());
+    }
+
+    @Test
+    void theConnectOverrideWins() throws Exception {
+        ConfigFile config = ConfigFile.load(fixture("valid", "readme.json"), NO_ENV);
+        assertEquals(new HostPort("127.0.0.1", 9), config.inner("127.0.0.1:9").connect());
+        // It also stands in for a missing inner section.
+        ConfigFile outerOnly = ConfigFile.load(fixture("valid", "route-options.json"), NO_ENV);
+        assertEquals(new HostPort("127.0.0.1", 9), outerOnly.inner("127.0.0.1:9").connect());
+        ConfigException e = assertThrows(ConfigException.class, () -> config.inner("nowhere"));
+        assertTrue(e.getMessage().contains("--connect"), e.getMessage());
+    }
+
+    @Test
+    void parseNamesItsSource() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigFile.parse("<test>", "{", NO_ENV));
+        assertTrue(e.getMessage().startsWith("<test>: "), e.getMessage());
+    }
+
+    @Test
+    void aMissingFileIsAConfigError() {
+        Path file = Path.of("target", "no-such-config.json");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigFile.load(file, NO_ENV));
+        assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
+        assertTrue(e.getMessage().contains("no such file"), e.getMessage());
+    }
+
+    @Test
+    void secretsNeverPrint() throws Exception {
+        String secret = "change-me-to-a-long-random-secret";
+        assertFalse(new Token(secret).toString().contains(secret));
+        assertTrue(new Token(secret).toString().contains("MASKED"));
+        ConfigFile config = ConfigFile.load(fixture("valid", "readme.json"), NO_ENV);
+        String outer = config.outer().toString();
+        assertFalse(outer.contains(secret), outer);
+        assertTrue(outer.contains("ssh"), outer);
+        String inner = config.inner(null).toString();
+        assertFalse(inner.contains(secret), inner);
+    }
+
+    /** Every message the file produces, trying the outer's part and the inner's part when it loads. */
+    private static List<String> failures(Path file) {
+        List<String> failures = new ArrayList<>();
+        ConfigFile config;
+        try {
+            config = ConfigFile.load(file, NO_ENV);
+        } catch (ConfigException e) {
+            return List.of(e.getMessage());
+        } catch (RuntimeException e) {
+            return fail(file + " escaped as " + e, e);
+        }
+        try {
+            config.outer();
+        } catch (ConfigException e) {
+            failures.add(e.getMessage());
+        }
+        try {
+            config.inner(null);
+        } catch (ConfigException e) {
+            failures.add(e.getMessage());
+        }
+        return failures;
+    }
+
+    private static List<Path> fixtures(String folder) throws IOException, URISyntaxException {
+        try (Stream<Path> files = Files.list(fixture(folder, "."))) {
+            return files.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+        }
+    }
+
+    private static Path fixture(String folder, String name) throws URISyntaxException {
+        var url = ConfigFileTest.class.getResource("/config/" + folder);
+        assertNotNull(url, "no fixture folder config/" + folder);
+        return Path.of(url.toURI()).resolve(name).normalize();
+    }
+}
