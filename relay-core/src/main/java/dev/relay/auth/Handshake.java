@@ -47,6 +47,7 @@ public final class Handshake {
             ch.fail("authentication failed: wrong token");
             throw new AuthException("authentication failed: wrong token (inner name \"" + auth.name() + "\")");
         }
+        // Only a DATA connection answers a particular Open; CONTROL and POOL connections name no session.
         if ((hello.purpose() == Purpose.DATA) != (auth.session() != null)) {
             String why = "a " + hello.purpose() + " connection " + (auth.session() == null ? "needs" : "takes no")
                     + " session id";

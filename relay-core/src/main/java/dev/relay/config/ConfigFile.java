@@ -47,7 +47,7 @@ public final class ConfigFile {
 
     record RawOuter(JsonNode listen) {}
 
-    record RawInner(String connect, String name) {}
+    record RawInner(String connect, String name, Integer pool) {}
 
     record RawRoute(String name, JsonNode listen, String target, Double idleTimeout, Integer maxSessions) {}
 
@@ -126,7 +126,8 @@ public final class ConfigFile {
         }
         HostPort address = check(source, () -> prefixed(field, () -> HostPort.parse(connect)));
         String name = raw.inner() != null && raw.inner().name() != null ? raw.inner().name() : InnerConfig.DEFAULT_NAME;
-        return check(source, () -> new InnerConfig(address, token, name, tuning));
+        int pool = raw.inner() != null && raw.inner().pool() != null ? raw.inner().pool() : InnerConfig.DEFAULT_POOL;
+        return check(source, () -> new InnerConfig(address, token, name, pool, tuning));
     }
 
     private static Token token(String source, String inFile, String fromEnv) throws ConfigException {

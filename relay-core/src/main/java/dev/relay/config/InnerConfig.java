@@ -3,12 +3,18 @@ package dev.relay.config;
 import java.util.Objects;
 
 /**
- * What the inner needs: where the outer is, the token, a name for the outer's logs, and the tuning. The routes come
- * from the outer at each handshake.
+ * What the inner needs: where the outer is, the token, a name for the outer's logs, how many idle data connections
+ * to keep open at the outer, and the tuning. The routes come from the outer at each handshake.
+ *
+ * @param pool idle, authenticated data connections kept open so a new session needs no handshake; 0 turns it off
  */
-public record InnerConfig(HostPort connect, Token token, String name, Tuning tuning) {
+public record InnerConfig(HostPort connect, Token token, String name, int pool, Tuning tuning) {
     /** The name an inner reports when none is configured. */
     public static final String DEFAULT_NAME = "inner";
+    /** Pool size when none is configured: enough for a burst of interactive connections, a few KiB each. */
+    public static final int DEFAULT_POOL = 8;
+    /** The largest pool an inner may ask for; the outer holds no more than this many idle connections per inner. */
+    public static final int MAX_POOL = 256;
 
     public InnerConfig {
         Objects.requireNonNull(connect, "inner.connect");
@@ -21,18 +27,25 @@ public record InnerConfig(HostPort connect, Token token, String name, Tuning tun
         if (name.isBlank() || name.length() > 64) {
             throw new IllegalArgumentException("inner.name must be 1-64 characters");
         }
+        if (pool < 0 || pool > MAX_POOL) {
+            throw new IllegalArgumentException("inner.pool must be between 0 and " + MAX_POOL + ", got " + pool);
+        }
     }
 
     /** Defaults for everything but the essentials. */
     public static InnerConfig of(HostPort connect, Token token) {
-        return new InnerConfig(connect, token, DEFAULT_NAME, Tuning.DEFAULTS);
+        return new InnerConfig(connect, token, DEFAULT_NAME, DEFAULT_POOL, Tuning.DEFAULTS);
     }
 
     public InnerConfig withTuning(Tuning t) {
-        return new InnerConfig(connect, token, name, t);
+        return new InnerConfig(connect, token, name, pool, t);
     }
 
     public InnerConfig withConnect(HostPort c) {
-        return new InnerConfig(c, token, name, tuning);
+        return new InnerConfig(c, token, name, pool, tuning);
+    }
+
+    public InnerConfig withPool(int size) {
+        return new InnerConfig(connect, token, name, size, tuning);
     }
 }

@@ -33,6 +33,9 @@ public sealed interface InnerToOuter extends Message
         }
     }
 
-    /** What a connection is for. */
-    enum Purpose { CONTROL, DATA }
+    /**
+     * What a connection is for: the control channel; a data connection answering one Open; or an idle data connection
+     * for the outer's pool, which waits for an Open sent on itself.
+     */
+    enum Purpose { CONTROL, DATA, POOL }
 }

@@ -26,7 +26,10 @@ public sealed interface OuterToInner extends Message
         }
     }
 
-    /** A user connected to a route: dial a data connection that names this session. */
+    /**
+     * A user connected to a route. On the control channel: dial a data connection that names this session. On a
+     * pooled data connection: this connection is the session, and the user's bytes follow this frame directly.
+     */
     record Open(String session, String route) implements OuterToInner {
         public Open {
             Objects.requireNonNull(session, "session");

@@ -9,14 +9,16 @@ import dev.relay.protocol.OuterToInner;
 import dev.relay.session.Session;
 import java.io.IOException;
 import java.net.Socket;
+import java.net.SocketException;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Answers one Open, on its {@code open-<id>} thread: connects to the route's target, dials a data connection that
- * names the session, and hands both sockets to a {@link Session}. Until then it owns both and closes them on failure,
- * telling the outer so its user is not left waiting.
+ * Answers one Open, on its {@code open-<id>} thread: connects to the route's target and hands it, with the data
+ * connection, to a {@link Session}. Until then it owns both sockets and closes them on failure, so the outer's user
+ * is never left waiting: over the control channel it sends OpenFailed; on a pooled connection it resets the
+ * connection, which ends the outer's side of the session at once.
  */
 final class Opener {
     private static final Logger LOG = LoggerFactory.getLogger(Opener.class);
@@ -35,16 +37,12 @@ final class Opener {
         this.target = target;
     }
 
-    void run() {
-        Socket t = new Socket();
+    /** The Open came over the control channel: reach the target, then dial a data connection naming the session. */
+    void overControl() {
+        Socket t = null;
         Channel data = null;
         try {
-            Sockets.tune(t);
-            try {
-                t.connect(target.resolve(), (int) inner.config().tuning().openTimeout().toMillis());
-            } catch (IOException e) {
-                throw new IOException("cannot connect to target " + target + ": " + e.getMessage(), e);
-            }
+            t = connectTarget();
             data = inner.dial(Purpose.DATA, id);
             data.expect(OuterToInner.class, OuterToInner.Ready.class);
             data.socket().setSoTimeout(0);
@@ -53,15 +51,54 @@ final class Opener {
             if (data != null) {
                 data.close();
             }
-            String why = e.getMessage() == null ? e.toString() : e.getMessage();
-            LOG.warn("session failed id={} route={} target={} reason=\"{}\"", id, route, target, why);
+            String why = failed(e);
             link.send(new InnerToOuter.OpenFailed(id, why));
             return;
         }
-        Session s = new Session(id, "route=" + route + " target=" + target, data.socket(), t, Duration.ZERO,
+        start(data.socket(), t, "open");
+    }
+
+    /** The Open came on a pooled data connection, whose next bytes are already the user's. */
+    void onPooled(Channel data) {
+        Socket t;
+        try {
+            t = connectTarget();
+        } catch (IOException | RuntimeException e) {
+            failed(e);
+            try {
+                data.socket().setSoLinger(true, 0);
+            } catch (SocketException ignored) {
+                // Closing without the reset still ends the session, only less abruptly.
+            }
+            data.close();
+            return;
+        }
+        start(data.socket(), t, "pool");
+    }
+
+    private Socket connectTarget() throws IOException {
+        Socket t = new Socket();
+        try {
+            Sockets.tune(t);
+            t.connect(target.resolve(), (int) inner.config().tuning().openTimeout().toMillis());
+            return t;
+        } catch (IOException e) {
+            Sockets.closeQuietly(t);
+            throw new IOException("cannot connect to target " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    private String failed(Exception e) {
+        String why = e.getMessage() == null ? e.toString() : e.getMessage();
+        LOG.warn("session failed id={} route={} target={} reason=\"{}\"", id, route, target, why);
+        return why;
+    }
+
+    private void start(Socket data, Socket t, String via) {
+        Session s = new Session(id, "route=" + route + " target=" + target, data, t, Duration.ZERO,
                 inner.sessions()::remove);
         inner.sessions().add(s);
-        LOG.info("session open id={} route={} target={}", id, route, target);
+        LOG.info("session open id={} route={} target={} via={}", id, route, target, via);
         s.start();
         if (inner.isClosed()) {
             s.close("inner shutting down");

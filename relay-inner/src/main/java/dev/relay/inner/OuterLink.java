@@ -3,6 +3,8 @@ package dev.relay.inner;
 import dev.relay.config.HostPort;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
+import dev.relay.protocol.InnerToOuter;
+import dev.relay.protocol.InnerToOuter.OpenFailed;
 import dev.relay.protocol.Message;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.OuterToInner.Open;
@@ -19,7 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The control channel to the outer, read on the {@code inner-connector} thread; heartbeats go out from
- * {@code inner-heartbeat}. The routes are fixed at the handshake: an Open names a route, never an address.
+ * {@code inner-heartbeat}; its {@link Pool} of idle data connections lives and dies with it. The routes are fixed at
+ * the handshake: an Open names a route, never an address.
  */
 final class OuterLink {
     private static final Logger LOG = LoggerFactory.getLogger(OuterLink.class);
@@ -29,12 +32,14 @@ final class OuterLink {
     private final Map<String, HostPort> routes;
     private final long heartbeatMillis;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final Pool pool;
 
     OuterLink(Inner inner, Channel channel, Map<String, HostPort> routes, long heartbeatMillis) {
         this.inner = inner;
         this.channel = channel;
         this.routes = Map.copyOf(routes);
         this.heartbeatMillis = heartbeatMillis;
+        this.pool = new Pool(inner, this);
     }
 
     String describeRoutes() {
@@ -45,6 +50,7 @@ final class OuterLink {
     /** Reads until the channel ends; returns why it ended. */
     String run(Duration deadPeer) {
         Thread beat = Threads.start("inner-heartbeat", this::heartbeats);
+        pool.start();
         try {
             channel.socket().setSoTimeout((int) deadPeer.toMillis());
             for (;;) {
@@ -75,26 +81,41 @@ final class OuterLink {
         }
     }
 
+    /** An Open on the control channel: answer it with a new data connection. */
     private void open(Open o) {
+        Opener opener = opener(o);
+        if (opener == null) {
+            send(new OpenFailed(o.session(), "unknown route \"" + o.route() + "\""));
+            return;
+        }
+        Threads.start("open-" + o.session(), opener::overControl);
+    }
+
+    /** An Open on a pooled data connection: that connection carries the session. */
+    void openPooled(Open o, Channel data) {
+        Opener opener = opener(o);
+        if (opener == null) {
+            data.fail("unknown route \"" + o.route() + "\"");
+            return;
+        }
+        Threads.start("open-" + o.session(), () -> opener.onPooled(data));
+    }
+
+    private Opener opener(Open o) {
         HostPort target = routes.get(o.route());
         if (target == null) {
             LOG.warn("open id={} refused: route \"{}\" was not offered at handshake", o.session(), o.route());
-            send(new dev.relay.protocol.InnerToOuter.OpenFailed(o.session(), "unknown route \"" + o.route() + "\""));
-            return;
+            return null;
         }
-        Threads.start("open-" + o.session(), () -> new Opener(inner, this, o.session(), o.route(), target).run());
+        return new Opener(inner, this, o.session(), o.route(), target);
+    }
+
+    boolean isOpen() {
+        return !closed.get();
     }
 
     /** Sends on the control channel; a failure here is noticed by the reader, so it is only logged. */
-    void send(Message.Heartbeat m) {
-        sendQuietly(m);
-    }
-
-    void send(dev.relay.protocol.InnerToOuter.OpenFailed m) {
-        sendQuietly(m);
-    }
-
-    private void sendQuietly(dev.relay.protocol.InnerToOuter m) {
+    void send(InnerToOuter m) {
         try {
             channel.send(m);
         } catch (IOException e) {
@@ -116,6 +137,7 @@ final class OuterLink {
     void close() {
         if (closed.compareAndSet(false, true)) {
             channel.close();
+            pool.close();
         }
     }
 }

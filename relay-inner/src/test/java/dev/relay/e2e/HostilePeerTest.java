@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.relay.config.InnerConfig;
 import dev.relay.config.Token;
 import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter;
@@ -37,8 +38,8 @@ class HostilePeerTest {
         try (Target echo = Target.echo();
              TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST.withOpenTimeout(Duration.ofMillis(1500)),
                      TestTunnel.route("r0", echo))) {
-            t.startInner(new dev.relay.config.InnerConfig(t.innerConfig().connect(),
-                    new Token("wrong-token-0123456789abcdef"), "impostor", TestTunnel.FAST));
+            t.startInner(new InnerConfig(t.innerConfig().connect(), new Token("wrong-token-0123456789abcdef"),
+                    "impostor", InnerConfig.DEFAULT_POOL, TestTunnel.FAST));
             Await.until("the inner to learn it was refused", () -> t.inner.lastFailure() != null);
             assertTrue(t.inner.lastFailure().contains("token"), t.inner.lastFailure());
             assertFalse(t.inner.connected());

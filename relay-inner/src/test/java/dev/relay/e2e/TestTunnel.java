@@ -32,7 +32,7 @@ final class TestTunnel implements AutoCloseable {
         this.outerConfig = outerConfig;
         this.outer = Outer.start(outerConfig);
         this.innerConfig = new InnerConfig(new HostPort("127.0.0.1", outer.controlPort()), TOKEN, "test-inner",
-                outerConfig.tuning());
+                InnerConfig.DEFAULT_POOL, outerConfig.tuning());
     }
 
     /** An outer with one route per target, named r0, r1, ..., and no inner yet. */
@@ -42,7 +42,12 @@ final class TestTunnel implements AutoCloseable {
 
     /** An outer and a connected inner with one route named "r0" to {@code target}. */
     static TestTunnel to(Target target) throws IOException, InterruptedException {
-        TestTunnel t = outerOnly(FAST, route("r0", target));
+        return to(target, InnerConfig.DEFAULT_POOL);
+    }
+
+    /** The same, with the inner keeping {@code pool} idle data connections. */
+    static TestTunnel to(Target target, int pool) throws IOException, InterruptedException {
+        TestTunnel t = outerOnly(FAST, route("r0", target)).pool(pool);
         t.startInner();
         return t;
     }
@@ -53,6 +58,12 @@ final class TestTunnel implements AutoCloseable {
 
     InnerConfig innerConfig() {
         return innerConfig;
+    }
+
+    /** Sets the inner's pool size for the next {@link #startInner()}. */
+    TestTunnel pool(int size) {
+        innerConfig = innerConfig.withPool(size);
+        return this;
     }
 
     void startInner() throws InterruptedException {

@@ -1,5 +1,6 @@
 package dev.relay.outer;
 
+import dev.relay.config.InnerConfig;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter;
@@ -11,14 +12,18 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.Deque;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The control channel to the authenticated inner. Its reader runs on the {@code control-reader} thread; any thread
- * may send an {@link OuterToInner.Open}; the outer's timer sends heartbeats. A read timeout longer than the heartbeat
- * interval is how a silent inner is found dead.
+ * The control channel to the authenticated inner, and the idle data connections it opened in advance (the pool).
+ * Its reader runs on the {@code control-reader} thread; any thread may send an {@link OuterToInner.Open} or take a
+ * pooled connection; the outer's timer sends heartbeats and retires old pooled connections. A read timeout longer
+ * than the heartbeat interval is how a silent inner is found dead; its pooled connections go with it.
  */
 final class InnerLink {
     private static final Logger LOG = LoggerFactory.getLogger(InnerLink.class);
@@ -28,6 +33,12 @@ final class InnerLink {
     private final String name;
     private final String address;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final Deque<Pooled> pool = new ConcurrentLinkedDeque<>();
+    private final AtomicInteger pooled = new AtomicInteger();
+
+    /** An idle data connection the inner opened in advance, and when it arrived. */
+    record Pooled(Channel channel, long sinceNanos) {
+    }
 
     InnerLink(Outer outer, Channel channel, String name, String address) {
         this.outer = outer;
@@ -96,10 +107,57 @@ final class InnerLink {
         }
     }
 
+    /** Keeps an idle data connection for the next user; false (and the caller closes it) when the pool is full. */
+    boolean offer(Channel data) {
+        if (closed.get() || pooled.incrementAndGet() > InnerConfig.MAX_POOL) {
+            pooled.decrementAndGet();
+            return false;
+        }
+        pool.addLast(new Pooled(data, System.nanoTime()));
+        if (closed.get()) {
+            drainPool();
+        }
+        return true;
+    }
+
+    /** The oldest idle data connection, or null when none is left. The caller owns it. */
+    Channel takePooled() {
+        Pooled p = pool.pollFirst();
+        if (p == null) {
+            return null;
+        }
+        pooled.decrementAndGet();
+        return p.channel();
+    }
+
+    /**
+     * Closes pooled connections idle longer than {@code maxIdle}: a middlebox may have dropped them silently, and the
+     * inner replaces each one it sees closed.
+     */
+    void retireIdle(Duration maxIdle, long nowNanos) {
+        for (Pooled p; (p = pool.peekFirst()) != null && nowNanos - p.sinceNanos() > maxIdle.toNanos(); ) {
+            if (pool.remove(p)) {
+                pooled.decrementAndGet();
+                p.channel().close();
+            }
+        }
+    }
+
+    int pooled() {
+        return pooled.get();
+    }
+
+    private void drainPool() {
+        for (Channel c; (c = takePooled()) != null; ) {
+            c.close();
+        }
+    }
+
     void close() {
         if (closed.compareAndSet(false, true)) {
             channel.close();
         }
+        drainPool();
     }
 
     @Override

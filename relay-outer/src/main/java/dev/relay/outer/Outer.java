@@ -3,13 +3,13 @@ package dev.relay.outer;
 import dev.relay.auth.AuthException;
 import dev.relay.auth.Handshake;
 import dev.relay.auth.Handshake.Greeting;
+import dev.relay.config.InnerConfig;
 import dev.relay.config.OuterConfig;
 import dev.relay.config.Route;
 import dev.relay.net.Sockets;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.Frames;
-import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.Nonce;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.ProtocolException;
@@ -50,6 +50,8 @@ public final class Outer implements AutoCloseable {
 
     /** Connections to the control port still proving themselves, at most; more are closed at accept. */
     public static final int MAX_HANDSHAKES = 256;
+    /** Pooled data connections idle longer than this are closed, and the inner opens fresh ones. */
+    public static final Duration POOL_MAX_IDLE = Duration.ofSeconds(60);
     /** How long {@link #close} waits for session threads to finish after closing their sockets. */
     public static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
 
@@ -136,6 +138,12 @@ public final class Outer implements AutoCloseable {
         return sessions.size();
     }
 
+    /** Idle data connections the inner has opened in advance. */
+    public int pooledConnections() {
+        InnerLink l = link.get();
+        return l == null ? 0 : l.pooled();
+    }
+
     /** Users waiting for the inner to answer. */
     public int pendingOpens() {
         return pending.size();
@@ -162,13 +170,37 @@ public final class Outer implements AutoCloseable {
             Sockets.closeQuietly(user);
             return;
         }
-        PendingOpen p = new PendingOpen(Nonce.sessionId(), route, user, from,
+        String id = Nonce.sessionId();
+        InnerLink l = link.get();
+        if (l != null && openOnPooled(l, id, route, user, from)) {
+            return;
+        }
+        PendingOpen p = new PendingOpen(id, route, user, from,
                 System.nanoTime() + config.tuning().openTimeout().toNanos());
         pending.add(p);
-        InnerLink l = link.get();
         if (l != null) {
             l.open(p);
         }
+    }
+
+    /**
+     * Starts the session on an idle pooled connection: the Open goes on that connection and the user's bytes follow
+     * it at once, so the session costs no round trip for a handshake. A connection whose write fails is dropped and
+     * the next one tried; false when the pool is empty.
+     */
+    private boolean openOnPooled(InnerLink l, String id, Route route, Socket user, String from) {
+        for (Channel data; (data = l.takePooled()) != null; ) {
+            try {
+                data.send(new OuterToInner.Open(id, route.name()));
+            } catch (IOException e) {
+                LOG.debug("pooled connection to {} was dead: {}", l, e.toString());
+                data.close();
+                continue;
+            }
+            startSession(id, route, user, from, data.socket(), "pool");
+            return true;
+        }
+        return false;
     }
 
     void openFailed(String id, String reason) {
@@ -236,10 +268,10 @@ public final class Outer implements AutoCloseable {
             Sockets.closeQuietly(s);
             return;
         }
-        if (g.purpose() == Purpose.CONTROL) {
-            controlChannelOpened(ch, g, from);
-        } else {
-            dataConnectionOpened(ch, g, from);
+        switch (g.purpose()) {
+            case CONTROL -> controlChannelOpened(ch, g, from);
+            case DATA -> dataConnectionOpened(ch, g, from);
+            case POOL -> pooledConnectionOpened(ch, g, from);
         }
     }
 
@@ -285,17 +317,38 @@ public final class Outer implements AutoCloseable {
             drop(p, "data connection lost before the session started: " + e.getMessage());
             return;
         }
-        Route route = p.route();
-        Session s = new Session(p.id(), "route=" + route.name() + " user=" + p.userAddress(), p.user(), data,
-                route.idleTimeout(), ended -> {
+        startSession(p.id(), p.route(), p.user(), p.userAddress(), data, "open");
+    }
+
+    private void startSession(String id, Route route, Socket user, String from, Socket data, String via) {
+        Session s = new Session(id, "route=" + route.name() + " user=" + from, user, data, route.idleTimeout(),
+                ended -> {
                     sessions.remove(ended);
                     admission.release(route);
                 });
         sessions.add(s);
-        LOG.info("session open id={} route={} user={}", p.id(), p.route().name(), p.userAddress());
+        LOG.info("session open id={} route={} user={} via={}", id, route.name(), from, via);
         s.start();
         if (closed.get()) {
             s.close("outer shutting down");
+        }
+    }
+
+    private void pooledConnectionOpened(Channel ch, Greeting g, String from) {
+        InnerLink l = link.get();
+        if (l == null || !l.isOpen()) {
+            ch.fail("no control channel is open for this inner; connect it first");
+            return;
+        }
+        try {
+            ch.socket().setSoTimeout(0);
+        } catch (SocketException e) {
+            ch.close();
+            return;
+        }
+        if (!l.offer(ch)) {
+            LOG.debug("pooled connection from {} refused: pool full", from);
+            ch.fail("the pool is full (" + InnerConfig.MAX_POOL + " connections)");
         }
     }
 
@@ -322,6 +375,10 @@ public final class Outer implements AutoCloseable {
                 drop(p, why + config.tuning().openTimeout().toMillis() + "ms");
             }
             sessions.closeIdle();
+            InnerLink l = link.get();
+            if (l != null) {
+                l.retireIdle(POOL_MAX_IDLE, now);
+            }
         } catch (RuntimeException e) {
             LOG.error("bug: reaper failed", e);
         }

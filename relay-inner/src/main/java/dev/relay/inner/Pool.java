@@ -1,0 +1,106 @@
+package dev.relay.inner;
+
+import dev.relay.net.Backoff;
+import dev.relay.net.Threads;
+import dev.relay.protocol.Channel;
+import dev.relay.protocol.InnerToOuter.Purpose;
+import dev.relay.protocol.Message;
+import dev.relay.protocol.OuterToInner;
+import dev.relay.protocol.OuterToInner.Open;
+import java.io.IOException;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Idle, authenticated data connections kept open at the outer, so a new session starts with the outer's first write
+ * instead of a TCP and an authentication round trip. Each of the {@code pool} slots runs on a {@code pool-<n>}
+ * thread: dial, wait for an Open on that connection, hand it to an {@link Opener}, dial again. A slot whose
+ * connection the outer closes (it retires idle ones) dials a fresh one; all slots stop with the control channel.
+ */
+final class Pool {
+    private static final Logger LOG = LoggerFactory.getLogger(Pool.class);
+
+    private final Inner inner;
+    private final OuterLink link;
+    private final Set<Channel> idle = ConcurrentHashMap.newKeySet();
+    private final List<Thread> slots = new CopyOnWriteArrayList<>();
+
+    Pool(Inner inner, OuterLink link) {
+        this.inner = inner;
+        this.link = link;
+    }
+
+    void start() {
+        for (int i = 0; i < inner.config().pool(); i++) {
+            slots.add(Threads.start("pool-" + i, this::slot));
+        }
+    }
+
+    private void slot() {
+        Backoff backoff = new Backoff(inner.config().tuning().reconnectMin(), inner.config().tuning().reconnectMax());
+        while (link.isOpen()) {
+            Channel ch;
+            try {
+                ch = inner.dial(Purpose.POOL, null);
+                ch.socket().setSoTimeout(0);
+            } catch (IOException e) {
+                if (!link.isOpen()) {
+                    return;
+                }
+                LOG.debug("pooled connection failed: {}", e.toString());
+                if (!pause(backoff)) {
+                    return;
+                }
+                continue;
+            }
+            backoff.reset();
+            idle.add(ch);
+            if (!link.isOpen()) {
+                idle.remove(ch);
+                ch.close();
+                return;
+            }
+            waitForOpen(ch);
+        }
+    }
+
+    /** Blocks until the outer sends an Open on {@code ch} or closes it; either way the slot then dials again. */
+    private void waitForOpen(Channel ch) {
+        OuterToInner m;
+        try {
+            m = ch.read(OuterToInner.class);
+        } catch (IOException e) {
+            // Retired by the outer, or the outer is gone: the caller dials again if the control channel lives.
+            idle.remove(ch);
+            ch.close();
+            return;
+        }
+        idle.remove(ch);
+        switch (m) {
+            case Open o -> link.openPooled(o, ch);
+            case Message.Error e -> {
+                LOG.debug("outer closed a pooled connection: {}", e.message());
+                ch.close();
+            }
+            default -> ch.fail("unexpected " + m.getClass().getSimpleName() + " on a pooled connection");
+        }
+    }
+
+    private static boolean pause(Backoff backoff) {
+        try {
+            Thread.sleep(backoff.next());
+            return true;
+        } catch (InterruptedException e) {
+            return false;
+        }
+    }
+
+    void close() {
+        slots.forEach(Thread::interrupt);
+        idle.forEach(Channel::close);
+    }
+}

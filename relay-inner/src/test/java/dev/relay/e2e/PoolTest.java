@@ -1,0 +1,58 @@
+package dev.relay.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.relay.config.InnerConfig;
+import java.net.Socket;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The pool of pre-opened data connections: filled, used, refilled, and emptied with its inner. */
+@ExtendWith(NoLeaks.class)
+class PoolTest {
+
+    @Test
+    void theInnerFillsThePoolAndRefillsItAfterEachSession() throws Exception {
+        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo, 4)) {
+            Await.until("a full pool", () -> t.outer.pooledConnections() == 4);
+            for (int i = 0; i < 10; i++) {
+                try (Socket s = t.connect()) {
+                    assertEquals("p" + i, TunnelTest.roundTrip(s, "p" + i));
+                }
+                Await.until("the pool refilled", () -> t.outer.pooledConnections() == 4);
+            }
+            assertEquals(10, echo.accepted.get());
+        }
+    }
+
+    @Test
+    void aBurstLargerThanThePoolFallsBackToTheControlChannel() throws Exception {
+        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo, 2)) {
+            Await.until("a full pool", () -> t.outer.pooledConnections() == 2);
+            Socket[] users = new Socket[6];
+            for (int i = 0; i < users.length; i++) {
+                users[i] = t.connect();
+            }
+            for (int i = 0; i < users.length; i++) {
+                assertEquals("u" + i, TunnelTest.roundTrip(users[i], "u" + i));
+            }
+            for (Socket u : users) {
+                u.close();
+            }
+        }
+    }
+
+    @Test
+    void thePoolGoesWithItsInner() throws Exception {
+        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo, InnerConfig.DEFAULT_POOL)) {
+            Await.until("a full pool", () -> t.outer.pooledConnections() == InnerConfig.DEFAULT_POOL);
+            t.stopInner();
+            Await.until("the pool emptied", () -> t.outer.pooledConnections() == 0);
+            t.startInner();
+            Await.until("a new full pool", () -> t.outer.pooledConnections() == InnerConfig.DEFAULT_POOL);
+            try (Socket s = t.connect()) {
+                assertEquals("fresh", TunnelTest.roundTrip(s, "fresh"));
+            }
+        }
+    }
+}
