@@ -235,7 +235,14 @@ public final class ConfigFile {
             m.append("line ").append(at.getLineNr()).append(", column ").append(at.getColumnNr()).append(": ");
         }
         if (e instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
-            m.append(path(mapping.getPath())).append(": ");
+            List<JsonMappingException.Reference> refs = mapping.getPath();
+            // An unknown field's path ends with the field itself, which the message names anyway.
+            if (e instanceof UnrecognizedPropertyException) {
+                refs = refs.subList(0, refs.size() - 1);
+            }
+            if (!refs.isEmpty()) {
+                m.append(path(refs)).append(": ");
+            }
         }
         if (e instanceof UnrecognizedPropertyException u) {
             Collection<Object> known = u.getKnownPropertyIds();

@@ -99,6 +99,7 @@ public final class Inner implements AutoCloseable {
         HostPort outer = config.connect();
         while (!closed.get()) {
             String failure;
+            boolean refused = false;
             Channel ch = null;
             try {
                 ch = dial(Purpose.CONTROL, null);
@@ -107,15 +108,11 @@ public final class Inner implements AutoCloseable {
                 backoff.reset();
                 LOG.info("connected to outer at {}; serving {}", outer, l.describeRoutes());
                 setLink(l);
-                failure = l.run(deadPeer(welcome.heartbeatMillis()));
+                failure = "lost the outer: " + l.run(deadPeer(welcome.heartbeatMillis()));
                 setLink(null);
-                if (closed.get()) {
-                    break;
-                }
-                LOG.warn("lost the outer at {}: {}", outer, failure);
             } catch (AuthException | Frames.PeerError e) {
-                failure = e.getMessage();
-                LOG.error("the outer at {} refused this inner: {}", outer, failure);
+                failure = "refused by the outer: " + e.getMessage();
+                refused = true;
             } catch (IOException e) {
                 failure = e.getMessage() == null ? e.toString() : e.getMessage();
             } finally {
@@ -128,7 +125,11 @@ public final class Inner implements AutoCloseable {
                 break;
             }
             Duration wait = backoff.next();
-            LOG.warn("connecting to outer at {}: {}; next attempt in {}ms", outer, failure, wait.toMillis());
+            if (refused) {
+                LOG.error("outer at {}: {}; next attempt in {}ms", outer, failure, wait.toMillis());
+            } else {
+                LOG.warn("outer at {}: {}; next attempt in {}ms", outer, failure, wait.toMillis());
+            }
             try {
                 Thread.sleep(wait);
             } catch (InterruptedException e) {

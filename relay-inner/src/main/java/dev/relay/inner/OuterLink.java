@@ -95,7 +95,8 @@ final class OuterLink {
     void openPooled(Open o, Channel data) {
         Opener opener = opener(o);
         if (opener == null) {
-            data.fail("unknown route \"" + o.route() + "\"");
+            // The outer already relays this connection's bytes to its user: close it, never write a frame on it.
+            data.close();
             return;
         }
         Threads.start("open-" + o.session(), () -> opener.onPooled(data));

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.LoggerFactory;
 
 /**
- * After each test no relay thread may be left running; after each class the process holds no more file descriptors
- * (sockets included) than before it.
+ * After each test no relay thread may be left running, and the process holds no more file descriptors (sockets
+ * included) than before the class started.
  */
 final class NoLeaks implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(NoLeaks.class);
@@ -54,11 +54,16 @@ final class NoLeaks implements BeforeAllCallback, AfterEachCallback, AfterAllCal
                 () -> Threads.live() == 0);
         Await.until("no outer-timer thread", Duration.ofSeconds(10), () -> Thread.getAllStackTraces().keySet()
                 .stream().noneMatch(t -> t.getName().equals("outer-timer")));
+        assertNoOpenFilesLeft(context.getParent().orElseThrow());
     }
 
     @Override
     public void afterAll(ExtensionContext context) {
-        int before = context.getStore(NS).get("fds", Integer.class);
+        assertNoOpenFilesLeft(context);
+    }
+
+    private static void assertNoOpenFilesLeft(ExtensionContext classContext) {
+        int before = classContext.getStore(NS).get("fds", Integer.class);
         try {
             Await.until("open files back to " + before, Duration.ofSeconds(10), () -> openFiles() <= before);
         } catch (AssertionError e) {
@@ -68,11 +73,31 @@ final class NoLeaks implements BeforeAllCallback, AfterEachCallback, AfterAllCal
 
     private static String describeOpenFiles() {
         StringBuilder b = new StringBuilder();
+        b.append(sockets()).append(" | ");
         for (File f : new File("/proc/self/fd").listFiles()) {
             try {
                 b.append(f.getName()).append("->").append(java.nio.file.Files.readSymbolicLink(f.toPath())).append(' ');
             } catch (java.io.IOException e) {
                 b.append(f.getName()).append("->? ");
+            }
+        }
+        return b.toString();
+    }
+
+    /** Each TCP socket's inode with its local and remote address and state, from /proc/net/tcp{,6}. */
+    private static String sockets() {
+        StringBuilder b = new StringBuilder();
+        for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+            try (var in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(table))) {
+                for (String line : new String(in.readAllBytes()).split("\n")) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length > 9 && !f[0].equals("sl")) {
+                        b.append("inode ").append(f[9]).append(' ').append(f[1]).append("->").append(f[2])
+                                .append(" st=").append(f[3]).append("; ");
+                    }
+                }
+            } catch (java.io.IOException e) {
+                b.append(table).append(": ").append(e.getMessage());
             }
         }
         return b.toString();

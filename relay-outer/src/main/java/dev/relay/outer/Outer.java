@@ -276,22 +276,29 @@ public final class Outer implements AutoCloseable {
     }
 
     private void controlChannelOpened(Channel ch, Greeting g, String from) {
-        InnerLink fresh = new InnerLink(this, ch, g.name(), from);
         InnerLink current = link.get();
-        if ((current != null && current.isOpen()) || !link.compareAndSet(current, fresh)) {
-            String why = "another inner (\"" + (current == null ? "?" : current.name())
-                    + "\") is connected; a second one is refused until the first is gone";
-            LOG.warn("inner \"{}\" from {} refused: {}", g.name(), from, why);
-            ch.fail(why);
+        if (current != null && current.isOpen()) {
+            refuseSecondInner(ch, g, from, current);
             return;
         }
+        // Welcome goes out before the link is published, so it is always the first frame the inner reads.
         try {
             ch.socket().setSoTimeout(0);
             ch.send(welcome(config));
         } catch (IOException e) {
-            fresh.close();
-            link.compareAndSet(fresh, null);
+            ch.close();
             LOG.warn("inner \"{}\" from {} lost during welcome: {}", g.name(), from, e.getMessage());
+            return;
+        }
+        InnerLink fresh = new InnerLink(this, ch, g.name(), from);
+        if (!link.compareAndSet(current, fresh)) {
+            refuseSecondInner(ch, g, from, link.get());
+            return;
+        }
+        if (closed.get()) {
+            // close() ran while this inner was authenticating; it must not outlive the outer.
+            link.compareAndSet(fresh, null);
+            fresh.close();
             return;
         }
         LOG.info("inner \"{}\" connected from {}", g.name(), from);
@@ -299,6 +306,13 @@ public final class Outer implements AutoCloseable {
         for (PendingOpen p : pending.snapshot()) {
             fresh.open(p);
         }
+    }
+
+    private static void refuseSecondInner(Channel ch, Greeting g, String from, InnerLink current) {
+        String why = "another inner (" + (current == null ? "?" : "\"" + current.name() + "\"")
+                + ") is connected; a second one is refused until the first is gone";
+        LOG.warn("inner \"{}\" from {} refused: {}", g.name(), from, why);
+        ch.fail(why);
     }
 
     private void dataConnectionOpened(Channel ch, Greeting g, String from) {
@@ -395,6 +409,16 @@ public final class Outer implements AutoCloseable {
         control.close();
         routes.values().forEach(RouteListener::close);
         handshaking.forEach(Sockets::closeQuietly);
+        // Once the acceptors have left accept(), no user can arrive half-registered behind the drain below, and the
+        // listening sockets are really released, so a restarted outer can bind the same ports at once.
+        for (Thread t : acceptors) {
+            try {
+                t.join(CLOSE_GRACE);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         InnerLink l = link.getAndSet(null);
         if (l != null) {
             l.close();
@@ -404,16 +428,6 @@ public final class Outer implements AutoCloseable {
         }
         timer.shutdownNow();
         sessions.closeAll("outer shutting down", CLOSE_GRACE);
-        // A listening socket is released only once the thread blocked in accept() has left it; wait for that so a
-        // restarted outer can bind the same ports at once.
-        for (Thread t : acceptors) {
-            try {
-                t.join(CLOSE_GRACE);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
         LOG.info("outer stopped");
     }
 
