@@ -1,4 +1,4 @@
-# relay: `make` builds relay-outer.jar and relay-inner.jar; `make test`, `make demo`, `make bench`.
+# relay: `make` builds relay-outer.jar and relay-inner.jar; `make test`, `make demo`, `make bench`, `make certs`.
 # Needs a JDK >= 21: JAVA_HOME when it is one, else the newest under /usr/lib/jvm.
 
 SHELL := /bin/bash
@@ -10,7 +10,7 @@ export JAVA_HOME := $(JDK)
 export PATH := $(JDK)/bin:$(PATH)
 MVN ?= mvn -B -q -ntp
 
-.PHONY: all jars test demo bench clean
+.PHONY: all jars test demo bench certs clean
 all: jars
 
 jars: relay-outer.jar relay-inner.jar
@@ -30,6 +30,12 @@ demo: jars
 
 bench: jars
 	scripts/bench
+
+# A self-signed certificate for the outer (relay.crt, relay.key) and the fingerprint to pin on the inner.
+# NAMES: the host names or addresses the inner dials, e.g. make certs NAMES="relay.example.com 203.0.113.5"
+NAMES ?= localhost
+certs: relay-outer.jar
+	"$(JAVA_HOME)/bin/java" -jar relay-outer.jar --gen-cert $(foreach n,$(NAMES),--name $(n))
 
 clean:
 	$(MVN) clean

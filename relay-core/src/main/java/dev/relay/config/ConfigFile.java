@@ -45,9 +45,13 @@ public final class ConfigFile {
     // The file as written, before meaning is given to it.
     record RawFile(RawOuter outer, RawInner inner, String token, List<RawRoute> routes, RawTuning tuning) {}
 
-    record RawOuter(JsonNode listen) {}
+    record RawOuter(JsonNode listen, RawServerTls tls) {}
 
-    record RawInner(String connect, String name, Integer pool) {}
+    record RawServerTls(String cert, String key, String keystore, String password) {}
+
+    record RawInner(String connect, String name, Integer pool, RawClientTls tls) {}
+
+    record RawClientTls(String ca, String fingerprint) {}
 
     record RawRoute(String name, JsonNode listen, String target, Double idleTimeout, Integer maxSessions) {}
 
@@ -56,13 +60,15 @@ public final class ConfigFile {
                      Double reconnectMaxSeconds) {}
 
     private final String source;
+    private final Path baseDir;
     private final RawFile raw;
     private final Token token;
     private final List<Route> routes;
     private final Tuning tuning;
 
-    private ConfigFile(String source, RawFile raw, Token token, List<Route> routes, Tuning tuning) {
+    private ConfigFile(String source, Path baseDir, RawFile raw, Token token, List<Route> routes, Tuning tuning) {
         this.source = source;
+        this.baseDir = baseDir;
         this.raw = raw;
         this.token = token;
         this.routes = routes;
@@ -79,11 +85,18 @@ public final class ConfigFile {
         } catch (IOException e) {
             throw new ConfigException(path + ": cannot read: " + e.getMessage());
         }
-        return parse(path.toString(), text, env);
+        Path dir = path.toAbsolutePath().getParent();
+        return parse(path.toString(), dir, text, env);
     }
 
     /** Parses and checks the text of a config file; {@code source} names it in messages. */
     public static ConfigFile parse(String source, String text, Map<String, String> env) throws ConfigException {
+        return parse(source, Path.of("").toAbsolutePath(), text, env);
+    }
+
+    /** The same, with file names in the config (certificates, keys) relative to {@code baseDir}. */
+    public static ConfigFile parse(String source, Path baseDir, String text, Map<String, String> env)
+            throws ConfigException {
         if (text.isBlank()) {
             throw new ConfigException(source + ": the file is empty; expected a JSON object");
         }
@@ -103,7 +116,7 @@ public final class ConfigFile {
         for (int i = 0; i < rawRoutes.size(); i++) {
             routes.add(route(source, "routes[" + i + "]", rawRoutes.get(i), tuning));
         }
-        return new ConfigFile(source, raw, token, List.copyOf(routes), tuning);
+        return new ConfigFile(source, baseDir, raw, token, List.copyOf(routes), tuning);
     }
 
     /** The outer's part; fails when {@code outer} is missing or the routes do not fit together. */
@@ -113,7 +126,10 @@ public final class ConfigFile {
                     + " on, e.g. \"outer\": { \"listen\": \"0.0.0.0:7000\" }");
         }
         HostPort listen = listen(source, "outer.listen", raw.outer().listen());
-        return check(source, () -> new OuterConfig(listen, token, routes, tuning));
+        RawServerTls t = raw.outer().tls();
+        ServerTls tls = t == null ? null : check(source, () -> new ServerTls(file(t.cert()), file(t.key()),
+                file(t.keystore()), t.password()));
+        return check(source, () -> new OuterConfig(listen, token, routes, tuning, tls));
     }
 
     /** The inner's part; fails when {@code inner} is missing. {@code connect} overrides {@code inner.connect}. */
@@ -127,7 +143,14 @@ public final class ConfigFile {
         HostPort address = check(source, () -> prefixed(field, () -> HostPort.parse(connect)));
         String name = raw.inner() != null && raw.inner().name() != null ? raw.inner().name() : InnerConfig.DEFAULT_NAME;
         int pool = raw.inner() != null && raw.inner().pool() != null ? raw.inner().pool() : InnerConfig.DEFAULT_POOL;
-        return check(source, () -> new InnerConfig(address, token, name, pool, tuning));
+        RawClientTls t = raw.inner() == null ? null : raw.inner().tls();
+        ClientTls tls = t == null ? null : check(source, () -> new ClientTls(file(t.ca()), t.fingerprint()));
+        return check(source, () -> new InnerConfig(address, token, name, pool, tuning, tls));
+    }
+
+    /** A file named in the config, relative to the config file's folder. */
+    private Path file(String name) {
+        return name == null ? null : baseDir.resolve(name).normalize();
     }
 
     private static Token token(String source, String inFile, String fromEnv) throws ConfigException {

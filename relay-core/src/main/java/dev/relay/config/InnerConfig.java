@@ -7,8 +7,9 @@ import java.util.Objects;
  * to keep open at the outer, and the tuning. The routes come from the outer at each handshake.
  *
  * @param pool idle, authenticated data connections kept open so a new session needs no handshake; 0 turns it off
+ * @param tls  how to verify the outer's certificate; null means plain TCP
  */
-public record InnerConfig(HostPort connect, Token token, String name, int pool, Tuning tuning) {
+public record InnerConfig(HostPort connect, Token token, String name, int pool, Tuning tuning, ClientTls tls) {
     /** The name an inner reports when none is configured. */
     public static final String DEFAULT_NAME = "inner";
     /** Pool size when none is configured: enough for a burst of interactive connections, a few KiB each. */
@@ -32,20 +33,33 @@ public record InnerConfig(HostPort connect, Token token, String name, int pool, 
         }
     }
 
+    /** Plain TCP to the outer. */
+    public InnerConfig(HostPort connect, Token token, String name, int pool, Tuning tuning) {
+        this(connect, token, name, pool, tuning, null);
+    }
+
     /** Defaults for everything but the essentials. */
     public static InnerConfig of(HostPort connect, Token token) {
         return new InnerConfig(connect, token, DEFAULT_NAME, DEFAULT_POOL, Tuning.DEFAULTS);
     }
 
     public InnerConfig withTuning(Tuning t) {
-        return new InnerConfig(connect, token, name, pool, t);
+        return new InnerConfig(connect, token, name, pool, t, tls);
     }
 
     public InnerConfig withConnect(HostPort c) {
-        return new InnerConfig(c, token, name, pool, tuning);
+        return new InnerConfig(c, token, name, pool, tuning, tls);
     }
 
     public InnerConfig withPool(int size) {
-        return new InnerConfig(connect, token, name, size, tuning);
+        return new InnerConfig(connect, token, name, size, tuning, tls);
+    }
+
+    public InnerConfig withToken(Token t) {
+        return new InnerConfig(connect, t, name, pool, tuning, tls);
+    }
+
+    public InnerConfig withTls(ClientTls t) {
+        return new InnerConfig(connect, token, name, pool, tuning, t);
     }
 }

@@ -5,8 +5,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
-/** What the outer needs: where the control port listens, the token, the routes and the tuning. */
-public record OuterConfig(HostPort listen, Token token, List<Route> routes, Tuning tuning) {
+/**
+ * What the outer needs: where the control port listens, the token, the routes, the tuning, and its TLS certificate
+ * ({@code tls} null means plain TCP, which the outer warns about at start).
+ */
+public record OuterConfig(HostPort listen, Token token, List<Route> routes, Tuning tuning, ServerTls tls) {
     public OuterConfig {
         Objects.requireNonNull(listen, "outer.listen");
         Objects.requireNonNull(token, "token");
@@ -38,16 +41,29 @@ public record OuterConfig(HostPort listen, Token token, List<Route> routes, Tuni
         }
     }
 
+    /** Plain TCP between inner and outer. */
+    public OuterConfig(HostPort listen, Token token, List<Route> routes, Tuning tuning) {
+        this(listen, token, routes, tuning, null);
+    }
+
     /** Defaults for everything but the essentials. */
     public static OuterConfig of(HostPort listen, Token token, List<Route> routes) {
         return new OuterConfig(listen, token, routes, Tuning.DEFAULTS);
     }
 
     public OuterConfig withTuning(Tuning t) {
-        return new OuterConfig(listen, token, routes, t);
+        return new OuterConfig(listen, token, routes, t, tls);
     }
 
     public OuterConfig withListen(HostPort l) {
-        return new OuterConfig(l, token, routes, tuning);
+        return new OuterConfig(l, token, routes, tuning, tls);
+    }
+
+    public OuterConfig withRoutes(List<Route> r) {
+        return new OuterConfig(listen, token, r, tuning, tls);
+    }
+
+    public OuterConfig withTls(ServerTls t) {
+        return new OuterConfig(listen, token, routes, tuning, t);
     }
 }

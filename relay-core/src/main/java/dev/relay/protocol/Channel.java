@@ -1,10 +1,12 @@
 package dev.relay.protocol;
 
 import dev.relay.net.Sockets;
+import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.SequenceInputStream;
 import java.net.Socket;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -22,6 +24,17 @@ public final class Channel implements Closeable {
     public Channel(Socket socket) throws IOException {
         this.socket = socket;
         this.in = socket.getInputStream();
+        this.out = socket.getOutputStream();
+    }
+
+    /**
+     * A channel whose first byte was already read from the socket (to tell TLS from plain frames); it is read
+     * again as the start of the first frame, which is always a handshake frame read here, not by a session.
+     */
+    public Channel(Socket socket, int firstByte) throws IOException {
+        this.socket = socket;
+        this.in = new SequenceInputStream(new ByteArrayInputStream(new byte[] {(byte) firstByte}),
+                socket.getInputStream());
         this.out = socket.getOutputStream();
     }
 

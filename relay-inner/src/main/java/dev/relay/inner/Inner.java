@@ -13,6 +13,8 @@ import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.OuterToInner.Welcome;
 import dev.relay.session.Sessions;
+import dev.relay.tls.FingerprintMismatch;
+import dev.relay.tls.Tls;
 import java.io.IOException;
 import java.net.Socket;
 import java.time.Duration;
@@ -22,6 +24,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +46,7 @@ public final class Inner implements AutoCloseable {
     public static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
 
     private final InnerConfig config;
+    private final SSLContext tls;
     private final Sessions sessions = new Sessions();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicReference<OuterLink> link = new AtomicReference<>();
@@ -49,14 +55,19 @@ public final class Inner implements AutoCloseable {
     private final Condition stateChanged = stateLock.newCondition();
     private final Thread connector;
 
-    private Inner(InnerConfig config) {
+    private Inner(InnerConfig config, SSLContext tls) {
         this.config = config;
+        this.tls = tls;
         this.connector = Threads.unstarted("inner-connector", this::connectForever);
     }
 
-    /** Starts dialling the outer; returns at once. */
-    public static Inner start(InnerConfig config) {
-        Inner inner = new Inner(config);
+    /**
+     * Starts dialling the outer; returns at once.
+     *
+     * @throws IOException when the TLS trust material (inner.tls.ca) cannot be read
+     */
+    public static Inner start(InnerConfig config) throws IOException {
+        Inner inner = new Inner(config, config.tls() == null ? null : Tls.client(config.tls()));
         inner.connector.start();
         return inner;
     }
@@ -145,12 +156,26 @@ public final class Inner implements AutoCloseable {
             Sockets.tune(s);
             s.connect(config.connect().resolve(), (int) config.tuning().handshake().toMillis());
             s.setSoTimeout((int) config.tuning().handshake().toMillis());
-            Channel ch = new Channel(s);
+            Channel ch = new Channel(tls == null ? s : secure(s));
             Handshake.dial(ch, config.token(), purpose, config.name(), session);
             return ch;
         } catch (IOException | RuntimeException e) {
             Sockets.closeQuietly(s);
             throw e;
+        }
+    }
+
+    /** TLS to the outer; nothing of relay's is sent unless the outer's certificate is the one expected. */
+    private SSLSocket secure(Socket s) throws IOException {
+        try {
+            return Tls.connect(tls, s, config.connect(), config.tls().ca() != null);
+        } catch (SSLException e) {
+            FingerprintMismatch m = Tls.mismatch(e);
+            if (m != null) {
+                throw new AuthException(m.getMessage() + "; sending nothing to it");
+            }
+            throw new IOException("TLS handshake with the outer failed: " + e.getMessage()
+                    + " (does the outer have outer.tls set?)", e);
         }
     }
 

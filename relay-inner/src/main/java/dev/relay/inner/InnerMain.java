@@ -3,6 +3,7 @@ package dev.relay.inner;
 import dev.relay.config.ConfigException;
 import dev.relay.config.ConfigFile;
 import dev.relay.config.InnerConfig;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Map;
@@ -72,10 +73,12 @@ public final class InnerMain {
         InnerConfig c;
         try {
             c = ConfigFile.load(Path.of(config), env).inner(connect);
+            return Inner.start(c);
         } catch (ConfigException e) {
             return fail(err, e.getMessage());
+        } catch (IOException e) {
+            return fail(err, config + ": inner.tls: " + e.getMessage());
         }
-        return Inner.start(c);
     }
 
     private static Inner fail(PrintStream err, String message) {

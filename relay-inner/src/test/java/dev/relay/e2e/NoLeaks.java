@@ -71,36 +71,42 @@ final class NoLeaks implements BeforeAllCallback, AfterEachCallback, AfterAllCal
         }
     }
 
+    /** Every open descriptor, and for sockets their TCP addresses and state, to say what leaked. */
     private static String describeOpenFiles() {
+        java.util.Map<String, String> tcp = tcpSockets();
         StringBuilder b = new StringBuilder();
-        b.append(sockets()).append(" | ");
         for (File f : new File("/proc/self/fd").listFiles()) {
+            String target;
             try {
-                b.append(f.getName()).append("->").append(java.nio.file.Files.readSymbolicLink(f.toPath())).append(' ');
+                target = java.nio.file.Files.readSymbolicLink(f.toPath()).toString();
             } catch (java.io.IOException e) {
-                b.append(f.getName()).append("->? ");
+                target = "?";
             }
+            b.append(f.getName()).append("->").append(target);
+            if (target.startsWith("socket:[")) {
+                b.append(' ').append(tcp.getOrDefault(target.substring(8, target.length() - 1), ""));
+            }
+            b.append("; ");
         }
         return b.toString();
     }
 
-    /** Each TCP socket's inode with its local and remote address and state, from /proc/net/tcp{,6}. */
-    private static String sockets() {
-        StringBuilder b = new StringBuilder();
+    /** TCP sockets by inode: local and remote hex address and state, from /proc/net/tcp{,6}. */
+    private static java.util.Map<String, String> tcpSockets() {
+        java.util.Map<String, String> byInode = new java.util.HashMap<>();
         for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
             try (var in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(table))) {
                 for (String line : new String(in.readAllBytes()).split("\n")) {
                     String[] f = line.trim().split("\\s+");
                     if (f.length > 9 && !f[0].equals("sl")) {
-                        b.append("inode ").append(f[9]).append(' ').append(f[1]).append("->").append(f[2])
-                                .append(" st=").append(f[3]).append("; ");
+                        byInode.put(f[9], f[1] + "->" + f[2] + " st=" + f[3]);
                     }
                 }
             } catch (java.io.IOException e) {
-                b.append(table).append(": ").append(e.getMessage());
+                // Without the table the descriptor list alone still says a socket leaked.
             }
         }
-        return b.toString();
+        return byInode;
     }
 
     static int openFiles() {

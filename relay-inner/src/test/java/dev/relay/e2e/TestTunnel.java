@@ -1,5 +1,6 @@
 package dev.relay.e2e;
 
+import dev.relay.config.ClientTls;
 import dev.relay.config.HostPort;
 import dev.relay.config.InnerConfig;
 import dev.relay.config.OuterConfig;
@@ -13,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 
 /** A real outer and inner in this JVM, on loopback, ephemeral ports everywhere, with short timers. */
 final class TestTunnel implements AutoCloseable {
@@ -20,7 +22,7 @@ final class TestTunnel implements AutoCloseable {
     static final Tuning FAST = Tuning.DEFAULTS
             .withHeartbeat(Duration.ofMillis(200), Duration.ofMillis(1000))
             .withOpenTimeout(Duration.ofSeconds(5))
-            .withHandshake(Duration.ofSeconds(2))
+            .withHandshake(Duration.ofSeconds(5))
             .withReconnect(Duration.ofMillis(20), Duration.ofMillis(200));
 
     private OuterConfig outerConfig;
@@ -28,16 +30,23 @@ final class TestTunnel implements AutoCloseable {
     Outer outer;
     Inner inner;
 
-    TestTunnel(OuterConfig outerConfig) throws IOException {
+    TestTunnel(OuterConfig outerConfig, ClientTls innerTls) throws IOException {
         this.outerConfig = outerConfig;
         this.outer = Outer.start(outerConfig);
         this.innerConfig = new InnerConfig(new HostPort("127.0.0.1", outer.controlPort()), TOKEN, "test-inner",
-                InnerConfig.DEFAULT_POOL, outerConfig.tuning());
+                InnerConfig.DEFAULT_POOL, outerConfig.tuning(), innerTls);
     }
 
-    /** An outer with one route per target, named r0, r1, ..., and no inner yet. */
+    /** An outer with these routes and no inner yet, over plain TCP. */
     static TestTunnel outerOnly(Tuning tuning, Route... routes) throws IOException {
-        return new TestTunnel(new OuterConfig(new HostPort("127.0.0.1", 0), TOKEN, List.of(routes), tuning));
+        return outerOnly(null, tuning, routes);
+    }
+
+    /** The same, over TLS with {@code cert} pinned by the inner when it is not null. */
+    static TestTunnel outerOnly(TestCert cert, Tuning tuning, Route... routes) throws IOException {
+        OuterConfig c = new OuterConfig(new HostPort("127.0.0.1", 0), TOKEN, List.of(routes), tuning,
+                cert == null ? null : cert.server());
+        return new TestTunnel(c, cert == null ? null : cert.pinned());
     }
 
     /** An outer and a connected inner with one route named "r0" to {@code target}. */
@@ -45,11 +54,15 @@ final class TestTunnel implements AutoCloseable {
         return to(target, InnerConfig.DEFAULT_POOL);
     }
 
-    /** The same, with the inner keeping {@code pool} idle data connections. */
-    static TestTunnel to(Target target, int pool) throws IOException, InterruptedException {
-        TestTunnel t = outerOnly(FAST, route("r0", target)).pool(pool);
+    /** The same, with the inner keeping {@code pool} idle data connections, over TLS when {@code cert} is set. */
+    static TestTunnel to(Target target, int pool, TestCert cert) throws IOException, InterruptedException {
+        TestTunnel t = outerOnly(cert, FAST, route("r0", target)).pool(pool);
         t.startInner();
         return t;
+    }
+
+    static TestTunnel to(Target target, int pool) throws IOException, InterruptedException {
+        return to(target, pool, null);
     }
 
     static Route route(String name, Target target) {
@@ -66,13 +79,13 @@ final class TestTunnel implements AutoCloseable {
         return this;
     }
 
-    void startInner() throws InterruptedException {
+    void startInner() throws InterruptedException, IOException {
         startInner(innerConfig);
     }
 
-    void startInner(InnerConfig config) throws InterruptedException {
+    void startInner(InnerConfig config) throws InterruptedException, IOException {
         inner = Inner.start(config);
-        if (config.token().equals(TOKEN)) {
+        if (config.token().equals(TOKEN) && Objects.equals(config.tls(), innerConfig.tls())) {
             if (!inner.awaitConnected(Duration.ofSeconds(10))) {
                 throw new AssertionError("inner did not connect: " + inner.lastFailure());
             }
@@ -91,8 +104,8 @@ final class TestTunnel implements AutoCloseable {
                 .map(r -> new Route(r.name(), r.listen().withPort(outer.port(r.name())), r.target(), r.idleTimeout(),
                         r.maxSessions()))
                 .toList();
-        OuterConfig again = new OuterConfig(outerConfig.listen().withPort(outer.controlPort()), TOKEN, fixed,
-                outerConfig.tuning());
+        OuterConfig again = outerConfig.withListen(outerConfig.listen().withPort(outer.controlPort()))
+                .withRoutes(fixed);
         outer.close();
         outer = Outer.start(again);
         outerConfig = again;

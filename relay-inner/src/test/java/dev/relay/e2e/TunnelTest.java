@@ -34,8 +34,13 @@ class TunnelTest {
         return InnerConfig.DEFAULT_POOL;
     }
 
+    /** TLS between inner and outer; {@link TlsTunnelTest} runs every test again over TLS. */
+    TestCert cert() {
+        return null;
+    }
+
     TestTunnel tunnel(Target target) throws IOException, InterruptedException {
-        return TestTunnel.to(target, pool());
+        return TestTunnel.to(target, pool(), cert());
     }
 
     @Test
@@ -163,7 +168,7 @@ class TunnelTest {
     @Test
     void aUserWhoArrivesBeforeTheInnerIsServedWhenItConnects() throws Exception {
         try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo)).pool(pool());
+             TestTunnel t = TestTunnel.outerOnly(cert(), TestTunnel.FAST, TestTunnel.route("r0", echo)).pool(pool());
              Socket s = t.connect()) {
             s.getOutputStream().write("early".getBytes(StandardCharsets.UTF_8));
             Await.until("the user to be waiting", () -> t.outer.pendingOpens() == 1);
@@ -179,7 +184,7 @@ class TunnelTest {
             closedPort = ss.getLocalPort();
         }
         Route dead = Route.of("dead", new HostPort("127.0.0.1", 0), new HostPort("127.0.0.1", closedPort));
-        try (TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST.withOpenTimeout(Duration.ofSeconds(60)), dead)
+        try (TestTunnel t = TestTunnel.outerOnly(cert(), TestTunnel.FAST.withOpenTimeout(Duration.ofSeconds(60)), dead)
                 .pool(pool())) {
             t.startInner();
             try (Socket s = t.connect("dead")) {
@@ -237,7 +242,7 @@ class TunnelTest {
         try (Target echo = Target.echo()) {
             Route r = new Route("r0", new HostPort("127.0.0.1", 0), new HostPort("127.0.0.1", echo.port()),
                     Duration.ofMillis(300), 100);
-            try (TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, r).pool(pool())) {
+            try (TestTunnel t = TestTunnel.outerOnly(cert(), TestTunnel.FAST, r).pool(pool())) {
                 t.startInner();
                 try (Socket s = t.connect()) {
                     assertEquals("x", roundTrip(s, "x"));
@@ -254,7 +259,7 @@ class TunnelTest {
         try (Target echo = Target.echo()) {
             Route r = new Route("r0", new HostPort("127.0.0.1", 0), new HostPort("127.0.0.1", echo.port()),
                     Duration.ZERO, 2);
-            try (TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, r).pool(pool())) {
+            try (TestTunnel t = TestTunnel.outerOnly(cert(), TestTunnel.FAST, r).pool(pool())) {
                 t.startInner();
                 Socket a = t.connect();
                 Socket b = t.connect();

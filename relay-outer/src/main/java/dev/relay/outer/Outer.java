@@ -15,6 +15,7 @@ import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.ProtocolException;
 import dev.relay.session.Session;
 import dev.relay.session.Sessions;
+import dev.relay.tls.Tls;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -34,6 +35,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +59,7 @@ public final class Outer implements AutoCloseable {
     public static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
 
     private final OuterConfig config;
+    private final SSLContext tls;
     private final ControlAcceptor control;
     private final Map<String, RouteListener> routes = new LinkedHashMap<>();
     private final PendingOpens pending = new PendingOpens();
@@ -68,8 +72,9 @@ public final class Outer implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final List<Thread> acceptors = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private Outer(OuterConfig config, ServerSocket controlServer) {
+    private Outer(OuterConfig config, SSLContext tls, ServerSocket controlServer) {
         this.config = config;
+        this.tls = tls;
         this.control = new ControlAcceptor(this, controlServer);
         this.admission = new Admission(config.tuning().maxSessions());
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -88,8 +93,9 @@ public final class Outer implements AutoCloseable {
     public static Outer start(OuterConfig config) throws IOException {
         // Fails early if the route list cannot be sent to an inner in one frame.
         Frames.encode(welcome(config));
+        SSLContext tls = config.tls() == null ? null : Tls.server(config.tls());
         ServerSocket controlServer = bind("control port", config.listen().resolve());
-        Outer outer = new Outer(config, controlServer);
+        Outer outer = new Outer(config, tls, controlServer);
         try {
             for (Route r : config.routes()) {
                 ServerSocket s = bind("route \"" + r.name() + "\"", r.listen().resolve());
@@ -109,7 +115,12 @@ public final class Outer implements AutoCloseable {
         outer.timer.scheduleAtFixedRate(outer::reap, reapEvery, reapEvery, TimeUnit.MILLISECONDS);
         long beat = config.tuning().heartbeat().toMillis();
         outer.timer.scheduleAtFixedRate(outer::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
-        LOG.info("outer listening for inners on {}", config.listen().withPort(outer.controlPort()));
+        LOG.info("outer listening for inners on {} ({})", config.listen().withPort(outer.controlPort()),
+                tls == null ? "plain TCP" : "TLS 1.3");
+        if (tls == null) {
+            LOG.warn("the control port is plain TCP: traffic between inner and outer is not encrypted; "
+                    + "set outer.tls (make certs, or java -jar relay-outer.jar --gen-cert)");
+        }
         return outer;
     }
 
@@ -241,7 +252,7 @@ public final class Outer implements AutoCloseable {
         try {
             Sockets.tune(s);
             s.setSoTimeout((int) config.tuning().handshake().toMillis());
-            ch = new Channel(s);
+            ch = secure(s);
             g = Handshake.accept(ch, config.token());
         } catch (AuthException e) {
             failure = e.getMessage();
@@ -273,6 +284,33 @@ public final class Outer implements AutoCloseable {
             case DATA -> dataConnectionOpened(ch, g, from);
             case POOL -> pooledConnectionOpened(ch, g, from);
         }
+    }
+
+    /**
+     * The channel for a new control-port connection: TLS when the outer has a certificate, plain frames otherwise.
+     * The first byte tells which one the peer speaks, so a mismatch gets a clear refusal instead of garbage.
+     */
+    private Channel secure(Socket s) throws IOException {
+        int first = s.getInputStream().read();
+        if (first < 0) {
+            throw new EOFException("closed before the first byte");
+        }
+        if (tls != null) {
+            if (first != Tls.HANDSHAKE_RECORD) {
+                new Channel(s, first).fail("this outer requires TLS: give the inner \"tls\": {\"fingerprint\": ...}"
+                        + " or {\"ca\": ...} (see README)");
+                throw new AuthException("a plain connection to a TLS control port");
+            }
+            try {
+                return new Channel(Tls.accept(tls, s, first));
+            } catch (SSLException e) {
+                throw new AuthException("TLS handshake failed: " + e.getMessage());
+            }
+        }
+        if (first == Tls.HANDSHAKE_RECORD) {
+            throw new AuthException("a TLS client on this plain control port: set outer.tls, or remove inner.tls");
+        }
+        return new Channel(s, first);
     }
 
     private void controlChannelOpened(Channel ch, Greeting g, String from) {

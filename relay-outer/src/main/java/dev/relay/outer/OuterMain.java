@@ -3,9 +3,12 @@ package dev.relay.outer;
 import dev.relay.config.ConfigException;
 import dev.relay.config.ConfigFile;
 import dev.relay.config.OuterConfig;
+import dev.relay.tls.Tls;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
@@ -13,11 +16,15 @@ import java.util.concurrent.CountDownLatch;
 public final class OuterMain {
     static final String USAGE = """
             usage: java -jar relay-outer.jar [--config FILE]
+                   java -jar relay-outer.jar --gen-cert [--name HOST]... [--out DIR]
 
             Runs the public side of relay: listens for the inner on outer.listen and for users on every
             route's listen port, as configured in FILE (default ./routes.json).
 
               --config FILE   the configuration file (default routes.json)
+              --gen-cert      write a new self-signed certificate (relay.crt) and key (relay.key) to DIR
+                              (default: the current directory) and print its fingerprint for inner.tls
+              --name HOST     a DNS name or IP address the certificate names (repeatable; default localhost)
               --help          this text
 
             Environment: RELAY_TOKEN overrides "token" from the file.
@@ -46,6 +53,9 @@ public final class OuterMain {
     /** Starts an outer as the command line asks, or prints why not and returns null with {@link #lastExit} set. */
     static Outer start(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
         String config = ConfigFile.DEFAULT_PATH;
+        boolean genCert = false;
+        List<String> names = new ArrayList<>();
+        String outDir = ".";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--help", "-h" -> {
@@ -53,22 +63,37 @@ public final class OuterMain {
                     lastExit = 0;
                     return null;
                 }
-                case "--config" -> {
+                case "--gen-cert" -> genCert = true;
+                case "--config", "--name", "--out" -> {
                     if (i + 1 >= args.length) {
-                        return fail(err, 2, "--config needs a file name");
+                        return fail(err, 2, args[i] + " needs a value");
                     }
-                    config = args[++i];
+                    String value = args[++i];
+                    switch (args[i - 1]) {
+                        case "--config" -> config = value;
+                        case "--name" -> names.add(value);
+                        default -> outDir = value;
+                    }
                 }
                 default -> {
                     return fail(err, 2, "unknown argument \"" + args[i] + "\"\n\n" + USAGE);
                 }
             }
         }
+        if (genCert) {
+            lastExit = CertCommand.run(names.isEmpty() ? List.of("localhost") : names, Path.of(outDir), out, err);
+            return null;
+        }
         OuterConfig c;
         try {
             c = ConfigFile.load(Path.of(config), env).outer();
+            if (c.tls() != null) {
+                Tls.server(c.tls()); // an unreadable certificate or key is a configuration error, found before binding
+            }
         } catch (ConfigException e) {
             return fail(err, 2, e.getMessage());
+        } catch (IOException e) {
+            return fail(err, 2, config + ": outer.tls: " + e.getMessage());
         }
         try {
             return Outer.start(c);

@@ -100,4 +100,41 @@ class OuterMainTest {
             assertTrue(outer.port("web") > 0);
         }
     }
+
+    @Test
+    void genCertWritesAKeyOnlyItsOwnerCanReadAndAFingerprintThatAConfigCanUse() throws IOException {
+        Path certs = dir.resolve("certs");
+        assertNull(run(Map.of(), "--gen-cert", "--name", "relay.example.com", "--name", "127.0.0.1",
+                "--out", certs.toString()));
+        assertEquals(0, OuterMain.lastExit, err());
+        String printed = out.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.matches("(?s).*fingerprint: sha256:([0-9A-F]{2}:){31}[0-9A-F]{2}.*"), printed);
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(certs.resolve("relay.key"))));
+
+        assertNull(run(Map.of(), "--gen-cert", "--out", certs.toString()));
+        assertEquals(2, OuterMain.lastExit);
+        assertTrue(err().contains("already exists"), err());
+
+        Path p = config("""
+                { "outer": { "listen": "127.0.0.1:0", "tls": { "cert": "certs/relay.crt", "key": "certs/relay.key" } },
+                  "token": "%s",
+                  "routes": [ { "name": "web", "listen": "127.0.0.1:0", "target": "10.0.0.1:80" } ] }
+                """.formatted(TOKEN));
+        try (Outer outer = run(Map.of(), "--config", p.toString())) {
+            assertNotNull(outer, err());
+        }
+    }
+
+    @Test
+    void aMissingCertificateIsAConfigErrorNamingTheFile() throws IOException {
+        Path p = config("""
+                { "outer": { "listen": "127.0.0.1:0", "tls": { "cert": "nope.crt", "key": "nope.key" } },
+                  "token": "%s",
+                  "routes": [ { "name": "web", "listen": "127.0.0.1:0", "target": "10.0.0.1:80" } ] }
+                """.formatted(TOKEN));
+        assertNull(run(Map.of(), "--config", p.toString()));
+        assertEquals(2, OuterMain.lastExit);
+        assertTrue(err().contains("nope.crt"), err());
+    }
 }

@@ -1,0 +1,424 @@
+package dev.relay.net;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * One allowlist entry: an IP network ({@code 203.0.113.0/24}, {@code 2001:db8::/32}), a single address or a DNS
+ * name, optionally with a port ({@code 192.168.1.0/24:22}, {@code [::1]:22}, {@code db.lan:5432}; none or {@code *}
+ * allows every port). Parsing never does a DNS lookup. An IPv4-mapped address ({@code ::ffff:a.b.c.d}) is treated
+ * as the IPv4 address {@code a.b.c.d}, in rules and in the addresses they are matched against alike.
+ */
+public final class AddressRule {
+    private static final int ANY_PORT = -1;
+    private static final int MAX_PORT = 65535;
+    private static final int MAX_NAME_LENGTH = 253;
+    private static final int MAX_LABEL_LENGTH = 63;
+    private static final int MAPPED_PREFIX_BITS = 96;
+
+    /** Null for a name entry; else 4 or 16 bytes with every host bit zero, IPv4-mapped networks stored as IPv4. */
+    private final byte[] network;
+    private final int prefix;
+    /** Null for a network entry; else lower case, without a trailing dot. */
+    private final String name;
+    private final int port;
+    private final String canonical;
+
+    private AddressRule(byte[] network, int prefix, String name, int port, String canonical) {
+        this.network = network;
+        this.prefix = prefix;
+        this.name = name;
+        this.port = port;
+        this.canonical = canonical;
+    }
+
+    /** Parses one entry; the exception message quotes the text and says what is wrong with it. */
+    public static AddressRule parse(String text) {
+        Objects.requireNonNull(text, "address rule");
+        if (text.isBlank()) {
+            throw invalid(text, "it is empty");
+        }
+        String address;
+        String portText = null;
+        boolean bracketed = text.startsWith("[");
+        if (bracketed) {
+            int close = text.indexOf(']');
+            if (close < 0) {
+                throw invalid(text, "the \"[\" has no matching \"]\"");
+            }
+            address = text.substring(1, close);
+            String rest = text.substring(close + 1);
+            if (!rest.isEmpty()) {
+                if (!rest.startsWith(":")) {
+                    throw invalid(text, "expected \":port\" after \"]\"");
+                }
+                portText = rest.substring(1);
+            }
+        } else {
+            int colon = text.indexOf(':');
+            int slash = text.indexOf('/');
+            if (colon >= 0 && colon == text.lastIndexOf(':')) {
+                address = text.substring(0, colon);
+                portText = text.substring(colon + 1);
+            } else if (colon >= 0 && slash >= 0 && text.indexOf(':', slash) >= 0) {
+                int last = text.lastIndexOf(':');
+                throw invalid(text, "an IPv6 entry with a port needs brackets: \"[" + text.substring(0, last) + "]"
+                        + text.substring(last) + "\"");
+            } else {
+                address = text; // no colon, or an IPv6 address: more than one
+            }
+        }
+        int port = portText == null ? ANY_PORT : parsePort(text, portText);
+        int slash = address.indexOf('/');
+        String host = slash < 0 ? address : address.substring(0, slash);
+        if (host.isEmpty()) {
+            throw invalid(text, "the address is empty");
+        }
+        if (bracketed && !host.contains(":")) {
+            throw invalid(text, "brackets are only for IPv6 addresses");
+        }
+        if (host.contains(":")) {
+            byte[] ip = parseIpv6(host);
+            if (ip == null) {
+                throw invalid(text, ipv6Problem(text, host, address, bracketed));
+            }
+            return network(text, ip, slash < 0 ? null : address.substring(slash + 1), port);
+        }
+        if (host.chars().allMatch(c -> c >= '0' && c <= '9' || c == '.')) {
+            byte[] ip = parseIpv4(host);
+            if (ip == null) {
+                throw invalid(text, "\"" + host + "\" is not a valid IPv4 address");
+            }
+            return network(text, ip, slash < 0 ? null : address.substring(slash + 1), port);
+        }
+        if (slash >= 0) {
+            throw invalid(text, "\"" + host + "\" is a name, not an IP address, so it cannot have a prefix length");
+        }
+        return named(text, host, port);
+    }
+
+    /** Parses every entry, in order. */
+    public static List<AddressRule> parseAll(List<String> texts) {
+        return texts.stream().map(AddressRule::parse).toList();
+    }
+
+    /** Whether {@code address} is inside this entry's network; a name entry matches no address, and the port is ignored. */
+    public boolean matches(InetAddress address) {
+        return network != null && contains(address.getAddress());
+    }
+
+    /**
+     * Whether a connection to {@code host:port} is allowed: an IP literal must be inside this entry's network,
+     * a DNS name must equal this entry's name (ignoring case), and the port must match unless this entry allows any.
+     */
+    public boolean matchesTarget(String host, int port) {
+        if (this.port != ANY_PORT && this.port != port) {
+            return false;
+        }
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        byte[] ip = parseLiteral(h);
+        if (ip != null) {
+            return network != null && contains(ip);
+        }
+        String n = h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
+        return name != null && name.equalsIgnoreCase(n);
+    }
+
+    /** Whether this entry is a DNS name rather than a network, so it can never match a source address. */
+    public boolean isName() {
+        return name != null;
+    }
+
+    /** The one port this entry allows, or empty when it allows every port. */
+    public OptionalInt port() {
+        return port == ANY_PORT ? OptionalInt.empty() : OptionalInt.of(port);
+    }
+
+    /** The IPv4 or IPv6 address {@code text} spells, without a DNS lookup; empty if it is not an IP literal. */
+    public static Optional<InetAddress> literal(String text) {
+        byte[] ip = parseLiteral(text);
+        if (ip == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(InetAddress.getByAddress(ip));
+        } catch (UnknownHostException e) {
+            throw new AssertionError("4 or 16 bytes are always an address", e);
+        }
+    }
+
+    /** The canonical text: lower case, IPv6 compressed per RFC 5952, no prefix for one address, no port for any. */
+    @Override
+    public String toString() {
+        return canonical;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof AddressRule r && r.canonical.equals(canonical);
+    }
+
+    @Override
+    public int hashCode() {
+        return canonical.hashCode();
+    }
+
+    private boolean contains(byte[] address) {
+        byte[] a = unmapped(address);
+        if (a.length != network.length) {
+            return false;
+        }
+        int whole = prefix / 8;
+        for (int i = 0; i < whole; i++) {
+            if (a[i] != network[i]) {
+                return false;
+            }
+        }
+        int rest = prefix % 8;
+        return rest == 0 || ((a[whole] ^ network[whole]) & (0xff << (8 - rest)) & 0xff) == 0;
+    }
+
+    private static AddressRule network(String text, byte[] ip, String prefixText, int port) {
+        int bits = ip.length * 8;
+        int prefix = bits;
+        if (prefixText != null) {
+            if (prefixText.isEmpty() || !prefixText.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                throw invalid(text, "the prefix length \"/" + prefixText + "\" is not a number");
+            }
+            prefix = prefixText.length() > 3 ? Integer.MAX_VALUE : Integer.parseInt(prefixText);
+            if (prefix > bits) {
+                throw invalid(text, "the prefix length /" + prefixText + " is too long for an IPv" + (bits == 32 ? 4 : 6)
+                        + " address (at most /" + bits + ")");
+            }
+        }
+        byte[] masked = mask(ip, prefix);
+        String canonical = canonical(masked, prefix, port);
+        if (!Arrays.equals(masked, ip)) {
+            throw invalid(text, "host bits are set after the /" + prefix + "; did you mean \"" + canonical + "\"?");
+        }
+        if (masked.length == 16 && isMapped(masked) && prefix >= MAPPED_PREFIX_BITS) {
+            return new AddressRule(unmapped(masked), prefix - MAPPED_PREFIX_BITS, null, port, canonical);
+        }
+        return new AddressRule(masked, prefix, null, port, canonical);
+    }
+
+    private static AddressRule named(String text, String host, int port) {
+        String n = (host.endsWith(".") ? host.substring(0, host.length() - 1) : host).toLowerCase(Locale.ROOT);
+        if (n.isEmpty() || n.length() > MAX_NAME_LENGTH) {
+            throw invalid(text, "\"" + host + "\" is not a valid host name (1 to " + MAX_NAME_LENGTH + " characters)");
+        }
+        String[] labels = n.split("\\.", -1);
+        for (String label : labels) {
+            boolean ok = !label.isEmpty() && label.length() <= MAX_LABEL_LENGTH
+                    && !label.startsWith("-") && !label.endsWith("-")
+                    && label.chars().allMatch(c -> c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_');
+            if (!ok) {
+                throw invalid(text, "\"" + host + "\" is not a valid host name (letters, digits, '-' and '_' "
+                        + "in dot-separated labels of at most " + MAX_LABEL_LENGTH + ")");
+            }
+        }
+        if (labels[labels.length - 1].chars().allMatch(c -> c >= '0' && c <= '9')) {
+            // RFC 3696 2: a top-level label is never all digits, so this is a mistyped IPv4 address.
+            throw invalid(text, "\"" + host + "\" is neither a valid IPv4 address nor a host name");
+        }
+        return new AddressRule(null, 0, n, port, port == ANY_PORT ? n : n + ":" + port);
+    }
+
+    private static int parsePort(String text, String portText) {
+        if (portText.equals("*")) {
+            return ANY_PORT;
+        }
+        if (portText.isEmpty() || !portText.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw invalid(text, "the port \"" + portText + "\" is not a number (or * for any port)");
+        }
+        int p = portText.length() > 5 ? Integer.MAX_VALUE : Integer.parseInt(portText);
+        if (p < 1 || p > MAX_PORT) {
+            throw invalid(text, "the port " + portText + " is out of range (1-" + MAX_PORT + ")");
+        }
+        return p;
+    }
+
+    /** Explains an unparseable IPv6 host: most often an IPv6 entry whose port was added without brackets. */
+    private static String ipv6Problem(String text, String host, String address, boolean bracketed) {
+        int last = text.lastIndexOf(':');
+        if (!bracketed && last > 0) {
+            String before = text.substring(0, last);
+            int slash = before.indexOf('/');
+            if (parseIpv6(slash < 0 ? before : before.substring(0, slash)) != null) {
+                return "an IPv6 entry with a port needs brackets: \"[" + before + "]" + text.substring(last) + "\"";
+            }
+        }
+        if (host.contains("%")) {
+            return "\"" + host + "\" has a zone (%...), which an allowlist cannot use";
+        }
+        return "\"" + host + "\" is not a valid IPv6 address"
+                + (bracketed || !address.equals(text) ? "" : " (an IPv6 entry with a port is written [address]:port)");
+    }
+
+    private static IllegalArgumentException invalid(String text, String why) {
+        return new IllegalArgumentException("invalid address rule \"" + text + "\": " + why);
+    }
+
+    private static String canonical(byte[] ip, int prefix, int port) {
+        String a = ip.length == 4 ? formatIpv4(ip, 0) : formatIpv6(ip);
+        String net = prefix == ip.length * 8 ? a : a + "/" + prefix;
+        if (port == ANY_PORT) {
+            return net;
+        }
+        return (ip.length == 16 ? "[" + net + "]" : net) + ":" + port;
+    }
+
+    private static byte[] mask(byte[] ip, int prefix) {
+        byte[] out = ip.clone();
+        for (int i = 0; i < out.length; i++) {
+            int keep = Math.max(0, Math.min(8, prefix - 8 * i));
+            out[i] &= (byte) (0xff << (8 - keep));
+        }
+        return out;
+    }
+
+    private static boolean isMapped(byte[] ip) {
+        for (int i = 0; i < 10; i++) {
+            if (ip[i] != 0) {
+                return false;
+            }
+        }
+        return ip[10] == (byte) 0xff && ip[11] == (byte) 0xff;
+    }
+
+    private static byte[] unmapped(byte[] ip) {
+        return ip.length == 16 && isMapped(ip) ? Arrays.copyOfRange(ip, 12, 16) : ip;
+    }
+
+    private static byte[] parseLiteral(String s) {
+        return s.contains(":") ? parseIpv6(s) : parseIpv4(s);
+    }
+
+    /** Strict dotted quad: four decimal parts, no leading zeros (which some parsers read as octal). */
+    private static byte[] parseIpv4(String s) {
+        String[] parts = s.split("\\.", -1);
+        if (parts.length != 4) {
+            return null;
+        }
+        byte[] out = new byte[4];
+        for (int i = 0; i < 4; i++) {
+            String p = parts[i];
+            if (p.isEmpty() || p.length() > 3 || (p.length() > 1 && p.charAt(0) == '0')
+                    || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                return null;
+            }
+            int v = Integer.parseInt(p);
+            if (v > 255) {
+                return null;
+            }
+            out[i] = (byte) v;
+        }
+        return out;
+    }
+
+    /** RFC 4291 2.2 text forms: eight groups, one "::" for a run of zero groups, an optional dotted-quad tail. */
+    private static byte[] parseIpv6(String s) {
+        int gap = s.indexOf("::");
+        if (gap >= 0 && gap != s.lastIndexOf("::")) {
+            return null;
+        }
+        int[] head = groups(gap < 0 ? s : s.substring(0, gap), gap < 0);
+        int[] tail = gap < 0 ? new int[0] : groups(s.substring(gap + 2), true);
+        if (head == null || tail == null) {
+            return null;
+        }
+        int total = head.length + tail.length;
+        if (gap < 0 ? total != 8 : total > 7) {
+            return null;
+        }
+        byte[] out = new byte[16];
+        for (int i = 0; i < head.length; i++) {
+            out[2 * i] = (byte) (head[i] >> 8);
+            out[2 * i + 1] = (byte) head[i];
+        }
+        for (int i = 0; i < tail.length; i++) {
+            int g = 8 - tail.length + i;
+            out[2 * g] = (byte) (tail[i] >> 8);
+            out[2 * g + 1] = (byte) tail[i];
+        }
+        return out;
+    }
+
+    /** The 16-bit groups of a colon-separated part; only the address's last part may end with a dotted quad. */
+    private static int[] groups(String part, boolean last) {
+        if (part.isEmpty()) {
+            return new int[0];
+        }
+        String[] pieces = part.split(":", -1);
+        int[] out = new int[pieces.length + 1];
+        int n = 0;
+        for (int i = 0; i < pieces.length; i++) {
+            String p = pieces[i];
+            if (p.contains(".")) {
+                byte[] v4 = last && i == pieces.length - 1 ? parseIpv4(p) : null;
+                if (v4 == null) {
+                    return null;
+                }
+                out[n++] = (v4[0] & 0xff) << 8 | v4[1] & 0xff;
+                out[n++] = (v4[2] & 0xff) << 8 | v4[3] & 0xff;
+            } else {
+                if (p.isEmpty() || p.length() > 4 || !p.chars().allMatch(c -> Character.digit(c, 16) >= 0 && c < 128)) {
+                    return null;
+                }
+                out[n++] = Integer.parseInt(p, 16);
+            }
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    private static String formatIpv4(byte[] ip, int from) {
+        return (ip[from] & 0xff) + "." + (ip[from + 1] & 0xff) + "." + (ip[from + 2] & 0xff) + "." + (ip[from + 3] & 0xff);
+    }
+
+    /** RFC 5952: lower-case hex, the longest run (two or more, leftmost on a tie) of zero groups as "::". */
+    private static String formatIpv6(byte[] ip) {
+        if (isMapped(ip)) {
+            return "::ffff:" + formatIpv4(ip, 12);
+        }
+        int[] g = new int[8];
+        for (int i = 0; i < 8; i++) {
+            g[i] = (ip[2 * i] & 0xff) << 8 | ip[2 * i + 1] & 0xff;
+        }
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < 8; ) {
+            if (g[i] != 0) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < 8 && g[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                sb.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
+                sb.append(':');
+            }
+            sb.append(Integer.toHexString(g[i]));
+        }
+        return sb.toString();
+    }
+}
