@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.relay.net.AddressRule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -49,11 +50,12 @@ public final class ConfigFile {
 
     record RawServerTls(String cert, String key, String keystore, String password) {}
 
-    record RawInner(String connect, String name, Integer pool, RawClientTls tls) {}
+    record RawInner(String connect, String name, Integer pool, RawClientTls tls, List<String> allowTargets) {}
 
     record RawClientTls(String ca, String fingerprint) {}
 
-    record RawRoute(String name, JsonNode listen, String target, Double idleTimeout, Integer maxSessions) {}
+    record RawRoute(String name, JsonNode listen, String target, Double idleTimeout, Integer maxSessions,
+                    List<String> allow) {}
 
     record RawTuning(Double heartbeatSeconds, Double deadPeerSeconds, Double openTimeoutSeconds,
                      Double handshakeTimeoutSeconds, Integer maxSessions, Double reconnectMinSeconds,
@@ -145,7 +147,11 @@ public final class ConfigFile {
         int pool = raw.inner() != null && raw.inner().pool() != null ? raw.inner().pool() : InnerConfig.DEFAULT_POOL;
         RawClientTls t = raw.inner() == null ? null : raw.inner().tls();
         ClientTls tls = t == null ? null : check(source, () -> new ClientTls(file(t.ca()), t.fingerprint()));
-        return check(source, () -> new InnerConfig(address, token, name, pool, tuning, tls));
+        List<String> targets = raw.inner() == null || raw.inner().allowTargets() == null ? List.of()
+                : raw.inner().allowTargets();
+        List<AddressRule> allowTargets = check(source, () -> prefixed("inner.allowTargets",
+                () -> AddressRule.parseAll(targets)));
+        return check(source, () -> new InnerConfig(address, token, name, pool, tuning, tls, allowTargets));
     }
 
     /** A file named in the config, relative to the config file's folder. */
@@ -198,7 +204,9 @@ public final class ConfigFile {
         Duration idle = check(source, () -> prefixed(where + ".idleTimeout",
                 () -> seconds(r.idleTimeout() == null ? 0.0 : r.idleTimeout(), Duration.ZERO)));
         int max = r.maxSessions() == null ? tuning.maxSessions() : r.maxSessions();
-        return check(source, () -> prefixed(where, () -> new Route(r.name(), listen, target, idle, max)));
+        List<AddressRule> allow = check(source, () -> prefixed(where + ".allow",
+                () -> AddressRule.parseAll(r.allow() == null ? List.of() : r.allow())));
+        return check(source, () -> prefixed(where, () -> new Route(r.name(), listen, target, idle, max, allow)));
     }
 
     private static HostPort listen(String source, String field, JsonNode node) throws ConfigException {

@@ -1,5 +1,7 @@
 package dev.relay.config;
 
+import dev.relay.net.AddressRule;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -8,8 +10,10 @@ import java.util.Objects;
  *
  * @param pool idle, authenticated data connections kept open so a new session needs no handshake; 0 turns it off
  * @param tls  how to verify the outer's certificate; null means plain TCP
+ * @param allowTargets the only targets this inner connects to, whatever routes the outer sends; empty means any
  */
-public record InnerConfig(HostPort connect, Token token, String name, int pool, Tuning tuning, ClientTls tls) {
+public record InnerConfig(HostPort connect, Token token, String name, int pool, Tuning tuning, ClientTls tls,
+                          List<AddressRule> allowTargets) {
     /** The name an inner reports when none is configured. */
     public static final String DEFAULT_NAME = "inner";
     /** Pool size when none is configured: enough for a burst of interactive connections, a few KiB each. */
@@ -22,6 +26,7 @@ public record InnerConfig(HostPort connect, Token token, String name, int pool, 
         Objects.requireNonNull(token, "token");
         Objects.requireNonNull(name, "inner.name");
         Objects.requireNonNull(tuning, "tuning");
+        allowTargets = List.copyOf(Objects.requireNonNull(allowTargets, "inner.allowTargets"));
         if (connect.port() == 0) {
             throw new IllegalArgumentException("inner.connect: port 0 is out of range (1-65535)");
         }
@@ -33,9 +38,22 @@ public record InnerConfig(HostPort connect, Token token, String name, int pool, 
         }
     }
 
-    /** Plain TCP to the outer. */
+    /** Plain TCP to the outer, any target. */
     public InnerConfig(HostPort connect, Token token, String name, int pool, Tuning tuning) {
-        this(connect, token, name, pool, tuning, null);
+        this(connect, token, name, pool, tuning, null, List.of());
+    }
+
+    /** Whether this inner may connect to {@code target}: listed in allowTargets, or no list at all. */
+    public boolean allowsTarget(HostPort target) {
+        if (allowTargets.isEmpty()) {
+            return true;
+        }
+        for (AddressRule r : allowTargets) {
+            if (r.matchesTarget(target.host(), target.port())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Defaults for everything but the essentials. */
@@ -44,22 +62,26 @@ public record InnerConfig(HostPort connect, Token token, String name, int pool, 
     }
 
     public InnerConfig withTuning(Tuning t) {
-        return new InnerConfig(connect, token, name, pool, t, tls);
+        return new InnerConfig(connect, token, name, pool, t, tls, allowTargets);
     }
 
     public InnerConfig withConnect(HostPort c) {
-        return new InnerConfig(c, token, name, pool, tuning, tls);
+        return new InnerConfig(c, token, name, pool, tuning, tls, allowTargets);
     }
 
     public InnerConfig withPool(int size) {
-        return new InnerConfig(connect, token, name, size, tuning, tls);
+        return new InnerConfig(connect, token, name, size, tuning, tls, allowTargets);
     }
 
     public InnerConfig withToken(Token t) {
-        return new InnerConfig(connect, t, name, pool, tuning, tls);
+        return new InnerConfig(connect, t, name, pool, tuning, tls, allowTargets);
+    }
+
+    public InnerConfig withAllowTargets(List<AddressRule> rules) {
+        return new InnerConfig(connect, token, name, pool, tuning, tls, rules);
     }
 
     public InnerConfig withTls(ClientTls t) {
-        return new InnerConfig(connect, token, name, pool, tuning, t);
+        return new InnerConfig(connect, token, name, pool, tuning, t, allowTargets);
     }
 }

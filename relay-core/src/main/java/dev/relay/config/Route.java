@@ -1,6 +1,9 @@
 package dev.relay.config;
 
+import dev.relay.net.AddressRule;
+import java.net.InetAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -9,8 +12,10 @@ import java.util.regex.Pattern;
  *
  * @param idleTimeout how long a session may carry no byte in either direction before it is closed; zero means never
  * @param maxSessions the most concurrent sessions (and users waiting for one) this route allows
+ * @param allow       the user addresses (networks) this route accepts; empty means everyone
  */
-public record Route(String name, HostPort listen, HostPort target, Duration idleTimeout, int maxSessions) {
+public record Route(String name, HostPort listen, HostPort target, Duration idleTimeout, int maxSessions,
+                    List<AddressRule> allow) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
     public Route {
@@ -18,6 +23,13 @@ public record Route(String name, HostPort listen, HostPort target, Duration idle
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(target, "target");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
+        allow = List.copyOf(Objects.requireNonNull(allow, "allow"));
+        for (AddressRule r : allow) {
+            if (r.isName() || r.port().isPresent()) {
+                throw new IllegalArgumentException("allow: \"" + r + "\" must be an address or network, without a"
+                        + " port or host name");
+            }
+        }
         if (!NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("name \"" + name
                     + "\" must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
@@ -33,8 +45,34 @@ public record Route(String name, HostPort listen, HostPort target, Duration idle
         }
     }
 
-    /** A route with no idle timeout and the default session limit. */
+    /** Open to every user address. */
+    public Route(String name, HostPort listen, HostPort target, Duration idleTimeout, int maxSessions) {
+        this(name, listen, target, idleTimeout, maxSessions, List.of());
+    }
+
+    /** A route with no idle timeout, the default session limit, open to every user address. */
     public static Route of(String name, HostPort listen, HostPort target) {
         return new Route(name, listen, target, Duration.ZERO, Tuning.DEFAULT_MAX_SESSIONS);
+    }
+
+    public Route withAllow(List<AddressRule> rules) {
+        return new Route(name, listen, target, idleTimeout, maxSessions, rules);
+    }
+
+    public Route withListen(HostPort l) {
+        return new Route(name, l, target, idleTimeout, maxSessions, allow);
+    }
+
+    /** Whether a user from {@code address} may use this route. */
+    public boolean allows(InetAddress address) {
+        if (allow.isEmpty()) {
+            return true;
+        }
+        for (AddressRule r : allow) {
+            if (r.matches(address)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

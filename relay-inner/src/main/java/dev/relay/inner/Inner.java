@@ -68,6 +68,12 @@ public final class Inner implements AutoCloseable {
      */
     public static Inner start(InnerConfig config) throws IOException {
         Inner inner = new Inner(config, config.tls() == null ? null : Tls.client(config.tls()));
+        if (config.tls() == null) {
+            LOG.warn("connecting to the outer over plain TCP: set inner.tls to encrypt and verify the outer");
+        }
+        if (config.allowTargets().isEmpty()) {
+            LOG.info("inner.allowTargets is not set: this inner connects to whatever targets the outer's routes name");
+        }
         inner.connector.start();
         return inner;
     }
@@ -179,14 +185,25 @@ public final class Inner implements AutoCloseable {
         }
     }
 
+    /**
+     * The routes this inner will serve: those the outer sent whose target is well formed and allowed by
+     * inner.allowTargets. A refused route is logged and left out; the others work.
+     */
     private Map<String, HostPort> routes(Welcome welcome) {
         Map<String, HostPort> routes = new LinkedHashMap<>();
         for (OuterToInner.RouteSpec r : welcome.routes()) {
+            HostPort target;
             try {
-                routes.put(r.name(), HostPort.parse(r.target()));
+                target = HostPort.parse(r.target());
             } catch (IllegalArgumentException e) {
                 LOG.warn("route {} refused: target {}", r.name(), e.getMessage());
+                continue;
             }
+            if (!config.allowsTarget(target)) {
+                LOG.warn("route {} refused: target {} is not in inner.allowTargets", r.name(), target);
+                continue;
+            }
+            routes.put(r.name(), target);
         }
         return routes;
     }

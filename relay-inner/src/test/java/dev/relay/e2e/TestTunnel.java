@@ -34,7 +34,7 @@ final class TestTunnel implements AutoCloseable {
         this.outerConfig = outerConfig;
         this.outer = Outer.start(outerConfig);
         this.innerConfig = new InnerConfig(new HostPort("127.0.0.1", outer.controlPort()), TOKEN, "test-inner",
-                InnerConfig.DEFAULT_POOL, outerConfig.tuning(), innerTls);
+                InnerConfig.DEFAULT_POOL, outerConfig.tuning()).withTls(innerTls);
     }
 
     /** An outer with these routes and no inner yet, over plain TCP. */
@@ -101,8 +101,7 @@ final class TestTunnel implements AutoCloseable {
     /** Stops the outer and starts a new one on the same control and route ports. */
     void restartOuter() throws IOException {
         List<Route> fixed = outerConfig.routes().stream()
-                .map(r -> new Route(r.name(), r.listen().withPort(outer.port(r.name())), r.target(), r.idleTimeout(),
-                        r.maxSessions()))
+                .map(r -> r.withListen(r.listen().withPort(outer.port(r.name()))))
                 .toList();
         OuterConfig again = outerConfig.withListen(outerConfig.listen().withPort(outer.controlPort()))
                 .withRoutes(fixed);

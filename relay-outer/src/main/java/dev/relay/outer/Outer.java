@@ -162,10 +162,18 @@ public final class Outer implements AutoCloseable {
 
     // ---- users ----
 
-    void userArrived(Route route, Socket user) {
+    void userArrived(RouteListener listener, Socket user) {
+        Route route = listener.route();
         String from = Sockets.peer(user);
         if (closed.get()) {
             Sockets.closeQuietly(user);
+            return;
+        }
+        if (!route.allows(user.getInetAddress())) {
+            // Closed before anything reaches the inner; logged sparingly, since a scan would otherwise flood the log.
+            Sockets.closeQuietly(user);
+            listener.refusals.event(left -> LOG.warn("route={} user={} refused: not in the route's allow list{}",
+                    route.name(), from, left == 0 ? "" : " (" + left + " more refused since the last line)"));
             return;
         }
         String refused = admission.tryAcquire(route);

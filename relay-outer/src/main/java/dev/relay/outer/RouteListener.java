@@ -1,10 +1,12 @@
 package dev.relay.outer;
 
 import dev.relay.config.Route;
+import dev.relay.net.LogLimiter;
 import dev.relay.net.Sockets;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,6 +17,8 @@ final class RouteListener {
     private final Outer outer;
     private final Route route;
     private final ServerSocket server;
+    /** Users refused by the allowlist are logged at most once a second per route. */
+    final LogLimiter refusals = new LogLimiter(Duration.ofSeconds(1));
 
     RouteListener(Outer outer, Route route, ServerSocket server) {
         this.outer = outer;
@@ -43,7 +47,7 @@ final class RouteListener {
                 }
                 continue;
             }
-            outer.userArrived(route, user);
+            outer.userArrived(this, user);
         }
     }
 
