@@ -20,6 +20,7 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
@@ -42,6 +43,11 @@ import org.slf4j.LoggerFactory;
 public final class Inner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Inner.class);
 
+    /**
+     * Data connections being dialled at once, at most; a burst of users queues here instead of knocking on the
+     * outer's control port thousands of times at once.
+     */
+    public static final int MAX_CONCURRENT_DIALS = 64;
     /** How long {@link #close} waits for session threads to finish after closing their sockets. */
     public static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
 
@@ -54,6 +60,7 @@ public final class Inner implements AutoCloseable {
     private final ReentrantLock stateLock = new ReentrantLock();
     private final Condition stateChanged = stateLock.newCondition();
     private final Thread connector;
+    private final Semaphore dataDials = new Semaphore(MAX_CONCURRENT_DIALS);
 
     private Inner(InnerConfig config, SSLContext tls) {
         this.config = config;
@@ -155,8 +162,23 @@ public final class Inner implements AutoCloseable {
         }
     }
 
+    /** Dials a data connection (for one session, or for the pool), waiting for a dial slot first. */
+    Channel dialData(Purpose purpose, String session) throws IOException {
+        try {
+            dataDials.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting to dial", e);
+        }
+        try {
+            return dial(purpose, session);
+        } finally {
+            dataDials.release();
+        }
+    }
+
     /** Dials the outer and authenticates; the caller owns the returned channel. */
-    Channel dial(Purpose purpose, String session) throws IOException {
+    private Channel dial(Purpose purpose, String session) throws IOException {
         Socket s = new Socket();
         try {
             Sockets.tune(s);

@@ -43,7 +43,7 @@ final class Opener {
         Channel data = null;
         try {
             t = connectTarget();
-            data = inner.dial(Purpose.DATA, id);
+            data = inner.dialData(Purpose.DATA, id);
             data.expect(OuterToInner.class, OuterToInner.Ready.class);
             data.socket().setSoTimeout(0);
         } catch (IOException | RuntimeException e) {

@@ -45,7 +45,7 @@ final class Pool {
         while (link.isOpen()) {
             Channel ch;
             try {
-                ch = inner.dial(Purpose.POOL, null);
+                ch = inner.dialData(Purpose.POOL, null);
                 ch.socket().setSoTimeout(0);
             } catch (IOException e) {
                 if (!link.isOpen()) {

@@ -38,7 +38,7 @@ class HostilePeerTest {
         try (Target echo = Target.echo();
              TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST.withOpenTimeout(Duration.ofMillis(1500)),
                      TestTunnel.route("r0", echo))) {
-            t.startInner(new InnerConfig(t.innerConfig().connect(), new Token("wrong-token-0123456789abcdef"),
+            t.launchInner(new InnerConfig(t.innerConfig().connect(), new Token("wrong-token-0123456789abcdef"),
                     "impostor", InnerConfig.DEFAULT_POOL, TestTunnel.FAST));
             Await.until("the inner to learn it was refused", () -> t.inner.lastFailure() != null);
             assertTrue(t.inner.lastFailure().contains("token"), t.inner.lastFailure());

@@ -14,7 +14,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 
 /** A real outer and inner in this JVM, on loopback, ephemeral ports everywhere, with short timers. */
 final class TestTunnel implements AutoCloseable {
@@ -83,14 +82,18 @@ final class TestTunnel implements AutoCloseable {
         startInner(innerConfig);
     }
 
+    /** Starts an inner and waits until the outer has it. */
     void startInner(InnerConfig config) throws InterruptedException, IOException {
-        inner = Inner.start(config);
-        if (config.token().equals(TOKEN) && Objects.equals(config.tls(), innerConfig.tls())) {
-            if (!inner.awaitConnected(Duration.ofSeconds(10))) {
-                throw new AssertionError("inner did not connect: " + inner.lastFailure());
-            }
-            Await.until("outer sees the inner", () -> outer.innerConnected());
+        launchInner(config);
+        if (!inner.awaitConnected(Duration.ofSeconds(10))) {
+            throw new AssertionError("inner did not connect: " + inner.lastFailure());
         }
+        Await.until("outer sees the inner", () -> outer.innerConnected());
+    }
+
+    /** Starts an inner that is expected not to get in; the test watches what happens. */
+    void launchInner(InnerConfig config) throws IOException {
+        inner = Inner.start(config);
     }
 
     void stopInner() {

@@ -40,7 +40,7 @@ class TlsTest {
         String wrong = TestCert.create("localhost").fingerprint();
         try (Target echo = Target.echo();
              TestTunnel t = TestTunnel.outerOnly(cert, TestTunnel.FAST, TestTunnel.route("r0", echo))) {
-            t.startInner(t.innerConfig().withTls(ClientTls.pinned(wrong)));
+            t.launchInner(t.innerConfig().withTls(ClientTls.pinned(wrong)));
             Await.until("the inner to refuse the outer", () -> t.inner.lastFailure() != null);
             String why = t.inner.lastFailure();
             assertTrue(why.contains(cert.fingerprint()) && why.contains(wrong), why);
@@ -53,7 +53,7 @@ class TlsTest {
         TestCert other = TestCert.create("localhost", "127.0.0.1");
         try (Target echo = Target.echo();
              TestTunnel t = TestTunnel.outerOnly(TestCert.shared(), TestTunnel.FAST, TestTunnel.route("r0", echo))) {
-            t.startInner(t.innerConfig().withTls(other.ca()));
+            t.launchInner(t.innerConfig().withTls(other.ca()));
             Await.until("the inner to refuse the outer", () -> t.inner.lastFailure() != null);
             assertTrue(t.inner.lastFailure().contains("TLS handshake"), t.inner.lastFailure());
             assertFalse(t.outer.innerConnected());
@@ -65,7 +65,7 @@ class TlsTest {
         TestCert elsewhere = TestCert.create("relay.example.com");
         try (Target echo = Target.echo();
              TestTunnel t = TestTunnel.outerOnly(elsewhere, TestTunnel.FAST, TestTunnel.route("r0", echo))) {
-            t.startInner(t.innerConfig().withTls(elsewhere.ca()));
+            t.launchInner(t.innerConfig().withTls(elsewhere.ca()));
             Await.until("the inner to refuse the outer", () -> t.inner.lastFailure() != null);
             assertTrue(t.inner.lastFailure().contains("TLS handshake"), t.inner.lastFailure());
             assertFalse(t.outer.innerConnected());
@@ -76,7 +76,7 @@ class TlsTest {
     void aPlainInnerAgainstATlsOuterIsToldTlsIsRequired() throws Exception {
         try (Target echo = Target.echo();
              TestTunnel t = TestTunnel.outerOnly(TestCert.shared(), TestTunnel.FAST, TestTunnel.route("r0", echo))) {
-            t.startInner(t.innerConfig().withTls(null));
+            t.launchInner(t.innerConfig().withTls(null));
             Await.until("the inner to be refused", () -> t.inner.lastFailure() != null);
             assertTrue(t.inner.lastFailure().contains("requires TLS"), t.inner.lastFailure());
             assertFalse(t.outer.innerConnected());
@@ -87,7 +87,7 @@ class TlsTest {
     void aTlsInnerAgainstAPlainOuterFailsCleanly() throws Exception {
         try (Target echo = Target.echo();
              TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo))) {
-            t.startInner(t.innerConfig().withTls(TestCert.shared().pinned()));
+            t.launchInner(t.innerConfig().withTls(TestCert.shared().pinned()));
             Await.until("the inner to give up on this attempt", () -> t.inner.lastFailure() != null);
             assertTrue(t.inner.lastFailure().contains("TLS handshake"), t.inner.lastFailure());
             assertFalse(t.outer.innerConnected());

@@ -1,7 +1,6 @@
 package dev.relay.outer;
 
 import dev.relay.net.Sockets;
-import dev.relay.net.Threads;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -9,7 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Accepts connections on the control port, on the {@code control-acceptor} thread; each one is authenticated on a
+ * Accepts connections on the control port, on the {@code control-acceptor} thread; the outer authenticates each on a
  * thread of its own ({@code handshake-<peer>}) so a slow peer never holds up the next.
  */
 final class ControlAcceptor {
@@ -39,7 +38,7 @@ final class ControlAcceptor {
                 }
                 continue;
             }
-            Threads.start("handshake-" + Sockets.peer(s), () -> outer.handshake(s));
+            outer.accepted(s);
         }
     }
 

@@ -10,6 +10,7 @@ import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.ProtocolException;
 import java.io.EOFException;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Deque;
@@ -32,6 +33,7 @@ final class InnerLink {
     private final Channel channel;
     private final String name;
     private final String address;
+    private final InetAddress inetAddress;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Deque<Pooled> pool = new ConcurrentLinkedDeque<>();
     private final AtomicInteger pooled = new AtomicInteger();
@@ -40,11 +42,17 @@ final class InnerLink {
     record Pooled(Channel channel, long sinceNanos) {
     }
 
-    InnerLink(Outer outer, Channel channel, String name, String address) {
+    InnerLink(Outer outer, Channel channel, String name, InetAddress inetAddress, String address) {
         this.outer = outer;
         this.channel = channel;
         this.name = name;
+        this.inetAddress = inetAddress;
         this.address = address;
+    }
+
+    /** Where the inner connects from; its data connections come from there too. */
+    InetAddress address() {
+        return inetAddress;
     }
 
     String name() {

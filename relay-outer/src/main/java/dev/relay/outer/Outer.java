@@ -6,6 +6,7 @@ import dev.relay.auth.Handshake.Greeting;
 import dev.relay.config.InnerConfig;
 import dev.relay.config.OuterConfig;
 import dev.relay.config.Route;
+import dev.relay.net.LogLimiter;
 import dev.relay.net.Sockets;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
@@ -31,7 +32,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -53,6 +53,8 @@ public final class Outer implements AutoCloseable {
 
     /** Connections to the control port still proving themselves, at most; more are closed at accept. */
     public static final int MAX_HANDSHAKES = 256;
+    /** The same, from any one source address other than the connected inner's. */
+    public static final int MAX_HANDSHAKES_PER_SOURCE = 16;
     /** Pooled data connections idle longer than this are closed, and the inner opens fresh ones. */
     public static final Duration POOL_MAX_IDLE = Duration.ofSeconds(60);
     /** How long {@link #close} waits for session threads to finish after closing their sockets. */
@@ -65,7 +67,8 @@ public final class Outer implements AutoCloseable {
     private final PendingOpens pending = new PendingOpens();
     private final Sessions sessions = new Sessions();
     private final Set<Socket> handshaking = ConcurrentHashMap.newKeySet();
-    private final Semaphore handshakeSlots = new Semaphore(MAX_HANDSHAKES);
+    private final HandshakeSlots handshakeSlots = new HandshakeSlots(MAX_HANDSHAKES, MAX_HANDSHAKES_PER_SOURCE);
+    private final LogLimiter handshakeRefusals = new LogLimiter(Duration.ofSeconds(1));
     private final Admission admission;
     private final AtomicReference<InnerLink> link = new AtomicReference<>();
     private final ScheduledExecutorService timer;
@@ -238,14 +241,31 @@ public final class Outer implements AutoCloseable {
 
     // ---- the control port ----
 
-    /** Authenticates one control-port connection and gives it its role; runs on its {@code handshake-} thread. */
-    void handshake(Socket s) {
-        String from = Sockets.peer(s);
-        if (!handshakeSlots.tryAcquire()) {
-            LOG.warn("control connection from {} refused: {} handshakes already in progress", from, MAX_HANDSHAKES);
+    /**
+     * Starts authenticating a new control-port connection on a thread of its own, or closes it at once when too many
+     * are already authenticating; runs on {@code control-acceptor}.
+     */
+    void accepted(Socket s) {
+        InnerLink l = link.get();
+        String refused = handshakeSlots.tryAcquire(s.getInetAddress(), l == null ? null : l.address());
+        if (refused != null) {
             Sockets.closeQuietly(s);
+            handshakeRefusals.event(left -> LOG.warn("control connection from {} refused: {}{}", Sockets.peer(s),
+                    refused, left == 0 ? "" : " (" + left + " more refused since the last line)"));
             return;
         }
+        Threads.start("handshake-" + Sockets.peer(s), () -> {
+            try {
+                handshake(s);
+            } finally {
+                handshakeSlots.release(s.getInetAddress());
+            }
+        });
+    }
+
+    /** Authenticates one control-port connection and gives it its role; runs on its {@code handshake-} thread. */
+    private void handshake(Socket s) {
+        String from = Sockets.peer(s);
         handshaking.add(s);
         // The deadline covers the whole exchange, so a peer trickling one byte at a time cannot hold a slot.
         AtomicBoolean done = new AtomicBoolean();
@@ -279,7 +299,6 @@ public final class Outer implements AutoCloseable {
         } finally {
             deadline.cancel(false);
             handshaking.remove(s);
-            handshakeSlots.release();
         }
         if (failure != null || !done.compareAndSet(false, true)) {
             LOG.warn("control connection from {} dropped: {}", from,
@@ -336,7 +355,7 @@ public final class Outer implements AutoCloseable {
             LOG.warn("inner \"{}\" from {} lost during welcome: {}", g.name(), from, e.getMessage());
             return;
         }
-        InnerLink fresh = new InnerLink(this, ch, g.name(), from);
+        InnerLink fresh = new InnerLink(this, ch, g.name(), ch.socket().getInetAddress(), from);
         if (!link.compareAndSet(current, fresh)) {
             refuseSecondInner(ch, g, from, link.get());
             return;
