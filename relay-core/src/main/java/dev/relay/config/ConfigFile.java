@@ -61,6 +61,9 @@ public final class ConfigFile {
                      Double handshakeTimeoutSeconds, Integer maxSessions, Double reconnectMinSeconds,
                      Double reconnectMaxSeconds) {}
 
+    private static final java.util.regex.Pattern QUOTED_TOKEN =
+            java.util.regex.Pattern.compile("(Unrecognized token )'[^']*'");
+
     private final String source;
     private final Path baseDir;
     private final RawFile raw;
@@ -152,6 +155,40 @@ public final class ConfigFile {
         List<AddressRule> allowTargets = check(source, () -> prefixed("inner.allowTargets",
                 () -> AddressRule.parseAll(targets)));
         return check(source, () -> new InnerConfig(address, token, name, pool, tuning, tls, allowTargets));
+    }
+
+    /**
+     * Warnings about secrets that other users of this machine can read: the token in this file, the outer's key or
+     * keystore. Nothing is refused; the programs log each line at start.
+     */
+    public List<String> secretWarnings(Path configFile, Map<String, String> env) {
+        List<String> warnings = new ArrayList<>();
+        if (raw.token() != null && (env.get(TOKEN_ENV) == null || env.get(TOKEN_ENV).isEmpty())) {
+            readableByOthers(configFile, "holds the token").ifPresent(warnings::add);
+        }
+        RawServerTls tls = raw.outer() == null ? null : raw.outer().tls();
+        if (tls != null) {
+            for (String f : new String[] {tls.key(), tls.keystore()}) {
+                if (f != null) {
+                    readableByOthers(file(f), "holds the outer's private key").ifPresent(warnings::add);
+                }
+            }
+        }
+        return warnings;
+    }
+
+    private static java.util.Optional<String> readableByOthers(Path file, String what) {
+        try {
+            var perms = Files.getPosixFilePermissions(file);
+            if (perms.contains(java.nio.file.attribute.PosixFilePermission.GROUP_READ)
+                    || perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)) {
+                return java.util.Optional.of(file + " " + what + " and is readable by other users ("
+                        + java.nio.file.attribute.PosixFilePermissions.toString(perms) + "); run: chmod 600 " + file);
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // Missing files are reported where they are used; non-POSIX file systems have nothing to check.
+        }
+        return java.util.Optional.empty();
     }
 
     /** A file named in the config, relative to the config file's folder. */
@@ -286,7 +323,8 @@ public final class ConfigFile {
         }
         String original = e.getOriginalMessage();
         int nl = original.indexOf('\n');
-        m.append(nl < 0 ? original : original.substring(0, nl));
+        // The parser quotes the text it could not read; when that is an unquoted token value, it is the secret.
+        m.append(QUOTED_TOKEN.matcher(nl < 0 ? original : original.substring(0, nl)).replaceAll("$1(not shown)"));
         return m.toString();
     }
 

@@ -134,7 +134,10 @@ public final class Inner implements AutoCloseable {
                 setLink(l);
                 failure = "lost the outer: " + l.run(deadPeer(welcome.heartbeatMillis()));
                 setLink(null);
-            } catch (AuthException | Frames.PeerError e) {
+            } catch (AuthException e) {
+                failure = "authentication failed: " + e.getMessage();
+                refused = true;
+            } catch (Frames.PeerError e) {
                 failure = "refused by the outer: " + e.getMessage();
                 refused = true;
             } catch (IOException e) {

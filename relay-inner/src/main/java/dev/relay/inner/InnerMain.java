@@ -4,6 +4,7 @@ import dev.relay.config.ConfigException;
 import dev.relay.config.ConfigFile;
 import dev.relay.config.InnerConfig;
 import java.io.IOException;
+import org.slf4j.LoggerFactory;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Map;
@@ -72,7 +73,9 @@ public final class InnerMain {
         }
         InnerConfig c;
         try {
-            c = ConfigFile.load(Path.of(config), env).inner(connect);
+            ConfigFile file = ConfigFile.load(Path.of(config), env);
+            c = file.inner(connect);
+            file.secretWarnings(Path.of(config), env).forEach(w -> LoggerFactory.getLogger(InnerMain.class).warn(w));
             return Inner.start(c);
         } catch (ConfigException e) {
             return fail(err, e.getMessage());

@@ -5,6 +5,7 @@ import dev.relay.config.ConfigFile;
 import dev.relay.config.OuterConfig;
 import dev.relay.tls.Tls;
 import java.io.IOException;
+import org.slf4j.LoggerFactory;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -86,7 +87,9 @@ public final class OuterMain {
         }
         OuterConfig c;
         try {
-            c = ConfigFile.load(Path.of(config), env).outer();
+            ConfigFile file = ConfigFile.load(Path.of(config), env);
+            c = file.outer();
+            file.secretWarnings(Path.of(config), env).forEach(w -> LoggerFactory.getLogger(OuterMain.class).warn(w));
             if (c.tls() != null) {
                 Tls.server(c.tls()); // an unreadable certificate or key is a configuration error, found before binding
             }
