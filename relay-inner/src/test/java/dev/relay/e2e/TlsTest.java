@@ -38,59 +38,47 @@ class TlsTest {
     void aWrongFingerprintIsRefusedNamingBoth() throws Exception {
         TestCert cert = TestCert.shared();
         String wrong = TestCert.create("localhost").fingerprint();
-        try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(cert, TestTunnel.FAST, TestTunnel.route("r0", echo))) {
-            t.launchInner(t.innerConfig().withTls(ClientTls.pinned(wrong)));
-            Await.until("the inner to refuse the outer", () -> t.inner.lastFailure() != null);
-            String why = t.inner.lastFailure();
-            assertTrue(why.contains(cert.fingerprint()) && why.contains(wrong), why);
-            assertFalse(t.outer.innerConnected());
-        }
+        String why = refusal(cert, ClientTls.pinned(wrong));
+        assertTrue(why.contains(cert.fingerprint()) && why.contains(wrong), why);
     }
 
     @Test
     void aCertificateFromAnotherCaIsRefused() throws Exception {
-        TestCert other = TestCert.create("localhost", "127.0.0.1");
-        try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(TestCert.shared(), TestTunnel.FAST, TestTunnel.route("r0", echo))) {
-            t.launchInner(t.innerConfig().withTls(other.ca()));
-            Await.until("the inner to refuse the outer", () -> t.inner.lastFailure() != null);
-            assertTrue(t.inner.lastFailure().contains("TLS handshake"), t.inner.lastFailure());
-            assertFalse(t.outer.innerConnected());
-        }
+        String why = refusal(TestCert.shared(), TestCert.create("localhost", "127.0.0.1").ca());
+        assertTrue(why.contains("TLS handshake"), why);
     }
 
     @Test
     void aCaCertificateThatDoesNotNameTheHostIsRefused() throws Exception {
         TestCert elsewhere = TestCert.create("relay.example.com");
-        try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(elsewhere, TestTunnel.FAST, TestTunnel.route("r0", echo))) {
-            t.launchInner(t.innerConfig().withTls(elsewhere.ca()));
-            Await.until("the inner to refuse the outer", () -> t.inner.lastFailure() != null);
-            assertTrue(t.inner.lastFailure().contains("TLS handshake"), t.inner.lastFailure());
-            assertFalse(t.outer.innerConnected());
-        }
+        String why = refusal(elsewhere, elsewhere.ca());
+        assertTrue(why.contains("TLS handshake"), why);
     }
 
     @Test
     void aPlainInnerAgainstATlsOuterIsToldTlsIsRequired() throws Exception {
-        try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(TestCert.shared(), TestTunnel.FAST, TestTunnel.route("r0", echo))) {
-            t.launchInner(t.innerConfig().withTls(null));
-            Await.until("the inner to be refused", () -> t.inner.lastFailure() != null);
-            assertTrue(t.inner.lastFailure().contains("requires TLS"), t.inner.lastFailure());
-            assertFalse(t.outer.innerConnected());
-        }
+        String why = refusal(TestCert.shared(), null);
+        assertTrue(why.contains("requires TLS"), why);
     }
 
     @Test
     void aTlsInnerAgainstAPlainOuterFailsCleanly() throws Exception {
+        String why = refusal(null, TestCert.shared().pinned());
+        assertTrue(why.contains("TLS handshake"), why);
+    }
+
+    /**
+     * Runs an outer with {@code outerCert} (null: plain) and an inner that trusts {@code innerTls} (null: plain),
+     * expects the inner never to get in, and returns why it says it failed.
+     */
+    private static String refusal(TestCert outerCert, ClientTls innerTls) throws Exception {
         try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo))) {
-            t.launchInner(t.innerConfig().withTls(TestCert.shared().pinned()));
-            Await.until("the inner to give up on this attempt", () -> t.inner.lastFailure() != null);
-            assertTrue(t.inner.lastFailure().contains("TLS handshake"), t.inner.lastFailure());
+             TestTunnel t = TestTunnel.outerOnly(outerCert, TestTunnel.FAST, TestTunnel.route("r0", echo))) {
+            t.launchInner(t.innerConfig().withTls(innerTls));
+            Await.until("the inner to fail to get in", () -> t.inner.lastFailure() != null);
             assertFalse(t.outer.innerConnected());
+            assertFalse(t.inner.connected());
+            return t.inner.lastFailure();
         }
     }
 
