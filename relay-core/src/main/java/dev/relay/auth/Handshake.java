@@ -47,10 +47,10 @@ public final class Handshake {
             ch.fail("authentication failed: wrong token");
             throw new AuthException("authentication failed: wrong token (inner name \"" + auth.name() + "\")");
         }
-        // Only a DATA connection answers a particular Open; CONTROL and POOL connections name no session.
-        if ((hello.purpose() == Purpose.DATA) != (auth.session() != null)) {
+        // DATA names the session it answers and POOL the control channel it joins; CONTROL names nothing.
+        if ((hello.purpose() == Purpose.CONTROL) != (auth.session() == null)) {
             String why = "a " + hello.purpose() + " connection " + (auth.session() == null ? "needs" : "takes no")
-                    + " session id";
+                    + (hello.purpose() == Purpose.POOL ? " control channel id" : " session id");
             ch.fail(why);
             throw new AuthException(why);
         }

@@ -163,10 +163,12 @@ public final class ConfigFile {
      */
     public List<String> secretWarnings(Path configFile, Map<String, String> env) {
         List<String> warnings = new ArrayList<>();
-        if (raw.token() != null && (env.get(TOKEN_ENV) == null || env.get(TOKEN_ENV).isEmpty())) {
-            readableByOthers(configFile, "holds the token").ifPresent(warnings::add);
-        }
         RawServerTls tls = raw.outer() == null ? null : raw.outer().tls();
+        boolean tokenInFile = raw.token() != null && (env.get(TOKEN_ENV) == null || env.get(TOKEN_ENV).isEmpty());
+        if (tokenInFile || (tls != null && tls.password() != null)) {
+            readableByOthers(configFile, tokenInFile ? "holds the token" : "holds the keystore password")
+                    .ifPresent(warnings::add);
+        }
         if (tls != null) {
             for (String f : new String[] {tls.key(), tls.keystore()}) {
                 if (f != null) {

@@ -131,10 +131,23 @@ public final class Frames {
         return nl < 0 ? m : m.substring(0, nl);
     }
 
-    /** The peer closed the connection with an {@link Message.Error}; the message is the peer's reason. */
+    /**
+     * The peer closed the connection with an {@link Message.Error}; the message is the peer's reason, made safe to
+     * log: control characters become '?' and it is cut at 200 characters, so a stranger cannot forge log lines.
+     */
     public static final class PeerError extends IOException {
         public PeerError(String message) {
-            super(message);
+            super(printable(message));
         }
+    }
+
+    /** Text from a peer, fit for one log line. */
+    public static String printable(String text) {
+        StringBuilder b = new StringBuilder(Math.min(text.length(), 200));
+        for (int i = 0; i < text.length() && b.length() < 200; i++) {
+            char c = text.charAt(i);
+            b.append(c < 0x20 || c == 0x7f || Character.isISOControl(c) ? '?' : c);
+        }
+        return text.length() > 200 ? b + "..." : b.toString();
     }
 }

@@ -1,6 +1,7 @@
 package dev.relay.protocol;
 
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /** Messages the inner sends to the outer, on a control or a data connection. */
 public sealed interface InnerToOuter extends Message
@@ -15,13 +16,20 @@ public sealed interface InnerToOuter extends Message
     }
 
     /**
-     * Answers the outer's {@link OuterToInner.Challenge}: proof that the inner holds the token, and, on a data
-     * connection, the id of the session it answers ({@code session} is null on a control connection).
+     * Answers the outer's {@link OuterToInner.Challenge}: proof that the inner holds the token, its name (a label for
+     * logs), and what the connection belongs to: on a DATA connection the session it answers, on a POOL connection the
+     * control channel's id from {@link OuterToInner.Welcome}, on the control connection nothing.
      */
     record Auth(String proof, String name, String session) implements InnerToOuter {
+        /** What a name may be, so a stranger's name cannot forge or break a log line. */
+        public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
         public Auth {
             Objects.requireNonNull(proof, "proof");
             Objects.requireNonNull(name, "name");
+            if (!NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("name must be 1-64 letters, digits, '.', '_' or '-'");
+            }
         }
     }
 

@@ -16,13 +16,20 @@ public sealed interface OuterToInner extends Message
         }
     }
 
-    /** The control channel is open: the routes the inner serves and how often each side sends a heartbeat. */
-    record Welcome(List<RouteSpec> routes, long heartbeatMillis) implements OuterToInner {
+    /**
+     * The control channel is open: the routes the inner serves, how often each side sends a heartbeat, and this
+     * channel's id, which the inner's pooled connections present so that only this inner's connections join its pool.
+     */
+    record Welcome(List<RouteSpec> routes, long heartbeatMillis, String channel) implements OuterToInner {
+        /** Longest heartbeat interval a peer may ask for: an hour. */
+        public static final long MAX_HEARTBEAT_MILLIS = 3_600_000;
+
         public Welcome {
             routes = List.copyOf(Objects.requireNonNull(routes, "routes"));
-            if (heartbeatMillis <= 0) {
-                throw new IllegalArgumentException("heartbeatMillis must be positive");
+            if (heartbeatMillis <= 0 || heartbeatMillis > MAX_HEARTBEAT_MILLIS) {
+                throw new IllegalArgumentException("heartbeatMillis must be between 1 and " + MAX_HEARTBEAT_MILLIS);
             }
+            Objects.requireNonNull(channel, "channel");
         }
     }
 

@@ -45,9 +45,9 @@ class FramesTest {
     void everyOuterToInnerMessageSurvivesARoundTrip() throws IOException {
         List<OuterToInner> messages = List.of(
                 new OuterToInner.Challenge(1, NONCE, "proof"),
-                new OuterToInner.Welcome(List.of(), 5000),
+                new OuterToInner.Welcome(List.of(), 5000, "channel-1"),
                 new OuterToInner.Welcome(List.of(new OuterToInner.RouteSpec("ssh", "192.168.1.4:22"),
-                        new OuterToInner.RouteSpec("web", "[::1]:80")), 1),
+                        new OuterToInner.RouteSpec("web", "[::1]:80")), 1, "channel-2"),
                 new OuterToInner.Open("session-1", "ssh"),
                 new OuterToInner.Ready(),
                 new Message.Heartbeat(),
@@ -164,6 +164,8 @@ class FramesTest {
                 frame(1, "{\"version\":1,\"nonce\":\"" + NONCE + "\"}"),
                 frame(1, "{\"version\":null,\"purpose\":\"CONTROL\",\"nonce\":\"" + NONCE + "\"}"),
                 frame(3, "{\"name\":\"n\"}"),
+                // A name that would forge a log line.
+                frame(3, "{\"proof\":\"p\",\"name\":\"x\\n2026-11-26 [INFO] forged\",\"session\":null}"),
                 frame(7, "{\"session\":\"s\"}"),
                 new byte[] {9, 0, 0, 0, 3, (byte) 0xff, (byte) 0xfe, (byte) 0xfd});
         List<byte[]> outer = List.of(
@@ -174,6 +176,9 @@ class FramesTest {
                 frame(4, "{\"routes\":[],\"heartbeatMillis\":0}"),
                 frame(4, "{\"routes\":[{\"name\":\"a\"}],\"heartbeatMillis\":1}"),
                 frame(4, "{\"routes\":[],\"heartbeatMillis\":NaN}"),
+                // A heartbeat so long that its dead-peer timeout would overflow an int of milliseconds.
+                frame(4, "{\"routes\":[],\"heartbeatMillis\":3000000000,\"channel\":\"c\"}"),
+                frame(4, "{\"routes\":[],\"heartbeatMillis\":1000}"),
                 frame(2, "{\"version\":1,\"nonce\":\"" + NONCE + "\"}"));
         for (byte[] f : inner) {
             assertRejected(f, InnerToOuter.class);
@@ -295,5 +300,12 @@ class FramesTest {
 
     private static InputStream stream(byte[] bytes) {
         return new ByteArrayInputStream(bytes);
+    }
+
+    @Test
+    void peerTextInAnExceptionIsMadePrintableAndShort() {
+        Frames.PeerError e = new Frames.PeerError("line one\nline two\u0000" + "x".repeat(500));
+        assertTrue(!e.getMessage().contains("\n") && !e.getMessage().contains("\u0000"), e.getMessage());
+        assertTrue(e.getMessage().length() <= 203, "length " + e.getMessage().length());
     }
 }

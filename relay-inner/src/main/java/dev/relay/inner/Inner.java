@@ -128,7 +128,7 @@ public final class Inner implements AutoCloseable {
             try {
                 ch = dial(Purpose.CONTROL, null);
                 Welcome welcome = ch.expect(OuterToInner.class, Welcome.class);
-                OuterLink l = new OuterLink(this, ch, routes(welcome), welcome.heartbeatMillis());
+                OuterLink l = new OuterLink(this, ch, routes(welcome), welcome.heartbeatMillis(), welcome.channel());
                 backoff.reset();
                 LOG.info("connected to outer at {}; serving {}", outer, l.describeRoutes());
                 setLink(l);
@@ -142,7 +142,12 @@ public final class Inner implements AutoCloseable {
                 refused = true;
             } catch (IOException e) {
                 failure = e.getMessage() == null ? e.toString() : e.getMessage();
+            } catch (RuntimeException e) {
+                // A bug must cost one connection, never the loop that keeps this inner reachable.
+                LOG.error("bug: the control channel failed unexpectedly", e);
+                failure = "internal error: " + e;
             } finally {
+                setLink(null);
                 if (ch != null) {
                     ch.close();
                 }
@@ -165,23 +170,25 @@ public final class Inner implements AutoCloseable {
         }
     }
 
-    /** Dials a data connection (for one session, or for the pool), waiting for a dial slot first. */
-    Channel dialData(Purpose purpose, String session) throws IOException {
+    /**
+     * Takes one of the {@link #MAX_CONCURRENT_DIALS} slots for opening connections (to a target or to the outer), so
+     * neither a burst of users nor a hostile outer can make this inner open connections without bound at once.
+     */
+    void acquireDialSlot() throws IOException {
         try {
             dataDials.acquire();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while waiting to dial", e);
         }
-        try {
-            return dial(purpose, session);
-        } finally {
-            dataDials.release();
-        }
+    }
+
+    void releaseDialSlot() {
+        dataDials.release();
     }
 
     /** Dials the outer and authenticates; the caller owns the returned channel. */
-    private Channel dial(Purpose purpose, String session) throws IOException {
+    Channel dial(Purpose purpose, String session) throws IOException {
         Socket s = new Socket();
         try {
             Sockets.tune(s);
@@ -234,6 +241,7 @@ public final class Inner implements AutoCloseable {
     }
 
     private Duration deadPeer(long heartbeatMillis) {
+        // Welcome caps heartbeatMillis at an hour, so three of them still fit a socket timeout.
         Duration theirs = Duration.ofMillis(heartbeatMillis * 3);
         return theirs.compareTo(config.tuning().deadPeer()) > 0 ? theirs : config.tuning().deadPeer();
     }

@@ -42,10 +42,16 @@ final class Opener {
         Socket t = null;
         Channel data = null;
         try {
-            t = connectTarget();
-            data = inner.dialData(Purpose.DATA, id);
-            data.expect(OuterToInner.class, OuterToInner.Ready.class);
-            data.socket().setSoTimeout(0);
+            inner.acquireDialSlot();
+            try {
+                checkSessionLimit();
+                t = connectTarget();
+                data = inner.dial(Purpose.DATA, id);
+                data.expect(OuterToInner.class, OuterToInner.Ready.class);
+                data.socket().setSoTimeout(0);
+            } finally {
+                inner.releaseDialSlot();
+            }
         } catch (IOException | RuntimeException e) {
             Sockets.closeQuietly(t);
             if (data != null) {
@@ -62,7 +68,13 @@ final class Opener {
     void onPooled(Channel data) {
         Socket t;
         try {
-            t = connectTarget();
+            inner.acquireDialSlot();
+            try {
+                checkSessionLimit();
+                t = connectTarget();
+            } finally {
+                inner.releaseDialSlot();
+            }
         } catch (IOException | RuntimeException e) {
             failed(e);
             try {
@@ -74,6 +86,14 @@ final class Opener {
             return;
         }
         start(data.socket(), t, "pool");
+    }
+
+    /** The inner keeps its own session limit, whatever the outer asks for. */
+    private void checkSessionLimit() throws IOException {
+        int max = inner.config().tuning().maxSessions();
+        if (inner.sessions().size() >= max) {
+            throw new IOException("this inner's limit of " + max + " sessions is reached");
+        }
     }
 
     private Socket connectTarget() throws IOException {

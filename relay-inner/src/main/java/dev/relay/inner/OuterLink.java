@@ -31,14 +31,16 @@ final class OuterLink {
     private final Channel channel;
     private final Map<String, HostPort> routes;
     private final long heartbeatMillis;
+    private final String channelId;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Pool pool;
 
-    OuterLink(Inner inner, Channel channel, Map<String, HostPort> routes, long heartbeatMillis) {
+    OuterLink(Inner inner, Channel channel, Map<String, HostPort> routes, long heartbeatMillis, String channelId) {
         this.inner = inner;
         this.channel = channel;
         this.routes = Map.copyOf(routes);
         this.heartbeatMillis = heartbeatMillis;
+        this.channelId = channelId;
         this.pool = new Pool(inner, this);
     }
 
@@ -113,6 +115,11 @@ final class OuterLink {
 
     boolean isOpen() {
         return !closed.get();
+    }
+
+    /** The id the outer gave this channel; pooled connections present it to join this channel's pool. */
+    String channelId() {
+        return channelId;
     }
 
     /** Sends on the control channel; a failure here is noticed by the reader, so it is only logged. */

@@ -45,7 +45,12 @@ final class Pool {
         while (link.isOpen()) {
             Channel ch;
             try {
-                ch = inner.dialData(Purpose.POOL, null);
+                inner.acquireDialSlot();
+                try {
+                    ch = inner.dial(Purpose.POOL, link.channelId());
+                } finally {
+                    inner.releaseDialSlot();
+                }
                 ch.socket().setSoTimeout(0);
             } catch (IOException e) {
                 if (!link.isOpen()) {

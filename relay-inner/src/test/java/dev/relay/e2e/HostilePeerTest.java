@@ -144,4 +144,34 @@ class HostilePeerTest {
             // Closed, possibly with a reset because the outer did not read everything we sent.
         }
     }
+
+    @Test
+    void aSecondInnerIsRefusedWhileTheFirstIsConnected() throws Exception {
+        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo);
+             dev.relay.inner.Inner second = dev.relay.inner.Inner.start(t.innerConfig())) {
+            Await.until("the second inner to be refused", () -> second.lastFailure() != null);
+            assertTrue(second.lastFailure().contains("another inner"), second.lastFailure());
+            assertFalse(second.connected());
+            try (Socket s = t.connect()) {
+                assertEquals("first still serves", TunnelTest.roundTrip(s, "first still serves"));
+            }
+        }
+    }
+
+    @Test
+    void theTokenAloneDoesNotLetAStrangerJoinTheInnersPool() throws Exception {
+        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo, 0); Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", t.outer.controlPort()));
+            s.setSoTimeout(10_000);
+            dev.relay.protocol.Channel ch = new dev.relay.protocol.Channel(s);
+            dev.relay.auth.Handshake.dial(ch, TestTunnel.TOKEN, InnerToOuter.Purpose.POOL, "thief",
+                    Nonce.sessionId());
+            Message.Error e = assertInstanceOf(Message.Error.class, Frames.read(s.getInputStream(), OuterToInner.class));
+            assertTrue(e.message().contains("another control channel"), e.message());
+            assertEquals(0, t.outer.pooledConnections());
+            try (Socket u = t.connect()) {
+                assertEquals("mine", TunnelTest.roundTrip(u, "mine"));
+            }
+        }
+    }
 }

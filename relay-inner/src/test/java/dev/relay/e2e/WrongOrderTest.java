@@ -51,7 +51,7 @@ class WrongOrderTest {
         return List.of(
                 new OuterToInner.Challenge(1, Nonce.next(), "not-a-proof"),
                 new OuterToInner.Challenge(7, Nonce.next(), "not-a-proof"),
-                new OuterToInner.Welcome(List.of(new OuterToInner.RouteSpec("x", "127.0.0.1:9")), 1000),
+                new OuterToInner.Welcome(List.of(new OuterToInner.RouteSpec("x", "127.0.0.1:9")), 1000, "c"),
                 new OuterToInner.Open(Nonce.sessionId(), "x"),
                 new OuterToInner.Ready(),
                 new Message.Heartbeat(),

@@ -6,11 +6,14 @@ import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter;
 import dev.relay.protocol.InnerToOuter.OpenFailed;
 import dev.relay.protocol.Message;
+import dev.relay.protocol.Nonce;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.ProtocolException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Deque;
@@ -34,6 +37,7 @@ final class InnerLink {
     private final String name;
     private final String address;
     private final InetAddress inetAddress;
+    private final String id = Nonce.sessionId();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Deque<Pooled> pool = new ConcurrentLinkedDeque<>();
     private final AtomicInteger pooled = new AtomicInteger();
@@ -48,6 +52,17 @@ final class InnerLink {
         this.name = name;
         this.inetAddress = inetAddress;
         this.address = address;
+    }
+
+    /** This channel's id, sent in Welcome; the inner's pooled connections present it to join this pool. */
+    String id() {
+        return id;
+    }
+
+    /** Whether a pooled connection presented this channel's id. */
+    boolean owns(String presented) {
+        return presented != null && MessageDigest.isEqual(id.getBytes(StandardCharsets.US_ASCII),
+                presented.getBytes(StandardCharsets.US_ASCII));
     }
 
     /** Where the inner connects from; its data connections come from there too. */
@@ -72,7 +87,7 @@ final class InnerLink {
                 InnerToOuter m = channel.read(InnerToOuter.class);
                 switch (m) {
                     case Message.Heartbeat h -> { }
-                    case OpenFailed f -> outer.openFailed(f.session(), f.reason());
+                    case OpenFailed f -> outer.openFailed(f.session(), Frames.printable(f.reason()));
                     case Message.Error e -> throw new Frames.PeerError(e.message());
                     case InnerToOuter.Hello h -> throw new ProtocolException("Hello on an open control channel");
                     case InnerToOuter.Auth a -> throw new ProtocolException("Auth on an open control channel");

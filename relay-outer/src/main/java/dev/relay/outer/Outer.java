@@ -19,6 +19,7 @@ import dev.relay.session.Sessions;
 import dev.relay.tls.Tls;
 import java.io.EOFException;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -69,6 +70,8 @@ public final class Outer implements AutoCloseable {
     private final Set<Socket> handshaking = ConcurrentHashMap.newKeySet();
     private final HandshakeSlots handshakeSlots = new HandshakeSlots(MAX_HANDSHAKES, MAX_HANDSHAKES_PER_SOURCE);
     private final LogLimiter handshakeRefusals = new LogLimiter(Duration.ofSeconds(1));
+    /** Strangers choose how often they fail to authenticate, so their log lines are limited too: ten a second. */
+    private final LogLimiter handshakeFailures = new LogLimiter(Duration.ofMillis(100));
     private final Admission admission;
     private final AtomicReference<InnerLink> link = new AtomicReference<>();
     private final ScheduledExecutorService timer;
@@ -95,7 +98,7 @@ public final class Outer implements AutoCloseable {
      */
     public static Outer start(OuterConfig config) throws IOException {
         // Fails early if the route list cannot be sent to an inner in one frame.
-        Frames.encode(welcome(config));
+        Frames.encode(welcome(config, Nonce.sessionId()));
         SSLContext tls = config.tls() == null ? null : Tls.server(config.tls());
         ServerSocket controlServer = bind("control port", config.listen().resolve());
         Outer outer = new Outer(config, tls, controlServer);
@@ -247,7 +250,8 @@ public final class Outer implements AutoCloseable {
      */
     void accepted(Socket s) {
         InnerLink l = link.get();
-        String refused = handshakeSlots.tryAcquire(s.getInetAddress(), l == null ? null : l.address());
+        InetAddress innerAddress = l == null ? null : l.address();
+        String refused = handshakeSlots.tryAcquire(s.getInetAddress(), innerAddress);
         if (refused != null) {
             Sockets.closeQuietly(s);
             handshakeRefusals.event(left -> LOG.warn("control connection from {} refused: {}{}", Sockets.peer(s),
@@ -258,7 +262,7 @@ public final class Outer implements AutoCloseable {
             try {
                 handshake(s);
             } finally {
-                handshakeSlots.release(s.getInetAddress());
+                handshakeSlots.release(s.getInetAddress(), innerAddress);
             }
         });
     }
@@ -301,8 +305,9 @@ public final class Outer implements AutoCloseable {
             handshaking.remove(s);
         }
         if (failure != null || !done.compareAndSet(false, true)) {
-            LOG.warn("control connection from {} dropped: {}", from,
-                    failure != null ? failure : "did not authenticate in time");
+            String why = failure != null ? failure : "did not authenticate in time";
+            handshakeFailures.event(left -> LOG.warn("control connection from {} dropped: {}{}", from, why,
+                    left == 0 ? "" : " (" + left + " more dropped since the last line)"));
             Sockets.closeQuietly(s);
             return;
         }
@@ -346,16 +351,16 @@ public final class Outer implements AutoCloseable {
             refuseSecondInner(ch, g, from, current);
             return;
         }
+        InnerLink fresh = new InnerLink(this, ch, g.name(), ch.socket().getInetAddress(), from);
         // Welcome goes out before the link is published, so it is always the first frame the inner reads.
         try {
             ch.socket().setSoTimeout(0);
-            ch.send(welcome(config));
+            ch.send(welcome(config, fresh.id()));
         } catch (IOException e) {
             ch.close();
             LOG.warn("inner \"{}\" from {} lost during welcome: {}", g.name(), from, e.getMessage());
             return;
         }
-        InnerLink fresh = new InnerLink(this, ch, g.name(), ch.socket().getInetAddress(), from);
         if (!link.compareAndSet(current, fresh)) {
             refuseSecondInner(ch, g, from, link.get());
             return;
@@ -417,6 +422,12 @@ public final class Outer implements AutoCloseable {
         InnerLink l = link.get();
         if (l == null || !l.isOpen()) {
             ch.fail("no control channel is open for this inner; connect it first");
+            return;
+        }
+        if (!l.owns(g.session())) {
+            // Holding the token is not enough to receive users: the pool is the connected inner's alone.
+            LOG.warn("pooled connection from {} refused: it names another control channel", from);
+            ch.fail("this pooled connection names another control channel");
             return;
         }
         try {
@@ -505,11 +516,11 @@ public final class Outer implements AutoCloseable {
         }
     }
 
-    private static OuterToInner.Welcome welcome(OuterConfig config) {
+    private static OuterToInner.Welcome welcome(OuterConfig config, String channel) {
         List<OuterToInner.RouteSpec> specs = config.routes().stream()
                 .map(r -> new OuterToInner.RouteSpec(r.name(), r.target().toString()))
                 .toList();
-        return new OuterToInner.Welcome(specs, config.tuning().heartbeat().toMillis());
+        return new OuterToInner.Welcome(specs, config.tuning().heartbeat().toMillis(), channel);
     }
 
     private static ServerSocket bind(String what, InetSocketAddress at) throws IOException {
