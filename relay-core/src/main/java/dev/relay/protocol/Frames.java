@@ -75,16 +75,22 @@ public final class Frames {
      * @throws ProtocolException when the frame is truncated, oversized, of an unknown code, or not valid JSON
      */
     public static <T extends Message> T read(InputStream in, Class<T> direction) throws IOException {
-        int code = in.read();
-        if (code < 0) {
+        // One read for the whole header where the bytes are there, which they nearly always are.
+        byte[] header = in.readNBytes(HEADER);
+        if (header.length == 0) {
             throw new EOFException("connection closed");
         }
+        int code = header[0] & 0xff;
         Class<?> type = WireCodes.typeOf(code);
         if (type == null || !direction.isAssignableFrom(type)) {
             throw new ProtocolException("unexpected frame code " + code + " (not a " + direction.getSimpleName()
                     + " message)");
         }
-        int length = ByteBuffer.wrap(readFully(in, 4, code)).getInt();
+        if (header.length < HEADER) {
+            throw new ProtocolException("truncated frame (code " + code + "): connection ended after "
+                    + (header.length - 1) + " of 4 bytes");
+        }
+        int length = ByteBuffer.wrap(header, 1, 4).getInt();
         if (length < 0 || length > MAX_PAYLOAD) {
             throw new ProtocolException("frame of " + Integer.toUnsignedString(length) + " bytes is over the limit of "
                     + MAX_PAYLOAD);

@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Two virtual threads, {@code session-<id>-up} (client to server) and {@code session-<id>-down} (server to client),
  * each copy with a blocking read and a blocking write, so a slow reader stalls its writer instead of growing a buffer.
+ * While a direction waits for data it holds no buffer (see {@link Buffers}).
  * End of stream in one direction becomes {@code shutdownOutput()} on the other socket and the other direction keeps
  * going; an error in either direction, or {@link #close}, closes both. The last direction to finish closes the sockets
  * (once), logs one line and tells the owner.
@@ -31,11 +32,6 @@ public final class Session {
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
     private static final int UP = 0;
     private static final int DOWN = 1;
-
-    /** Bytes read at a time while a direction is quiet: an idle session holds only this much per direction. */
-    static final int SMALL_BUFFER = 2 * 1024;
-    /** Bytes read at a time while data streams; taken when a read fills the small buffer, dropped when drained. */
-    static final int BULK_BUFFER = 64 * 1024;
 
     private final String id;
     private final String label;
@@ -97,13 +93,19 @@ public final class Session {
         try {
             InputStream in = from.getInputStream();
             OutputStream out = to.getOutputStream();
-            byte[] small = new byte[SMALL_BUFFER];
-            for (int n; (n = in.read(small)) >= 0; ) {
+            // Parked in a one-byte read, an idle direction holds no buffer at all; one is borrowed only while bytes
+            // are waiting, and given back as soon as none are.
+            for (int first; (first = in.read()) >= 0; ) {
                 lastActivityNanos = System.nanoTime();
-                out.write(small, 0, n);
-                bytes[direction] += n;
-                if (n == small.length && drain(in, out, direction)) {
-                    break;
+                byte[] buf = Buffers.take();
+                try {
+                    buf[0] = (byte) first;
+                    for (int n = 1 + readWaiting(in, buf, 1); n > 0; n = readWaiting(in, buf, 0)) {
+                        out.write(buf, 0, n);
+                        bytes[direction] += n;
+                    }
+                } finally {
+                    Buffers.give(buf);
                 }
             }
             if (!closed.get()) {
@@ -119,21 +121,13 @@ public final class Session {
         }
     }
 
-    /**
-     * Copies with a large buffer while the peer keeps the socket full, then lets the buffer go as soon as nothing is
-     * waiting, so a burst costs memory only while it lasts. Returns true at end of stream.
-     */
-    private boolean drain(InputStream in, OutputStream out, int direction) throws IOException {
-        byte[] big = new byte[BULK_BUFFER];
-        for (int n; (n = in.read(big)) >= 0; ) {
-            lastActivityNanos = System.nanoTime();
-            out.write(big, 0, n);
-            bytes[direction] += n;
-            if (n < big.length && in.available() == 0) {
-                return false;
-            }
+    /** Reads whatever is already waiting, up to the buffer's end, without blocking; 0 when nothing is. */
+    private static int readWaiting(InputStream in, byte[] buf, int off) throws IOException {
+        int waiting = in.available();
+        if (waiting <= 0) {
+            return 0;
         }
-        return true;
+        return Math.max(0, in.read(buf, off, Math.min(waiting, buf.length - off)));
     }
 
     private void closeSockets() {

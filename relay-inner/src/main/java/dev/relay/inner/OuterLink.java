@@ -93,7 +93,10 @@ final class OuterLink {
         Threads.start("open-" + o.session(), opener::overControl);
     }
 
-    /** An Open on a pooled data connection: that connection carries the session. */
+    /**
+     * An Open on a pooled data connection: that connection carries the session. Runs on the pool slot's own thread,
+     * so the session starts without a hand-off; the slot dials its replacement right after.
+     */
     void openPooled(Open o, Channel data) {
         Opener opener = opener(o);
         if (opener == null) {
@@ -101,7 +104,7 @@ final class OuterLink {
             data.close();
             return;
         }
-        Threads.start("open-" + o.session(), () -> opener.onPooled(data));
+        opener.onPooled(data);
     }
 
     private Opener opener(Open o) {
