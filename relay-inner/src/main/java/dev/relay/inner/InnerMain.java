@@ -23,7 +23,8 @@ public final class InnerMain {
               --help               this text
 
             Environment: RELAY_TOKEN overrides "token" from the file.
-            Exit status: 0 after SIGTERM/SIGINT, 2 for a bad command line or config.
+            Exit status: 2 for a bad command line or config; on SIGTERM or SIGINT it closes the control
+            channel and every session, and exits (status 143 or 130).
             """;
 
     static int lastExit;

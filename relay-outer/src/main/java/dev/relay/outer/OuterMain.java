@@ -29,7 +29,8 @@ public final class OuterMain {
               --help          this text
 
             Environment: RELAY_TOKEN overrides "token" from the file.
-            Exit status: 0 after SIGTERM/SIGINT, 1 if a port cannot be bound, 2 for a bad command line or config.
+            Exit status: 1 if a port cannot be bound, 2 for a bad command line or config; on SIGTERM or SIGINT
+            it stops accepting, closes the control channel and every session, and exits (status 143 or 130).
             """;
 
     private OuterMain() {
