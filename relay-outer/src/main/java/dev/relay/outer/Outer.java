@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -76,7 +77,7 @@ public final class Outer implements AutoCloseable {
     private final AtomicReference<InnerLink> link = new AtomicReference<>();
     private final ScheduledExecutorService timer;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final List<Thread> acceptors = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Thread> acceptors = new CopyOnWriteArrayList<>();
 
     private Outer(OuterConfig config, SSLContext tls, ServerSocket controlServer) {
         this.config = config;
