@@ -32,6 +32,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -272,13 +273,26 @@ public final class Outer implements AutoCloseable {
     private void handshake(Socket s) {
         String from = Sockets.peer(s);
         handshaking.add(s);
+        // close() sets the flag before it closes what is handshaking: either it saw this socket, or we see the flag.
+        if (closed.get()) {
+            handshaking.remove(s);
+            Sockets.closeQuietly(s);
+            return;
+        }
         // The deadline covers the whole exchange, so a peer trickling one byte at a time cannot hold a slot.
         AtomicBoolean done = new AtomicBoolean();
-        ScheduledFuture<?> deadline = timer.schedule(() -> {
-            if (done.compareAndSet(false, true)) {
-                Sockets.closeQuietly(s);
-            }
-        }, config.tuning().handshake().toMillis(), TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> deadline;
+        try {
+            deadline = timer.schedule(() -> {
+                if (done.compareAndSet(false, true)) {
+                    Sockets.closeQuietly(s);
+                }
+            }, config.tuning().handshake().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException shuttingDown) {
+            handshaking.remove(s);
+            Sockets.closeQuietly(s);
+            return;
+        }
         Channel ch = null;
         Greeting g = null;
         String failure = null;
