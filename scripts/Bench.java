@@ -11,7 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -26,6 +28,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -36,14 +39,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 
 /**
- * {@code make bench}: relay side by side with a direct loopback connection, in one run, as issue 3 asks.
+ * {@code make bench}: relay side by side with a direct loopback connection, in one run, as issue 3 asks; and relay with
+ * TLS between inner and outer, as issue 4 asks (a second outer and inner, set up as a user would with --gen-cert).
  *
  * <p>Runs in source-launcher mode ({@code $JAVA_HOME/bin/java scripts/Bench.java}), JDK classes only. The bench
  * process holds the targets (echo, sink, source) and the delay proxies, all on virtual threads with blocking I/O;
- * the outer and inner are child processes it starts from copies of the jars, and it ends exactly those, by their
+ * the outers and inners are child processes it starts from copies of the jars, and it ends exactly those, by their
  * handles, in a {@code finally} and in a shutdown hook. Everything binds 127.0.0.1, on ephemeral ports.
  *
  * <p>Threads: {@code main} runs the measurements one after another and is the only client except in the bulk and
@@ -71,6 +80,8 @@ public final class Bench {
     static final Duration LINK_DELAY = Duration.ofMillis(10);
     static final int DELAY_WARMUP = 10;
     static final int DELAY_SESSIONS = 100;
+    /** The delayed opens of each pool setting come in this many rounds, the plain and TLS inner taking turns. */
+    static final int DELAY_ROUNDS = 4;
     static final int POOL = 8;
     /**
      * Flags for the outer and inner JVMs (see docs/performance.md for how they were chosen): the serial collector and
@@ -88,11 +99,10 @@ public final class Bench {
     /** Ways a client reaches the target; each is a column of the table. */
     enum Via {
         DIRECT("direct"),
-        RELAY("relay");
-        // ---- TLS column goes here ----
-        // Once relay has a TLS mode: add RELAY_TLS("relay (TLS)"), start a second outer and inner pair with TLS on
-        // in run() (as startRelay does for plain TCP), put its route ports in run()'s endpoints map, and every row of
-        // the table gains a "relay (TLS)" column and its ratio to direct. Not implemented yet.
+        /** One outer and one inner, plain TCP between them. */
+        RELAY("relay"),
+        /** A second outer and inner, TLS 1.3 between them (self-signed certificate, fingerprint pinned). */
+        RELAY_TLS("relay (TLS)");
 
         final String label;
 
@@ -103,6 +113,30 @@ public final class Bench {
 
     /** The three target ports as one way of reaching them sees them. */
     record Endpoints(int echo, int sink, int source) {
+    }
+
+    /** The outer's certificate and key as {@code --gen-cert} wrote them, and the fingerprint it printed. */
+    record TlsFiles(Path cert, Path key, String fingerprint) {
+    }
+
+    /**
+     * One outer and the inner serving it: plain TCP between them, or TLS when {@code tls} is set. Its files and logs
+     * are named {@code outer<suffix>}, {@code inner<suffix>}, ...
+     */
+    static final class Relay {
+        final Via via;
+        final String suffix;
+        final TlsFiles tls;
+        int controlPort;
+        Endpoints ports;
+        Process outer;
+        Process inner;
+
+        Relay(Via via, String suffix, TlsFiles tls) {
+            this.via = via;
+            this.suffix = suffix;
+            this.tls = tls;
+        }
     }
 
     /** What /proc says about one process at one moment. */
@@ -184,10 +218,13 @@ public final class Bench {
     final List<Process> children = new CopyOnWriteArrayList<>();
     final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
     Targets targets;
-    Process outer;
-    Process inner;
-    int controlPort;
-    Endpoints relayPorts;
+    /** The plain pair, which every PASS/FAIL line judges and the memory test measures. */
+    Relay plain;
+    /** The TLS pair, or null when it could not be set up (then {@link #tlsNote} says why). */
+    Relay secure;
+    String tlsNote = "";
+    /** The ways measured in this run: direct, relay, and relay (TLS) when the TLS pair is up. */
+    List<Via> vias = List.of(Via.DIRECT, Via.RELAY);
     boolean poolSupported = true;
 
     // ---- results ----
@@ -198,6 +235,8 @@ public final class Bench {
     final Map<String, Sample[]> memory = new LinkedHashMap<>();
     Sample emptyJvm;
     String concurrentNote = "";
+    /** What the TLS link saw of each TLS connection's hellos, per pool setting of the delayed-open test. */
+    final Map<String, TlsHellos> resumption = new LinkedHashMap<>();
 
     Bench(Path outerJar, Path innerJar, List<String> jvmFlags, boolean quick, int concurrent, int loopbackPool,
           int holdPeak) throws IOException {
@@ -265,26 +304,37 @@ public final class Bench {
         closeables.add(targets);
         Endpoints direct = new Endpoints(targets.echo.getLocalPort(), targets.sink.getLocalPort(),
                 targets.source.getLocalPort());
-        startRelay(outerCopy, innerCopy);
+        plain = new Relay(Via.RELAY, "", null);
+        startRelay(plain, outerCopy, innerCopy);
+        startTlsRelay(outerCopy, innerCopy);
         Process empty = startEmptyJvm();
 
         Map<Via, Endpoints> endpoints = new EnumMap<>(Via.class);
         endpoints.put(Via.DIRECT, direct);
-        endpoints.put(Via.RELAY, relayPorts);
+        endpoints.put(Via.RELAY, plain.ports);
+        if (secure != null) {
+            endpoints.put(Via.RELAY_TLS, secure.ports);
+            vias = List.of(Via.DIRECT, Via.RELAY, Via.RELAY_TLS);
+        }
 
-        settle(List.of(outer, inner), Duration.ofSeconds(10));
+        List<Process> running = new ArrayList<>(List.of(plain.outer, plain.inner));
+        if (secure != null) {
+            running.addAll(List.of(secure.outer, secure.inner));
+        }
+        settle(running, Duration.ofSeconds(10));
         waitStable(empty, Duration.ofSeconds(5));
-        memory.put("idle at start", new Sample[] {sample(outer), sample(inner)});
+        memory.put("idle at start", new Sample[] {sample(plain.outer), sample(plain.inner)});
         emptyJvm = sample(empty);
         stop(empty);
 
-        section("bulk throughput (median of " + BULK_ROUNDS + " rounds, direct and relay taking turns)");
+        String turns = vias.stream().map(v -> v.label).collect(Collectors.joining(", "));
+        section("bulk throughput (median of " + BULK_ROUNDS + " rounds, " + turns + " taking turns)");
         Duration measure = quick ? Duration.ofSeconds(1) : BULK_MEASURE;
         for (int streams : new int[] {1, 4}) {
             for (boolean forward : new boolean[] {true, false}) {
                 String what = streams + (streams == 1 ? " stream, " : " streams, ") + (forward ? "forward" : "reverse");
                 Row r = row("bulk, " + what + ", Gbit/s", "%.2f");
-                var rounds = interleaved(r, BULK_ROUNDS, v -> {
+                var rounds = interleaved(r, vias, BULK_ROUNDS, v -> {
                     Endpoints e = endpoints.get(v);
                     return bulk(forward ? e.sink() : e.source(), forward, streams, measure);
                 });
@@ -293,7 +343,7 @@ public final class Bench {
                     if (g.length == BULK_ROUNDS) {
                         r.values.put(v, g[g.length / 2]);
                     }
-                    System.out.printf(Locale.ROOT, "  %-6s %-19s %s Gbit/s%n", v.label, what, rounds.get(v).stream()
+                    System.out.printf(Locale.ROOT, "  %-11s %-19s %s Gbit/s%n", v.label, what, rounds.get(v).stream()
                             .map(x -> String.format(Locale.ROOT, "%.2f", x)).toList());
                 }
             }
@@ -303,11 +353,11 @@ public final class Bench {
         Row open50 = row("open → first echoed byte, p50, µs", "%.0f");
         Row open99 = row("open → first echoed byte, p99, µs", "%.0f");
         int openN = (quick ? 500 : OPEN_SESSIONS) / OPEN_ROUNDS;
-        for (Via v : Via.values()) {
+        for (Via v : vias) {
             // Warm-up: the JIT compiles the open path before anything counts.
             opens(new InetSocketAddress(LOOPBACK, endpoints.get(v).echo()), quick ? 300 : OPEN_WARMUP, 0, 0);
         }
-        var openRounds = interleaved(open50, OPEN_ROUNDS,
+        var openRounds = interleaved(open50, vias, OPEN_ROUNDS,
                 v -> opens(new InetSocketAddress(LOOPBACK, endpoints.get(v).echo()), 0, openN, 0));
         for (Via v : openRounds.keySet()) {
             Latency l = Latency.merge(openRounds.get(v));
@@ -324,7 +374,7 @@ public final class Bench {
         Row ping99 = row(PING_SIZE + "-byte ping-pong, p99, µs", "%.1f");
         Map<Via, Socket> pingSessions = new EnumMap<>(Via.class);
         try {
-            for (Via v : Via.values()) {
+            for (Via v : vias) {
                 try {
                     Socket s = connect(endpoints.get(v).echo());
                     s.setSoTimeout(15_000);
@@ -336,7 +386,7 @@ public final class Bench {
                 }
             }
             int perRound = (quick ? 5_000 : PING_ROUNDS) / PING_ROUNDS_SPLIT;
-            var pingRounds = interleaved(ping50, PING_ROUNDS_SPLIT, v -> {
+            var pingRounds = interleaved(ping50, vias, PING_ROUNDS_SPLIT, v -> {
                 Socket s = pingSessions.get(v);
                 if (s == null) {
                     throw new IOException("no session");
@@ -355,50 +405,144 @@ public final class Bench {
             pingSessions.values().forEach(Bench::closeQuietly);
         }
 
-        section(concurrent + " concurrent sessions");
+        section(concurrent + " concurrent sessions (direct and plain relay only)");
         Row worked = row(String.format(Locale.ROOT, "%,d concurrent sessions that work", concurrent), "%.0f");
-        for (Via v : Via.values()) {
+        for (Via v : List.of(Via.DIRECT, Via.RELAY)) {
             measure(worked, v, () -> concurrentSessions(v, endpoints.get(v).echo(), worked));
+        }
+        if (secure != null) {
+            worked.notes.put(Via.RELAY_TLS, "not measured (plain only)");
         }
 
         section("open with " + LINK_DELAY.toMillis() + " ms each way between inner and outer");
         delayedOpens(innerCopy, direct);
 
         verdicts();
+        tlsLines();
         print();
         return 0;
     }
 
     // ---- the relay under test ----
 
-    /** Starts the outer, then an inner with the pool set; falls back to no pool when this build rejects the field. */
-    void startRelay(Path outerCopy, Path innerCopy) throws Exception {
-        controlPort = freePort();
-        relayPorts = new Endpoints(freePort(), freePort(), freePort());
-        Path outerConfig = writeConfig("outer.json", controlPort, null);
-        outer = spawn("outer", outerCopy, outerConfig);
-        waitListening(outer, controlPort, Duration.ofSeconds(20));
-        inner = spawn("inner", innerCopy, writeConfig("inner.json", controlPort, loopbackPool));
-        if (!awaitReady(inner, relayPorts.echo(), Duration.ofSeconds(30))) {
-            if (inner.exitValue() == 2 && Files.readString(log("inner")).contains("pool")) {
+    /**
+     * Starts an outer, then an inner with the pool set; for the plain pair, falls back to no pool when this build
+     * rejects the field.
+     */
+    void startRelay(Relay r, Path outerCopy, Path innerCopy) throws Exception {
+        r.controlPort = freePort();
+        r.ports = new Endpoints(freePort(), freePort(), freePort());
+        r.outer = spawn("outer" + r.suffix, outerCopy, writeConfig(r, "outer" + r.suffix + ".json", r.controlPort,
+                null));
+        waitListening(r, Duration.ofSeconds(20));
+        Integer pool = poolSupported ? loopbackPool : null;
+        r.inner = spawn("inner" + r.suffix, innerCopy, writeConfig(r, "inner" + r.suffix + ".json", r.controlPort,
+                pool));
+        if (!awaitReady(r, r.inner, Duration.ofSeconds(30))) {
+            if (r.tls == null && r.inner.exitValue() == 2 && Files.readString(log("inner")).contains("pool")) {
                 poolSupported = false;
                 System.out.println(POOL_UNSUPPORTED);
-                inner = spawn("inner-nopool", innerCopy, writeConfig("inner-nopool.json", controlPort, null));
+                r.inner = spawn("inner-nopool", innerCopy, writeConfig(r, "inner-nopool.json", r.controlPort, null));
             }
-            if (poolSupported || !awaitReady(inner, relayPorts.echo(), Duration.ofSeconds(30))) {
-                throw new IllegalStateException("the inner did not start; see " + work);
+            if (poolSupported || !awaitReady(r, r.inner, Duration.ofSeconds(30))) {
+                throw new IllegalStateException("the inner" + r.suffix + " did not start (status "
+                        + r.inner.exitValue() + "):\n" + tail(log("inner" + r.suffix)) + "\nsee " + work);
             }
         }
-        System.out.println("relay: outer pid " + outer.pid() + " (control port " + controlPort + "), inner pid "
-                + inner.pid() + ", " + (poolSupported ? "pool " + loopbackPool : "no pool"));
+        System.out.println(r.via.label + ": outer pid " + r.outer.pid() + " (control port " + r.controlPort
+                + "), inner pid " + r.inner.pid() + ", " + (poolSupported ? "pool " + loopbackPool : "no pool"));
     }
 
-    /** The JSON config both programs read; {@code pool} null leaves the field out. */
-    Path writeConfig(String name, int connectPort, Integer pool) throws IOException {
+    /**
+     * The TLS pair, set up as a user would: {@code relay-outer.jar --gen-cert} writes a self-signed certificate and
+     * key and prints the fingerprint, the outer gets {@code outer.tls.cert}/{@code key}, the inner pins the
+     * fingerprint. If any step fails (a build without TLS, say), the run goes on without the TLS column.
+     */
+    void startTlsRelay(Path outerCopy, Path innerCopy) {
+        Relay r = null;
+        try {
+            Path dir = work.resolve("tls");
+            List<String> cmd = List.of(javaBin(), "-jar", outerCopy.toString(), "--gen-cert", "--name", "127.0.0.1",
+                    "--out", dir.toString());
+            Process gen = start("gen-cert", cmd);
+            if (!gen.waitFor(60, TimeUnit.SECONDS) || gen.exitValue() != 0) {
+                throw new IllegalStateException("--gen-cert failed:\n" + tail(log("gen-cert")));
+            }
+            String fingerprint = Files.readAllLines(log("gen-cert")).stream()
+                    .filter(l -> l.startsWith("fingerprint: ")).map(l -> l.substring("fingerprint: ".length()).trim())
+                    .findFirst().orElseThrow(() -> new IllegalStateException("--gen-cert printed no fingerprint"));
+            r = new Relay(Via.RELAY_TLS, "-tls", new TlsFiles(dir.resolve("relay.crt").toAbsolutePath(),
+                    dir.resolve("relay.key").toAbsolutePath(), fingerprint));
+            startRelay(r, outerCopy, innerCopy);
+            String seen = probeTls(r);
+            secure = r;
+            System.out.println(r.via.label + ": the control port speaks " + seen);
+        } catch (Exception e) {
+            tlsNote = "not measured: " + e.getMessage().lines().findFirst().orElse("");
+            System.out.println(Via.RELAY_TLS.label + ": " + tlsNote + " (see " + work + ")");
+            problems.add(Via.RELAY_TLS.label + ": " + e.getMessage());
+            if (r != null) {
+                for (Process p : new Process[] {r.inner, r.outer}) {
+                    if (p != null) {
+                        stop(p);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Checks that the TLS outer's control port speaks TLS 1.3 with the certificate {@code --gen-cert} made: one
+     * handshake from the bench, which then closes the connection (the outer logs it as dropped before authenticating).
+     * The outer says "(TLS 1.3)" in its "listening for inners" line too, but that INFO line is muted here with the
+     * per-session ones ({@link #QUIET_SESSION_LOGS}).
+     */
+    String probeTls(Relay r) throws Exception {
+        X509Certificate[] presented = new X509Certificate[1];
+        TrustManager record = new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {
+                presented[0] = chain[0]; // compared with the pinned fingerprint below
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        };
+        SSLContext ctx = SSLContext.getInstance("TLSv1.3");
+        ctx.init(null, new TrustManager[] {record}, null);
+        try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket()) {
+            s.connect(new InetSocketAddress(LOOPBACK, r.controlPort), 5_000);
+            s.setSoTimeout(5_000);
+            s.startHandshake();
+            String protocol = s.getSession().getProtocol();
+            String fingerprint = "sha256:" + HexFormat.ofDelimiter(":").withUpperCase()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(presented[0].getEncoded()));
+            if (!protocol.equals("TLSv1.3") || !fingerprint.equalsIgnoreCase(r.tls.fingerprint())) {
+                throw new IllegalStateException("the TLS control port spoke " + protocol + " with certificate "
+                        + fingerprint + ", expected TLSv1.3 and " + r.tls.fingerprint());
+            }
+            return protocol + " (" + s.getSession().getCipherSuite() + "), certificate "
+                    + fingerprint.substring(0, 22) + "… as pinned";
+        }
+    }
+
+    /** The JSON config both programs of a pair read; {@code pool} null leaves the field out. */
+    Path writeConfig(Relay r, String name, int connectPort, Integer pool) throws IOException {
+        String outerTls = r.tls == null ? "" : """
+                , "tls": { "cert": "%s", "key": "%s" }""".formatted(r.tls.cert(), r.tls.key());
+        String innerTls = r.tls == null ? "" : """
+                , "tls": { "fingerprint": "%s" }""".formatted(r.tls.fingerprint());
         String json = """
                 {
-                  "outer": { "listen": "127.0.0.1:%d" },
-                  "inner": { "connect": "127.0.0.1:%d"%s },
+                  "outer": { "listen": "127.0.0.1:%d"%s },
+                  "inner": { "connect": "127.0.0.1:%d"%s%s },
                   "token": "%s",
                   "routes": [
                     { "name": "echo",   "listen": "127.0.0.1:%d", "target": "127.0.0.1:%d" },
@@ -407,9 +551,9 @@ public final class Bench {
                   ],
                   "tuning": { "maxSessions": 8000 }
                 }
-                """.formatted(controlPort, connectPort, pool == null ? "" : ", \"pool\": " + pool, token,
-                relayPorts.echo(), targets.echo.getLocalPort(), relayPorts.sink(), targets.sink.getLocalPort(),
-                relayPorts.source(), targets.source.getLocalPort());
+                """.formatted(r.controlPort, outerTls, connectPort, pool == null ? "" : ", \"pool\": " + pool,
+                innerTls, token, r.ports.echo(), targets.echo.getLocalPort(), r.ports.sink(),
+                targets.sink.getLocalPort(), r.ports.source(), targets.source.getLocalPort());
         Path file = Files.writeString(work.resolve(name), json);
         // The file holds the token: only this user may read it, or the programs warn about it.
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
@@ -452,13 +596,14 @@ public final class Bench {
         return start("empty-jvm", cmd);
     }
 
-    /** Waits until {@code port} accepts, or fails if {@code p} exits first. */
-    void waitListening(Process p, int port, Duration timeout) throws Exception {
+    /** Waits until the pair's control port accepts, or fails if its outer exits first. */
+    void waitListening(Relay r, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
+        int port = r.controlPort;
         while (System.nanoTime() < deadline) {
-            if (!p.isAlive()) {
-                throw new IllegalStateException("the outer exited with status " + p.exitValue() + ":\n"
-                        + tail(log("outer")));
+            if (!r.outer.isAlive()) {
+                throw new IllegalStateException("the outer" + r.suffix + " exited with status " + r.outer.exitValue()
+                        + ":\n" + tail(log("outer" + r.suffix)));
             }
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(LOOPBACK, port), 500);
@@ -475,14 +620,15 @@ public final class Bench {
      * the inner exits first (as it does, with status 2, when the config has a field this build does not know). Waiting
      * for either outcome, rather than for a fixed second, holds on a loaded machine where the JVM starts slowly.
      */
-    boolean awaitReady(Process p, int echoPort, Duration timeout) throws Exception {
+    boolean awaitReady(Relay r, Process p, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
+        int echoPort = r.ports.echo();
         while (System.nanoTime() < deadline) {
             if (p.waitFor(50, TimeUnit.MILLISECONDS)) {
                 return false;
             }
-            if (!outer.isAlive()) {
-                throw new IllegalStateException("the outer exited:\n" + tail(log("outer")));
+            if (!r.outer.isAlive()) {
+                throw new IllegalStateException("the outer" + r.suffix + " exited:\n" + tail(log("outer" + r.suffix)));
             }
             try (Socket s = new Socket()) {
                 s.setSoTimeout(1_000);
@@ -559,17 +705,17 @@ public final class Bench {
     }
 
     /**
-     * Runs {@code rounds} rounds of a measurement, each way of reaching the target taking its turn in every round, so
-     * whatever drifts during the run (CPU frequency, a neighbour, the JIT) falls on both alike. A way that fails is
+     * Runs {@code rounds} rounds of a measurement, each of {@code ways} taking its turn in every round, so whatever
+     * drifts during the run (CPU frequency, a neighbour, the JIT) falls on all of them alike. A way that fails is
      * noted in {@code row} and left out of later rounds.
      */
-    <T> Map<Via, List<T>> interleaved(Row row, int rounds, PerVia<T> m) {
+    <T> Map<Via, List<T>> interleaved(Row row, List<Via> ways, int rounds, PerVia<T> m) {
         Map<Via, List<T>> out = new EnumMap<>(Via.class);
-        for (Via v : Via.values()) {
+        for (Via v : ways) {
             out.put(v, new ArrayList<>());
         }
         for (int round = 0; round < rounds; round++) {
-            for (Via v : Via.values()) {
+            for (Via v : ways) {
                 if (row.notes.containsKey(v)) {
                     continue;
                 }
@@ -721,8 +867,8 @@ public final class Bench {
         }
         Sample[] base = null;
         if (relay) {
-            settle(List.of(outer, inner), Duration.ofSeconds(10));
-            base = new Sample[] {sample(outer), sample(inner)};
+            settle(List.of(plain.outer, plain.inner), Duration.ofSeconds(10));
+            base = new Sample[] {sample(plain.outer), sample(plain.inner)};
             memory.put("idle before", base);
         }
         boolean[] ok = new boolean[n];
@@ -741,12 +887,12 @@ public final class Bench {
             double openSeconds = (System.nanoTime() - t0) / 1e9;
             int first = count(ok);
             if (relay) {
-                settle(List.of(outer, inner), Duration.ofSeconds(20));
+                settle(List.of(plain.outer, plain.inner), Duration.ofSeconds(20));
                 memory.put("peak, " + String.format(Locale.ROOT, "%,d", n) + " open and idle",
-                        new Sample[] {sample(outer), sample(inner)});
+                        new Sample[] {sample(plain.outer), sample(plain.inner)});
                 if (holdPeak > 0) {
-                    System.out.println("  holding " + holdPeak + " s at peak: outer pid " + outer.pid() + ", inner pid "
-                            + inner.pid());
+                    System.out.println("  holding " + holdPeak + " s at peak: outer pid " + plain.outer.pid()
+                            + ", inner pid " + plain.inner.pid());
                     Thread.sleep(holdPeak * 1000L);
                 }
             }
@@ -758,7 +904,7 @@ public final class Bench {
                 }
             });
             int both = count(ok);
-            System.out.printf(Locale.ROOT, "  %-6s %d of %d echoed when opened (in %.1f s), %d of %d again with all"
+            System.out.printf(Locale.ROOT, "  %-11s %d of %d echoed when opened (in %.1f s), %d of %d again with all"
                     + " open%n", v.label, first, n, openSeconds, both, n);
             if (relay) {
                 concurrentNote = String.format(Locale.ROOT, "opened in %.1f s, %d at a time", openSeconds,
@@ -773,9 +919,9 @@ public final class Bench {
             if (relay) {
                 long t = System.nanoTime();
                 boolean back = awaitFdsNear(base, Duration.ofSeconds(30));
-                settle(List.of(outer, inner), Duration.ofSeconds(10));
-                memory.put("after close", new Sample[] {sample(outer), sample(inner)});
-                System.out.printf(Locale.ROOT, "  relay  descriptors %s baseline %.1f s after closing%n",
+                settle(List.of(plain.outer, plain.inner), Duration.ofSeconds(10));
+                memory.put("after close", new Sample[] {sample(plain.outer), sample(plain.inner)});
+                System.out.printf(Locale.ROOT, "  relay       descriptors %s baseline %.1f s after closing%n",
                         back ? "back near" : "NOT back to", (System.nanoTime() - t) / 1e9);
             }
             awaitZero(targets.echoActive, Duration.ofSeconds(30));
@@ -819,20 +965,21 @@ public final class Bench {
     }
 
     /**
-     * Open latency across a link with {@link #LINK_DELAY} each way: the inner reaches the outer through a delay
-     * proxy, pool on and pool off (a fresh inner each); direct is the client reaching the echo target through the same
-     * kind of proxy. The inner the loopback tests used is stopped first, since the outer serves one inner at a time.
+     * Open latency across a link with {@link #LINK_DELAY} each way: each pair's inner reaches its outer through a
+     * delay proxy of its own, pool on and pool off (fresh inners each time; the outers stay); direct is the client
+     * reaching the echo target through the same kind of proxy. The inners the loopback tests used are stopped first,
+     * since an outer serves one inner at a time. With both pool settings the plain and the TLS inner run side by side
+     * and take turns, {@link #DELAY_ROUNDS} rounds each; the TLS link also reads the hellos of every TLS connection
+     * crossing it, to count how many resumed a session ({@link TlsHellos}).
      */
     void delayedOpens(Path innerCopy, Endpoints direct) throws Exception {
         Row on = row("open → first echoed byte, " + LINK_DELAY.toMillis() + " ms each way, pool on, median, ms",
                 "%.1f");
         Row off = row("open → first echoed byte, " + LINK_DELAY.toMillis() + " ms each way, pool off, median, ms",
                 "%.1f");
-        int n = quick ? 30 : DELAY_SESSIONS;
-        DelayProxy toTarget = new DelayProxy("link-direct", direct.echo(), LINK_DELAY);
-        DelayProxy toOuter = new DelayProxy("link-relay", controlPort, LINK_DELAY);
+        int n = quick ? 40 : DELAY_SESSIONS;
+        DelayProxy toTarget = new DelayProxy("link-direct", direct.echo(), LINK_DELAY, null);
         closeables.add(toTarget);
-        closeables.add(toOuter);
 
         measure(on, Via.DIRECT, () -> {
             Latency l = opens(new InetSocketAddress(LOOPBACK, toTarget.port()), DELAY_WARMUP, n, 0);
@@ -840,31 +987,75 @@ public final class Bench {
             off.values.put(Via.DIRECT, l.p50() / 1e6);
             return l.p50() / 1e6;
         });
-        stop(inner);
-        if (poolSupported) {
-            measure(on, Via.RELAY, () -> delayedRelay(innerCopy, "inner-delay-pool", POOL, toOuter.port(), n, on));
-        } else {
-            on.notes.put(Via.RELAY, POOL_UNSUPPORTED);
+        List<Relay> pairs = secure == null ? List.of(plain) : List.of(plain, secure);
+        for (Relay r : pairs) {
+            stop(r.inner);
         }
-        measure(off, Via.RELAY, () -> delayedRelay(innerCopy, "inner-delay-nopool", poolSupported ? 0 : null,
-                toOuter.port(), n, off));
+        if (poolSupported) {
+            delayedRelays(pairs, innerCopy, "-delay-pool", POOL, n, on);
+        } else {
+            pairs.forEach(r -> on.notes.put(r.via, POOL_UNSUPPORTED));
+        }
+        delayedRelays(pairs, innerCopy, "-delay-nopool", poolSupported ? 0 : null, n, off);
     }
 
-    double delayedRelay(Path innerCopy, String name, Integer pool, int proxyPort, int n, Row row) throws Exception {
-        Process p = spawn(name, innerCopy, writeConfig(name + ".json", proxyPort, pool));
-        inner = p;
+    /** One pool setting of {@link #delayedOpens}: a fresh inner per pair behind its own link, taking turns. */
+    void delayedRelays(List<Relay> pairs, Path innerCopy, String name, Integer pool, int n, Row row) {
+        Map<Via, Relay> byVia = new EnumMap<>(Via.class);
+        Map<Via, DelayProxy> links = new EnumMap<>(Via.class);
+        List<Via> ways = new ArrayList<>();
+        String setting = pool == null ? "no pool" : "pool " + pool;
+        String key = pool != null && pool > 0 ? "pool on" : "pool off";
         try {
-            if (!awaitReady(p, relayPorts.echo(), Duration.ofSeconds(30))) {
-                throw new IllegalStateException(name + " exited with status " + p.exitValue());
+            for (Relay r : pairs) {
+                measure(row, r.via, () -> {
+                    TlsHellos hellos = r.tls == null ? null : new TlsHellos();
+                    DelayProxy link = new DelayProxy("link" + r.suffix, r.controlPort, LINK_DELAY, hellos);
+                    closeables.add(link);
+                    links.put(r.via, link);
+                    String innerName = "inner" + r.suffix + name;
+                    r.inner = spawn(innerName, innerCopy, writeConfig(r, innerName + ".json", link.port(), pool));
+                    byVia.put(r.via, r);
+                    if (!awaitReady(r, r.inner, Duration.ofSeconds(30))) {
+                        throw new IllegalStateException(innerName + " exited with status " + r.inner.exitValue());
+                    }
+                    ways.add(r.via);
+                    return Double.NaN;
+                });
             }
-            // The pool fills in the background: start when the descriptor counts stop moving.
-            settle(List.of(outer, p), Duration.ofSeconds(10));
-            Latency l = opens(new InetSocketAddress(LOOPBACK, relayPorts.echo()), DELAY_WARMUP, n, 0);
-            report(Via.RELAY, "opens, " + (pool == null ? "no pool" : "pool " + pool), l, 1e6, "ms");
-            failures(row, Via.RELAY, l);
-            return l.p50() / 1e6;
+            List<Process> procs = ways.stream().map(byVia::get).flatMap(r -> Stream.of(r.outer, r.inner)).toList();
+            // The pools fill in the background: start when the descriptor counts stop moving.
+            settle(procs, Duration.ofSeconds(10));
+            for (Via v : ways) {
+                measure(row, v, () -> {
+                    opens(new InetSocketAddress(LOOPBACK, byVia.get(v).ports.echo()), DELAY_WARMUP, 0, 0);
+                    return Double.NaN;
+                });
+            }
+            var rounds = interleaved(row, ways.stream().filter(v -> !row.notes.containsKey(v)).toList(),
+                    DELAY_ROUNDS, v -> opens(new InetSocketAddress(LOOPBACK, byVia.get(v).ports.echo()), 0,
+                            n / DELAY_ROUNDS, 0));
+            for (Via v : rounds.keySet()) {
+                if (rounds.get(v).size() == DELAY_ROUNDS) {
+                    Latency l = Latency.merge(rounds.get(v));
+                    report(v, "opens, " + setting, l, 1e6, "ms");
+                    failures(row, v, l);
+                    row.values.put(v, l.p50() / 1e6);
+                }
+            }
+            DelayProxy tlsLink = links.get(Via.RELAY_TLS);
+            if (tlsLink != null && tlsLink.hellos != null) {
+                String seen = tlsLink.hellos.toString();
+                resumption.put(key, tlsLink.hellos);
+                System.out.println("  " + Via.RELAY_TLS.label + " link, " + setting + ": " + seen);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
-            stop(p);
+            for (Relay r : byVia.values()) {
+                stop(r.inner);
+            }
+            links.values().forEach(Bench::closeQuietly);
         }
     }
 
@@ -903,7 +1094,8 @@ public final class Bench {
     boolean awaitFdsNear(Sample[] base, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            if (sample(outer).fds() <= base[0].fds() + 8 && sample(inner).fds() <= base[1].fds() + 8) {
+            if (sample(plain.outer).fds() <= base[0].fds() + 8
+                    && sample(plain.inner).fds() <= base[1].fds() + 8) {
                 return true;
             }
             Thread.sleep(100);
@@ -1035,7 +1227,8 @@ public final class Bench {
      * forwards each chunk, in each direction and in order, {@code delay} after it was read. No chunk leaves before
      * the TCP handshake a real link would need has completed (one round trip, 2 × delay, after accept), so a direct
      * connection across it costs two round trips before its first byte returns, as on a real link. Per direction a
-     * {@code <name>-read} thread stamps chunks and a {@code <name>-write} thread releases them when due.
+     * {@code <name>-read} thread stamps chunks and a {@code <name>-write} thread releases them when due. Given a
+     * {@link TlsHellos}, the read threads also show it the first bytes of each direction of every connection.
      */
     static final class DelayProxy implements AutoCloseable {
         private static final byte[] EOF = new byte[0];
@@ -1046,14 +1239,17 @@ public final class Bench {
         private final int upstream;
         private final long delay;
         private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+        /** Counts the TLS hellos crossing this link; null on a link that carries no TLS. */
+        final TlsHellos hellos;
 
         record Chunk(byte[] data, long dueNanos) {
         }
 
-        DelayProxy(String name, int upstream, Duration delay) {
+        DelayProxy(String name, int upstream, Duration delay, TlsHellos hellos) {
             this.name = name;
             this.upstream = upstream;
             this.delay = delay.toNanos();
+            this.hellos = hellos;
             Thread.ofVirtual().name(name + "-accept").start(this::acceptLoop);
         }
 
@@ -1082,13 +1278,14 @@ public final class Bench {
                         closeBoth(down, up);
                         return;
                     }
-                    pipe(down, up, accepted);
-                    pipe(up, down, accepted);
+                    int number = hellos == null ? 0 : hellos.connections.incrementAndGet();
+                    pipe(down, up, accepted, hellos == null ? null : hellos.new Reader(true, number));
+                    pipe(up, down, accepted, hellos == null ? null : hellos.new Reader(false, number));
                 });
             }
         }
 
-        private void pipe(Socket from, Socket to, long accepted) {
+        private void pipe(Socket from, Socket to, long accepted, TlsHellos.Reader hello) {
             BlockingQueue<Chunk> queue = new LinkedBlockingQueue<>();
             long handshakeDone = accepted + 2 * delay;
             Thread.ofVirtual().name(name + "-read").start(() -> {
@@ -1097,7 +1294,11 @@ public final class Bench {
                     InputStream in = from.getInputStream();
                     for (int n; (n = in.read(buf)) >= 0; ) {
                         long sent = Math.max(System.nanoTime(), handshakeDone);
-                        queue.add(new Chunk(Arrays.copyOf(buf, n), sent + delay));
+                        byte[] data = Arrays.copyOf(buf, n);
+                        queue.add(new Chunk(data, sent + delay));
+                        if (hello != null) {
+                            hello.feed(data);
+                        }
                     }
                     queue.add(new Chunk(EOF, Math.max(System.nanoTime(), handshakeDone) + delay));
                 } catch (IOException e) {
@@ -1145,6 +1346,173 @@ public final class Bench {
         }
     }
 
+    // ---- what the TLS link saw ----
+
+    /**
+     * Counts, from the plaintext start of each TLS 1.3 connection across a link, how many resumed a session: the
+     * ClientHello offers a pre-shared key (the {@code pre_shared_key} extension, from a ticket of an earlier
+     * connection) and the ServerHello accepts it (the same extension in the ServerHello; the outer then sends no
+     * certificate and signs nothing). A HelloRetryRequest (a ServerHello with the special random) would cost one
+     * more round trip; it is counted too. Only the hellos are read, as any observer of the link could read them.
+     */
+    static final class TlsHellos {
+        static final int HANDSHAKE = 22;
+        static final int CHANGE_CIPHER_SPEC = 20;
+        static final int CLIENT_HELLO = 1;
+        static final int SERVER_HELLO = 2;
+        static final int PRE_SHARED_KEY = 41;
+        /** RFC 8446, 4.1.3: the random of a ServerHello that is a HelloRetryRequest. */
+        static final byte[] RETRY_RANDOM = HexFormat.of().parseHex(
+                "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c");
+
+        final AtomicInteger connections = new AtomicInteger();
+        final AtomicInteger clientHellos = new AtomicInteger();
+        final AtomicInteger offered = new AtomicInteger();
+        final AtomicInteger serverHellos = new AtomicInteger();
+        final AtomicInteger resumed = new AtomicInteger();
+        final AtomicInteger retries = new AtomicInteger();
+        final AtomicInteger unreadable = new AtomicInteger();
+        /** The numbers (in order of accept, from 1) of the connections whose ServerHello accepted no ticket. */
+        final Set<Integer> fullOn = new ConcurrentSkipListSet<>();
+
+        /** Full handshakes: ServerHellos that did not accept a pre-shared key. */
+        int full() {
+            return serverHellos.get() - resumed.get();
+        }
+
+        /** Of the connections after the first {@code startup} (an inner's start), how many resumed, "r of n". */
+        String resumedAfter(int startup) {
+            int later = serverHellos.get() - startup;
+            long fullLater = fullOn.stream().filter(n -> n > startup).count();
+            return String.format(Locale.ROOT, "%d of %d", later - fullLater, later);
+        }
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "%d TLS connections: %d resumed a session, %d full handshake%s%s"
+                            + " (%d of %d ClientHellos offered a ticket); %d HelloRetryRequest%s%s", connections.get(),
+                    resumed.get(), full(), full() == 1 ? "" : "s",
+                    fullOn.isEmpty() ? "" : " (connection " + ranges(fullOn) + ")", offered.get(), clientHellos.get(),
+                    retries.get(), retries.get() == 1 ? "" : "s",
+                    unreadable.get() > 0 ? ", " + unreadable.get() + " hellos unreadable" : "");
+        }
+
+        /** "1–9, 14" for {1, 2, ..., 9, 14}. */
+        static String ranges(Set<Integer> sorted) {
+            StringBuilder b = new StringBuilder();
+            int first = -1;
+            int last = -1;
+            for (int n : sorted) {
+                if (n != last + 1 && first >= 0) {
+                    b.append(b.isEmpty() ? "" : ", ").append(first == last ? "#" + first : "#" + first + "–" + last);
+                    first = -1;
+                }
+                if (first < 0) {
+                    first = n;
+                }
+                last = n;
+            }
+            if (first >= 0) {
+                b.append(b.isEmpty() ? "" : ", ").append(first == last ? "#" + first : "#" + first + "–" + last);
+            }
+            return b.toString();
+        }
+
+        /** One direction of one connection: collects bytes until its hello record is complete, then reads it. */
+        final class Reader {
+            private final boolean fromClient;
+            private final int number;
+            private byte[] seen = new byte[0];
+            private int pos;
+            private boolean done;
+
+            Reader(boolean fromClient, int number) {
+                this.fromClient = fromClient;
+                this.number = number;
+            }
+
+            void feed(byte[] data) {
+                if (done) {
+                    return;
+                }
+                seen = Arrays.copyOf(seen, seen.length + data.length);
+                System.arraycopy(data, 0, seen, seen.length - data.length, data.length);
+                try {
+                    while (!done && seen.length - pos >= 5) {
+                        int type = seen[pos] & 0xff;
+                        int len = u16(seen, pos + 3);
+                        if (seen.length - pos - 5 < len) {
+                            return;
+                        }
+                        int body = pos + 5;
+                        pos = body + len;
+                        if (type == CHANGE_CIPHER_SPEC) {
+                            continue;
+                        }
+                        if (type != HANDSHAKE) {
+                            unreadable.incrementAndGet();
+                            done = true;
+                        } else {
+                            done = !hello(Arrays.copyOfRange(seen, body, body + len));
+                        }
+                    }
+                } catch (ArrayIndexOutOfBoundsException e) {
+                    unreadable.incrementAndGet();
+                    done = true;
+                }
+                if (done) {
+                    seen = null;
+                }
+            }
+
+            /** Reads one hello; true if another hello follows in this direction (after a HelloRetryRequest). */
+            private boolean hello(byte[] m) {
+                int type = m[0] & 0xff;
+                int i = 4 + 2; // message type and length, legacy_version
+                byte[] random = Arrays.copyOfRange(m, i, i + 32);
+                i += 32;
+                i += 1 + (m[i] & 0xff); // legacy_session_id
+                if (type != (fromClient ? CLIENT_HELLO : SERVER_HELLO)) {
+                    unreadable.incrementAndGet();
+                    return false;
+                }
+                if (fromClient) {
+                    i += 2 + u16(m, i); // cipher_suites
+                    i += 1 + (m[i] & 0xff); // legacy_compression_methods
+                } else {
+                    i += 2 + 1; // cipher_suite, legacy_compression_method
+                }
+                boolean psk = false;
+                int end = i + 2 + u16(m, i);
+                for (i += 2; i + 4 <= end; i += 4 + u16(m, i + 2)) {
+                    psk |= u16(m, i) == PRE_SHARED_KEY;
+                }
+                if (fromClient) {
+                    clientHellos.incrementAndGet();
+                    if (psk) {
+                        offered.incrementAndGet();
+                    }
+                    return false;
+                }
+                if (Arrays.equals(random, RETRY_RANDOM)) {
+                    retries.incrementAndGet();
+                    return true;
+                }
+                serverHellos.incrementAndGet();
+                if (psk) {
+                    resumed.incrementAndGet();
+                } else {
+                    fullOn.add(number);
+                }
+                return false;
+            }
+        }
+
+        static int u16(byte[] b, int i) {
+            return (b[i] & 0xff) << 8 | (b[i + 1] & 0xff);
+        }
+    }
+
     // ---- results ----
 
     Row row(String metric, String format) {
@@ -1153,7 +1521,7 @@ public final class Bench {
 
     static void report(Via v, String what, Latency l, double unit, String unitName) {
         String failed = l.failed() > 0 ? ", " + l.failed() + " failed" : "";
-        System.out.printf(Locale.ROOT, "  %-6s %d %s: p50 %.1f %s, p99 %.1f %s%s%n", v.label, l.n(), what,
+        System.out.printf(Locale.ROOT, "  %-11s %d %s: p50 %.1f %s, p99 %.1f %s%s%n", v.label, l.n(), what,
                 l.p50() / unit, unitName, l.p99() / unit, unitName, failed);
     }
 
@@ -1224,6 +1592,69 @@ public final class Bench {
         verdicts.add((pass ? "PASS" : "FAIL") + "  " + target + ": " + detail);
     }
 
+    /**
+     * Lines about the TLS pair, for information: issue 3's targets are judged on the plain pair. The last two say how
+     * many round trips TLS adds to an open across the link, and whether the TLS connections resumed a session.
+     */
+    void tlsLines() {
+        if (secure == null) {
+            verdicts.add("info  " + Via.RELAY_TLS.label + ": " + tlsNote);
+            return;
+        }
+        String tls = Via.RELAY_TLS.label;
+        double worst = Double.POSITIVE_INFINITY;
+        double worstPlain = Double.NaN;
+        String worstRow = "";
+        for (Row r : rows.values()) {
+            double ratio = r.get(Via.RELAY_TLS) / r.get(Via.DIRECT);
+            if (r.metric.startsWith("bulk") && ratio < worst) {
+                worst = ratio;
+                worstPlain = r.get(Via.RELAY) / r.get(Via.DIRECT);
+                worstRow = r.metric.replace("bulk, ", "").replace(", Gbit/s", "");
+            }
+        }
+        info(tls + ", bulk", worst == Double.POSITIVE_INFINITY ? "not measured"
+                : String.format(Locale.ROOT, "lowest %.2f× direct (%s; plain relay %.2f× there)", worst, worstRow,
+                worstPlain));
+        Row open = rows.get("open → first echoed byte, p50, µs");
+        info(tls + ", open → first byte p50", String.format(Locale.ROOT, "+%.0f µs over direct (%.0f vs %.0f µs;"
+                        + " plain relay +%.0f µs)", open.get(Via.RELAY_TLS) - open.get(Via.DIRECT),
+                open.get(Via.RELAY_TLS), open.get(Via.DIRECT), open.get(Via.RELAY) - open.get(Via.DIRECT)));
+        Row ping = rows.get(PING_SIZE + "-byte ping-pong, p50, µs");
+        info(tls + ", 64-byte ping-pong p50", String.format(Locale.ROOT, "%.1f µs (plain relay %.1f µs)",
+                ping.get(Via.RELAY_TLS), ping.get(Via.RELAY)));
+
+        double rtt = 2 * LINK_DELAY.toNanos() / 1e6;
+        for (String setting : List.of("pool on", "pool off")) {
+            Row r = rows.values().stream().filter(x -> x.metric.contains(setting + ",")).findFirst().orElse(null);
+            double added = r == null ? Double.NaN : r.get(Via.RELAY_TLS) - r.get(Via.RELAY);
+            String expect = setting.equals("pool on")
+                    ? "expected none: a pooled connection did its TLS handshake before the user came"
+                    : "expected one: a new TLS 1.3 connection needs one round trip more, full or resumed";
+            info(tls + " vs plain, open across a " + LINK_DELAY.toMillis() + " ms link, " + setting,
+                    Double.isNaN(added) ? "not measured" : String.format(Locale.ROOT,
+                            "%+.1f ms (%.1f vs %.1f ms) = %+.1f round trips; %s", added, r.get(Via.RELAY_TLS),
+                            r.get(Via.RELAY), added / rtt, expect));
+        }
+        if (resumption.isEmpty()) {
+            info(tls + ", sessions resumed across the link", "not measured");
+        }
+        for (var e : resumption.entrySet()) {
+            TlsHellos h = e.getValue();
+            // An inner's control connection has no ticket to offer; its pool's first fill dials all slots at once,
+            // and the JDK's client uses a ticket once, so at most one of them can resume.
+            int startup = 1 + (e.getKey().equals("pool on") ? POOL : 0);
+            String after = startup == 1 ? "after the control connection (#1)"
+                    : "after the control connection and the first pool fill (#1–" + startup + ")";
+            info(tls + ", sessions resumed across the link, " + e.getKey(), h + "; " + after + ", "
+                    + h.resumedAfter(startup) + " resumed" + (h.resumed.get() == 0 ? ": NO session was resumed" : ""));
+        }
+    }
+
+    void info(String what, String detail) {
+        verdicts.add("info  " + what + ": " + detail);
+    }
+
     /** Growth of outer + inner resident memory from idle to peak, per 1,000 sessions that worked. */
     double mbPerThousand() {
         Sample[] before = memory.get("idle before");
@@ -1252,9 +1683,12 @@ public final class Bench {
         o.append("- outer and inner JVM flags: `").append(String.join(" ", jvmFlags)).append("`\n");
         o.append("- ").append(poolSupported ? "pool: " + loopbackPool + " (inner.pool) for the loopback tests"
                 : POOL_UNSUPPORTED).append("\n");
+        o.append("- ").append(Via.RELAY_TLS.label).append(": ").append(secure == null ? tlsNote
+                : "a second outer and inner, TLS 1.3 between them, certificate from --gen-cert, fingerprint pinned")
+                .append("\n");
         o.append("- logs: ").append(work).append("\n\n");
 
-        List<Via> others = Arrays.stream(Via.values()).filter(v -> v != Via.DIRECT).toList();
+        List<Via> others = vias.stream().filter(v -> v != Via.DIRECT).toList();
         o.append("| metric | ").append(Via.DIRECT.label);
         for (Via v : others) {
             o.append(" | ").append(v.label).append(" | ").append(v.label).append("/direct");
@@ -1272,7 +1706,7 @@ public final class Bench {
             o.append(" |\n");
         }
 
-        o.append("\n| outer and inner, ").append(String.format(Locale.ROOT, "%,d", concurrent))
+        o.append("\n| outer and inner (plain relay), ").append(String.format(Locale.ROOT, "%,d", concurrent))
                 .append(" sessions | outer | inner | outer + inner |\n|---|---:|---:|---:|\n");
         if (emptyJvm != null) {
             o.append(String.format(Locale.ROOT, "| resident MB, an empty JVM with the same flags | %.1f | | |%n",
