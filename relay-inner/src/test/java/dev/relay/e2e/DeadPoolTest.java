@@ -1,0 +1,74 @@
+package dev.relay.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.relay.auth.Handshake;
+import dev.relay.net.Sockets;
+import dev.relay.protocol.Channel;
+import dev.relay.protocol.InnerToOuter;
+import dev.relay.protocol.Message;
+import dev.relay.protocol.OuterToInner;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The outer never hands a user to a pooled connection that is dead: a scripted inner fills the pool, resets every
+ * pooled connection, and the next user's Open must still arrive, over the control channel.
+ */
+@ExtendWith(NoLeaks.class)
+class DeadPoolTest {
+
+    @Test
+    void deadPooledConnectionsAreSkippedAndTheOpenFallsBackToTheControlChannel() throws Exception {
+        try (Target echo = Target.echo();
+             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
+             Socket control = dial(t)) {
+            Channel ch = new Channel(control);
+            Handshake.dial(ch, TestTunnel.TOKEN, InnerToOuter.Purpose.CONTROL, "scripted", null);
+            OuterToInner.Welcome welcome = ch.expect(OuterToInner.class, OuterToInner.Welcome.class);
+            Await.until("the outer to take the scripted inner", () -> t.outer.innerConnected());
+
+            List<Socket> pooled = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Socket p = dial(t);
+                Handshake.dial(new Channel(p), TestTunnel.TOKEN, InnerToOuter.Purpose.POOL, "scripted",
+                        welcome.channel());
+                pooled.add(p);
+            }
+            Await.until("three pooled connections", () -> t.outer.pooledConnections() == 3);
+            for (Socket p : pooled) {
+                p.setSoLinger(true, 0); // a reset: the outer's next write there fails
+                p.close();
+            }
+
+            try (Socket user = t.connect()) {
+                user.getOutputStream().write("x".getBytes());
+                // Heartbeats may come first; the Open must come on the control channel.
+                Message m;
+                do {
+                    m = ch.read(OuterToInner.class);
+                } while (m instanceof Message.Heartbeat);
+                OuterToInner.Open open = (OuterToInner.Open) m;
+                assertEquals("r0", open.route());
+                assertEquals(0, t.outer.pooledConnections(), "every dead pooled connection was dropped");
+            }
+        }
+    }
+
+    /** A connection to the control port, for the scripted inner to speak on. */
+    private static Socket dial(TestTunnel t) throws Exception {
+        Socket s = new Socket();
+        try {
+            s.connect(new InetSocketAddress("127.0.0.1", t.outer.controlPort()), 5000);
+            s.setSoTimeout(10_000);
+            return s;
+        } catch (Exception e) {
+            Sockets.closeQuietly(s);
+            throw e;
+        }
+    }
+}
