@@ -59,7 +59,7 @@ public final class ConfigFile {
 
     record RawTuning(Double heartbeatSeconds, Double deadPeerSeconds, Double openTimeoutSeconds,
                      Double handshakeTimeoutSeconds, Integer maxSessions, Double reconnectMinSeconds,
-                     Double reconnectMaxSeconds) {}
+                     Double reconnectMaxSeconds, Double poolMaxIdleSeconds) {}
 
     private static final java.util.regex.Pattern QUOTED_TOKEN =
             java.util.regex.Pattern.compile("(Unrecognized token )'[^']*'");
@@ -221,7 +221,8 @@ public final class ConfigFile {
                 seconds(t.handshakeTimeoutSeconds(), d.handshake()),
                 t.maxSessions() == null ? d.maxSessions() : t.maxSessions(),
                 seconds(t.reconnectMinSeconds(), d.reconnectMin()),
-                seconds(t.reconnectMaxSeconds(), d.reconnectMax()))));
+                seconds(t.reconnectMaxSeconds(), d.reconnectMax()),
+                seconds(t.poolMaxIdleSeconds(), d.poolMaxIdle()))));
     }
 
     private static Route route(String source, String at, RawRoute r, Tuning tuning) throws ConfigException {

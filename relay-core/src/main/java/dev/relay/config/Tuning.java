@@ -14,9 +14,11 @@ import java.util.Objects;
  * @param maxSessions     the most concurrent sessions, over all routes, on the outer
  * @param reconnectMin    the inner's first reconnect delay
  * @param reconnectMax    the inner's longest reconnect delay
+ * @param poolMaxIdle     how long the outer keeps an idle pooled connection before closing it for a fresh one, so a
+ *                        connection a middlebox dropped silently is not handed to a user much later
  */
 public record Tuning(Duration heartbeat, Duration deadPeer, Duration openTimeout, Duration handshake,
-                     int maxSessions, Duration reconnectMin, Duration reconnectMax) {
+                     int maxSessions, Duration reconnectMin, Duration reconnectMax, Duration poolMaxIdle) {
     public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_DEAD_PEER = Duration.ofSeconds(20);
     public static final Duration DEFAULT_OPEN_TIMEOUT = Duration.ofSeconds(10);
@@ -25,10 +27,11 @@ public record Tuning(Duration heartbeat, Duration deadPeer, Duration openTimeout
     public static final int DEFAULT_MAX_SESSIONS = 8000;
     public static final Duration DEFAULT_RECONNECT_MIN = Duration.ofMillis(500);
     public static final Duration DEFAULT_RECONNECT_MAX = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_POOL_MAX_IDLE = Duration.ofSeconds(60);
 
     /** All defaults. */
     public static final Tuning DEFAULTS = new Tuning(DEFAULT_HEARTBEAT, DEFAULT_DEAD_PEER, DEFAULT_OPEN_TIMEOUT,
-            DEFAULT_HANDSHAKE, DEFAULT_MAX_SESSIONS, DEFAULT_RECONNECT_MIN, DEFAULT_RECONNECT_MAX);
+            DEFAULT_HANDSHAKE, DEFAULT_MAX_SESSIONS, DEFAULT_RECONNECT_MIN, DEFAULT_RECONNECT_MAX, DEFAULT_POOL_MAX_IDLE);
 
     public Tuning {
         positive("heartbeatSeconds", heartbeat);
@@ -37,6 +40,7 @@ public record Tuning(Duration heartbeat, Duration deadPeer, Duration openTimeout
         positive("handshakeTimeoutSeconds", handshake);
         positive("reconnectMinSeconds", reconnectMin);
         positive("reconnectMaxSeconds", reconnectMax);
+        positive("poolMaxIdleSeconds", poolMaxIdle);
         if (deadPeer.compareTo(heartbeat.multipliedBy(2)) < 0) {
             throw new IllegalArgumentException("deadPeerSeconds (" + seconds(deadPeer)
                     + ") must be at least twice heartbeatSeconds (" + seconds(heartbeat)
@@ -51,23 +55,27 @@ public record Tuning(Duration heartbeat, Duration deadPeer, Duration openTimeout
     }
 
     public Tuning withHeartbeat(Duration every, Duration dead) {
-        return new Tuning(every, dead, openTimeout, handshake, maxSessions, reconnectMin, reconnectMax);
+        return new Tuning(every, dead, openTimeout, handshake, maxSessions, reconnectMin, reconnectMax, poolMaxIdle);
     }
 
     public Tuning withOpenTimeout(Duration d) {
-        return new Tuning(heartbeat, deadPeer, d, handshake, maxSessions, reconnectMin, reconnectMax);
+        return new Tuning(heartbeat, deadPeer, d, handshake, maxSessions, reconnectMin, reconnectMax, poolMaxIdle);
     }
 
     public Tuning withHandshake(Duration d) {
-        return new Tuning(heartbeat, deadPeer, openTimeout, d, maxSessions, reconnectMin, reconnectMax);
+        return new Tuning(heartbeat, deadPeer, openTimeout, d, maxSessions, reconnectMin, reconnectMax, poolMaxIdle);
     }
 
     public Tuning withMaxSessions(int n) {
-        return new Tuning(heartbeat, deadPeer, openTimeout, handshake, n, reconnectMin, reconnectMax);
+        return new Tuning(heartbeat, deadPeer, openTimeout, handshake, n, reconnectMin, reconnectMax, poolMaxIdle);
     }
 
     public Tuning withReconnect(Duration min, Duration max) {
-        return new Tuning(heartbeat, deadPeer, openTimeout, handshake, maxSessions, min, max);
+        return new Tuning(heartbeat, deadPeer, openTimeout, handshake, maxSessions, min, max, poolMaxIdle);
+    }
+
+    public Tuning withPoolMaxIdle(Duration d) {
+        return new Tuning(heartbeat, deadPeer, openTimeout, handshake, maxSessions, reconnectMin, reconnectMax, d);
     }
 
     private static void positive(String field, Duration d) {

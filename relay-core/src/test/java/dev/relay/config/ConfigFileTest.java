@@ -103,7 +103,7 @@ class ConfigFileTest {
         ConfigFile full = ConfigFile.load(fixture("valid", "full-tuning.json"), NO_ENV);
         Tuning t = full.outer().tuning();
         assertEquals(new Tuning(Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofMillis(7500),
-                Duration.ofSeconds(3), 100, Duration.ofMillis(250), Duration.ofSeconds(60)), t);
+                Duration.ofSeconds(3), 100, Duration.ofMillis(250), Duration.ofSeconds(60), Duration.ofSeconds(90)), t);
         // A route without its own limit takes the tuning's.
         assertEquals(100, full.outer().routes().get(0).maxSessions());
         assertEquals("home-lab", full.inner(null).name());

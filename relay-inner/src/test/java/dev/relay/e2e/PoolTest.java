@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.relay.config.InnerConfig;
 import java.net.Socket;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -50,6 +51,22 @@ class PoolTest {
             Await.until("the pool emptied", () -> t.outer.pooledConnections() == 0);
             t.startInner();
             Await.until("a new full pool", () -> t.outer.pooledConnections() == InnerConfig.DEFAULT_POOL);
+            try (Socket s = t.connect()) {
+                assertEquals("fresh", TunnelTest.roundTrip(s, "fresh"));
+            }
+        }
+    }
+
+    @Test
+    void idlePooledConnectionsAreRetiredAndReplaced() throws Exception {
+        try (Target echo = Target.echo();
+             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST.withPoolMaxIdle(Duration.ofMillis(300)),
+                     TestTunnel.route("r0", echo)).pool(2)) {
+            t.startInner();
+            Await.until("a full pool", () -> t.outer.pooledConnections() == 2);
+            long before = t.outer.pooledConnectionsRetired();
+            Await.until("two rounds of retirement", () -> t.outer.pooledConnectionsRetired() >= before + 4);
+            Await.until("the pool refilled", () -> t.outer.pooledConnections() == 2);
             try (Socket s = t.connect()) {
                 assertEquals("fresh", TunnelTest.roundTrip(s, "fresh"));
             }

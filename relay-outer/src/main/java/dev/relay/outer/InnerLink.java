@@ -155,15 +155,18 @@ final class InnerLink {
 
     /**
      * Closes pooled connections idle longer than {@code maxIdle}: a middlebox may have dropped them silently, and the
-     * inner replaces each one it sees closed.
+     * inner replaces each one it sees closed. Returns how many it closed.
      */
-    void retireIdle(Duration maxIdle, long nowNanos) {
+    int retireIdle(Duration maxIdle, long nowNanos) {
+        int retired = 0;
         for (Pooled p; (p = pool.peekFirst()) != null && nowNanos - p.sinceNanos() > maxIdle.toNanos(); ) {
             if (pool.remove(p)) {
                 pooled.decrementAndGet();
                 p.channel().close();
+                retired++;
             }
         }
+        return retired;
     }
 
     int pooled() {

@@ -37,6 +37,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -58,8 +59,6 @@ public final class Outer implements AutoCloseable {
     public static final int MAX_HANDSHAKES = 256;
     /** The same, from any one source address other than the connected inner's. */
     public static final int MAX_HANDSHAKES_PER_SOURCE = 16;
-    /** Pooled data connections idle longer than this are closed, and the inner opens fresh ones. */
-    public static final Duration POOL_MAX_IDLE = Duration.ofSeconds(60);
     /** How long {@link #close} waits for session threads to finish after closing their sockets. */
     public static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
 
@@ -78,6 +77,7 @@ public final class Outer implements AutoCloseable {
     private final AtomicReference<InnerLink> link = new AtomicReference<>();
     private final ScheduledExecutorService timer;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicLong retired = new AtomicLong();
     private final List<Thread> acceptors = new CopyOnWriteArrayList<>();
 
     private Outer(OuterConfig config, SSLContext tls, ServerSocket controlServer) {
@@ -161,6 +161,11 @@ public final class Outer implements AutoCloseable {
     public int pooledConnections() {
         InnerLink l = link.get();
         return l == null ? 0 : l.pooled();
+    }
+
+    /** Pooled connections closed so far for being idle too long (each one is replaced by the inner). */
+    public long pooledConnectionsRetired() {
+        return retired.get();
     }
 
     /** Users waiting for the inner to answer. */
@@ -482,7 +487,7 @@ public final class Outer implements AutoCloseable {
             sessions.closeIdle();
             InnerLink l = link.get();
             if (l != null) {
-                l.retireIdle(POOL_MAX_IDLE, now);
+                retired.addAndGet(l.retireIdle(config.tuning().poolMaxIdle(), now));
             }
         } catch (RuntimeException e) {
             LOG.error("bug: reaper failed", e);

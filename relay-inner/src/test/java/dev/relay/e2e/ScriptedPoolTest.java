@@ -1,10 +1,14 @@
 package dev.relay.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.relay.auth.Handshake;
+import dev.relay.config.InnerConfig;
 import dev.relay.net.Sockets;
 import dev.relay.protocol.Channel;
+import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter;
 import dev.relay.protocol.Message;
 import dev.relay.protocol.OuterToInner;
@@ -16,11 +20,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The outer never hands a user to a pooled connection that is dead: a scripted inner fills the pool, resets every
- * pooled connection, and the next user's Open must still arrive, over the control channel.
+ * The outer's side of the pool, driven by a scripted inner: dead pooled connections are skipped, and the pool is
+ * bounded.
  */
 @ExtendWith(NoLeaks.class)
-class DeadPoolTest {
+class ScriptedPoolTest {
 
     @Test
     void deadPooledConnectionsAreSkippedAndTheOpenFallsBackToTheControlChannel() throws Exception {
@@ -56,6 +60,32 @@ class DeadPoolTest {
                 assertEquals("r0", open.route());
                 assertEquals(0, t.outer.pooledConnections(), "every dead pooled connection was dropped");
             }
+        }
+    }
+
+    @Test
+    void theOuterHoldsAtMostMaxPoolIdleConnections() throws Exception {
+        List<Socket> pooled = new ArrayList<>();
+        try (Target echo = Target.echo();
+             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
+             Socket control = dial(t)) {
+            Channel ch = new Channel(control);
+            Handshake.dial(ch, TestTunnel.TOKEN, InnerToOuter.Purpose.CONTROL, "scripted", null);
+            String channel = ch.expect(OuterToInner.class, OuterToInner.Welcome.class).channel();
+            for (int i = 0; i < InnerConfig.MAX_POOL; i++) {
+                Socket p = dial(t);
+                pooled.add(p);
+                Handshake.dial(new Channel(p), TestTunnel.TOKEN, InnerToOuter.Purpose.POOL, "scripted", channel);
+            }
+            Await.until("a full pool", () -> t.outer.pooledConnections() == InnerConfig.MAX_POOL);
+            Socket extra = dial(t);
+            pooled.add(extra);
+            Handshake.dial(new Channel(extra), TestTunnel.TOKEN, InnerToOuter.Purpose.POOL, "scripted", channel);
+            Message.Error e = assertInstanceOf(Message.Error.class, Frames.read(extra.getInputStream(), OuterToInner.class));
+            assertTrue(e.message().contains("pool is full"), e.message());
+            assertEquals(InnerConfig.MAX_POOL, t.outer.pooledConnections());
+        } finally {
+            pooled.forEach(Sockets::closeQuietly);
         }
     }
 
