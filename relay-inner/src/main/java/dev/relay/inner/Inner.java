@@ -133,7 +133,6 @@ public final class Inner implements AutoCloseable {
                 LOG.info("connected to outer at {}; serving {}", outer, l.describeRoutes());
                 setLink(l);
                 failure = "lost the outer: " + l.run(deadPeer(welcome.heartbeatMillis()));
-                setLink(null);
             } catch (AuthException e) {
                 failure = "authentication failed: " + e.getMessage();
                 refused = true;
