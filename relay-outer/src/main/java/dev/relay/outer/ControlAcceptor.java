@@ -38,7 +38,13 @@ final class ControlAcceptor {
                 }
                 continue;
             }
-            outer.accepted(s);
+            try {
+                outer.accepted(s);
+            } catch (RuntimeException e) {
+                // A bug costs this one connection, never the control port.
+                LOG.error("bug: could not take a control connection", e);
+                Sockets.closeQuietly(s);
+            }
         }
     }
 

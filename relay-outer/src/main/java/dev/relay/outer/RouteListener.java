@@ -47,7 +47,13 @@ final class RouteListener {
                 }
                 continue;
             }
-            outer.userArrived(this, user);
+            try {
+                outer.userArrived(this, user);
+            } catch (RuntimeException e) {
+                // A bug costs this one user, never the route.
+                LOG.error("bug: route={} could not take a user", route.name(), e);
+                Sockets.closeQuietly(user);
+            }
         }
     }
 
