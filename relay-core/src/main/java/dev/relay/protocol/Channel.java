@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.SequenceInputStream;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -20,6 +21,8 @@ public final class Channel implements Closeable {
     private final InputStream in;
     private final OutputStream out;
     private final ReentrantLock writeLock = new ReentrantLock();
+    /** When the write in progress started (System.nanoTime), or 0 when none is. */
+    private volatile long writingSince;
 
     public Channel(Socket socket) throws IOException {
         this.socket = socket;
@@ -53,10 +56,28 @@ public final class Channel implements Closeable {
         byte[] frame = Frames.encode(m);
         writeLock.lock();
         try {
-            out.write(frame);
+            write(frame);
         } finally {
             writeLock.unlock();
         }
+    }
+
+    private void write(byte[] frame) throws IOException {
+        writingSince = System.nanoTime();
+        try {
+            out.write(frame);
+        } finally {
+            writingSince = 0;
+        }
+    }
+
+    /**
+     * How long the write in progress has been blocked, zero when none is: a peer that stops reading stalls its
+     * writers, and the owner closes a channel stalled for longer than it would wait for a heartbeat.
+     */
+    public Duration writeStalled() {
+        long since = writingSince;
+        return since == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - since);
     }
 
     /**
@@ -68,7 +89,7 @@ public final class Channel implements Closeable {
             return false;
         }
         try {
-            out.write(Frames.encode(m));
+            write(Frames.encode(m));
             return true;
         } finally {
             writeLock.unlock();

@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,7 +87,7 @@ public final class Session {
     /** Ends the session now, for {@code why}; both directions stop and the usual close line is logged. */
     public void close(String why) {
         reason.compareAndSet(null, why);
-        closeSockets();
+        abort();
     }
 
     private void pump(Socket from, Socket to, int direction) {
@@ -103,6 +104,8 @@ public final class Session {
                     for (int n = 1 + readWaiting(in, buf, 1); n > 0; n = readWaiting(in, buf, 0)) {
                         out.write(buf, 0, n);
                         bytes[direction] += n;
+                        // A long download to a slow user is busy, not idle, however long each write takes.
+                        lastActivityNanos = System.nanoTime();
                     }
                 } finally {
                     Buffers.give(buf);
@@ -113,7 +116,11 @@ public final class Session {
             }
         } catch (IOException e) {
             reason.compareAndSet(null, (direction == UP ? "client" : "server") + " side: " + describe(e));
-            closeSockets();
+            abort();
+        } catch (RuntimeException e) {
+            LOG.error("bug: session {} failed", id, e);
+            reason.compareAndSet(null, "internal error: " + e);
+            abort();
         } finally {
             if (running.decrementAndGet() == 0) {
                 end();
@@ -135,6 +142,25 @@ public final class Session {
             Sockets.closeQuietly(client);
             Sockets.closeQuietly(server);
         }
+    }
+
+    /**
+     * Closes both sockets now, while the other direction may still be blocked in a write. A TLS socket would wait for
+     * that writer's lock to send its close_notify, possibly for ever; with SO_LINGER 0 it gives up at once and resets.
+     */
+    private void abort() {
+        if (!closed.get()) {
+            for (Socket s : new Socket[] {client, server}) {
+                if (s instanceof SSLSocket) {
+                    try {
+                        s.setSoLinger(true, 0);
+                    } catch (IOException ignored) {
+                        // Already closed: nothing will wait.
+                    }
+                }
+            }
+        }
+        closeSockets();
     }
 
     private void end() {

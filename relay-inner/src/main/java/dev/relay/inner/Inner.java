@@ -44,8 +44,10 @@ public final class Inner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Inner.class);
 
     /**
-     * Data connections being dialled at once, at most; a burst of users queues here instead of knocking on the
-     * outer's control port thousands of times at once.
+     * Connections being opened at once, at most, of each kind: to targets, and to the outer. A burst of users queues
+     * here instead of knocking on the control port thousands of times at once, and a hostile outer cannot make this
+     * inner open connections without bound; the two kinds are counted apart so that targets that do not answer cannot
+     * hold up the pool's refills or another route's data connections.
      */
     public static final int MAX_CONCURRENT_DIALS = 64;
     /** How long {@link #close} waits for session threads to finish after closing their sockets. */
@@ -60,7 +62,8 @@ public final class Inner implements AutoCloseable {
     private final ReentrantLock stateLock = new ReentrantLock();
     private final Condition stateChanged = stateLock.newCondition();
     private final Thread connector;
-    private final Semaphore dataDials = new Semaphore(MAX_CONCURRENT_DIALS);
+    private final Semaphore targetDials = new Semaphore(MAX_CONCURRENT_DIALS);
+    private final Semaphore outerDials = new Semaphore(MAX_CONCURRENT_DIALS);
 
     private Inner(InnerConfig config, SSLContext tls) {
         this.config = config;
@@ -169,21 +172,33 @@ public final class Inner implements AutoCloseable {
         }
     }
 
-    /**
-     * Takes one of the {@link #MAX_CONCURRENT_DIALS} slots for opening connections (to a target or to the outer), so
-     * neither a burst of users nor a hostile outer can make this inner open connections without bound at once.
-     */
-    void acquireDialSlot() throws IOException {
+    /** What may run while holding a dial slot. */
+    interface Dial<T> {
+        T run() throws IOException;
+    }
+
+    /** Runs {@code dial} holding one of the {@link #MAX_CONCURRENT_DIALS} slots for connections to targets. */
+    <T> T dialingTarget(Dial<T> dial) throws IOException {
+        return holding(targetDials, dial);
+    }
+
+    /** Runs {@code dial} holding one of the {@link #MAX_CONCURRENT_DIALS} slots for connections to the outer. */
+    <T> T dialingOuter(Dial<T> dial) throws IOException {
+        return holding(outerDials, dial);
+    }
+
+    private static <T> T holding(Semaphore slots, Dial<T> dial) throws IOException {
         try {
-            dataDials.acquire();
+            slots.acquire();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while waiting to dial", e);
         }
-    }
-
-    void releaseDialSlot() {
-        dataDials.release();
+        try {
+            return dial.run();
+        } finally {
+            slots.release();
+        }
     }
 
     /** Dials the outer and authenticates; the caller owns the returned channel. */

@@ -43,16 +43,11 @@ final class Opener {
         Socket t = null;
         Channel data = null;
         try {
-            inner.acquireDialSlot();
-            try {
-                checkSessionLimit();
-                t = connectTarget();
-                data = inner.dial(Purpose.DATA, id);
-                data.expect(OuterToInner.class, OuterToInner.Ready.class);
-                data.socket().setSoTimeout(0);
-            } finally {
-                inner.releaseDialSlot();
-            }
+            checkSessionLimit();
+            t = inner.dialingTarget(this::connectTarget);
+            data = inner.dialingOuter(() -> inner.dial(Purpose.DATA, id));
+            data.expect(OuterToInner.class, OuterToInner.Ready.class);
+            data.socket().setSoTimeout(0);
         } catch (IOException | RuntimeException e) {
             Sockets.closeQuietly(t);
             if (data != null) {
@@ -69,13 +64,8 @@ final class Opener {
     void onPooled(Channel data) {
         Socket t;
         try {
-            inner.acquireDialSlot();
-            try {
-                checkSessionLimit();
-                t = connectTarget();
-            } finally {
-                inner.releaseDialSlot();
-            }
+            checkSessionLimit();
+            t = inner.dialingTarget(this::connectTarget);
         } catch (IOException | RuntimeException e) {
             failed(e);
             try {

@@ -41,17 +41,23 @@ final class Pool {
     }
 
     private void slot() {
+        try {
+            fill();
+        } catch (RuntimeException e) {
+            // A bug costs this slot's current connection; the slot itself carries on in a fresh thread.
+            LOG.error("bug: pool slot failed", e);
+            if (link.isOpen()) {
+                slots.add(Threads.start(Thread.currentThread().getName(), this::slot));
+            }
+        }
+    }
+
+    private void fill() {
         Backoff backoff = new Backoff(inner.config().tuning().reconnectMin(), inner.config().tuning().reconnectMax());
         while (link.isOpen()) {
             Channel ch;
             try {
-                inner.acquireDialSlot();
-                try {
-                    ch = inner.dial(Purpose.POOL, link.channelId());
-                } finally {
-                    inner.releaseDialSlot();
-                }
-                ch.socket().setSoTimeout(0);
+                ch = inner.dialingOuter(() -> inner.dial(Purpose.POOL, link.channelId()));
             } catch (IOException e) {
                 if (!link.isOpen()) {
                     return;
@@ -63,6 +69,12 @@ final class Pool {
                 continue;
             }
             backoff.reset();
+            try {
+                ch.socket().setSoTimeout(0);
+            } catch (IOException e) {
+                ch.close();
+                continue;
+            }
             idle.add(ch);
             if (!link.isOpen()) {
                 idle.remove(ch);

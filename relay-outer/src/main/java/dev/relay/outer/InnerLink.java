@@ -104,6 +104,9 @@ final class InnerLink {
             channel.fail(e.getMessage());
         } catch (IOException e) {
             reason = closed.get() ? "closed by outer" : String.valueOf(e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("bug: the control channel of {} failed", this, e);
+            reason = "internal error: " + e;
         }
         close();
         outer.linkGone(this, reason);
@@ -122,6 +125,11 @@ final class InnerLink {
         }
     }
 
+    /** Whether a write to the inner has been blocked longer than {@code limit}: it stopped reading. */
+    boolean stalled(Duration limit) {
+        return channel.writeStalled().compareTo(limit) > 0;
+    }
+
     void heartbeat() {
         try {
             channel.trySend(new Message.Heartbeat());
@@ -132,7 +140,10 @@ final class InnerLink {
 
     /** Keeps an idle data connection for the next user; false (and the caller closes it) when the pool is full. */
     boolean offer(Channel data) {
-        if (closed.get() || pooled.incrementAndGet() > InnerConfig.MAX_POOL) {
+        if (closed.get()) {
+            return false;
+        }
+        if (pooled.incrementAndGet() > InnerConfig.MAX_POOL) {
             pooled.decrementAndGet();
             return false;
         }

@@ -210,6 +210,9 @@ public final class Outer implements AutoCloseable {
         PendingOpen p = new PendingOpen(id, route, user, from,
                 System.nanoTime() + config.tuning().openTimeout().toNanos());
         pending.add(p);
+        // Read the link again: one that came up after the first look, but snapshotted the pending users before this
+        // one was added, would otherwise never hear of it. claimFor keeps it to one Open per link.
+        l = link.get();
         if (l != null) {
             l.open(p);
         }
@@ -320,6 +323,9 @@ public final class Outer implements AutoCloseable {
         } catch (IOException e) {
             failure = done.get() ? "did not authenticate within " + config.tuning().handshake().toMillis() + "ms"
                     : String.valueOf(e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("bug: handshake with {} failed", from, e);
+            failure = "internal error: " + e;
         } finally {
             deadline.cancel(false);
             handshaking.remove(s);
@@ -470,11 +476,21 @@ public final class Outer implements AutoCloseable {
 
     // ---- timer ----
 
+    /**
+     * Sends a heartbeat on a thread of its own, so an inner that stops reading can stall only that thread, never the
+     * timer; and closes the control channel of an inner that has not read for longer than the dead-peer time.
+     */
     private void heartbeat() {
         InnerLink l = link.get();
-        if (l != null) {
-            l.heartbeat();
+        if (l == null) {
+            return;
         }
+        if (l.stalled(config.tuning().deadPeer())) {
+            LOG.warn("{} stopped reading for {}s; closing its control channel", l, config.tuning().deadPeer().toSeconds());
+            l.close();
+            return;
+        }
+        Threads.start("control-heartbeat", l::heartbeat);
     }
 
     private void reap() {
