@@ -99,13 +99,7 @@ public final class Channel implements Closeable {
     /** Tells the peer why, then closes: best effort, for protocol violations the peer should hear about. */
     public void fail(String why) {
         try {
-            if (writeLock.tryLock()) {
-                try {
-                    out.write(Frames.encode(new Message.Error(why)));
-                } finally {
-                    writeLock.unlock();
-                }
-            }
+            trySend(new Message.Error(why));
         } catch (IOException | RuntimeException ignored) {
             // The peer may already be gone; closing is what matters.
         }

@@ -64,7 +64,7 @@ public final class Outer implements AutoCloseable {
 
     private final OuterConfig config;
     private final SSLContext tls;
-    private final ControlAcceptor control;
+    private final Acceptor control;
     private final Map<String, RouteListener> routes = new LinkedHashMap<>();
     private final PendingOpens pending = new PendingOpens();
     private final Sessions sessions = new Sessions();
@@ -83,7 +83,7 @@ public final class Outer implements AutoCloseable {
     private Outer(OuterConfig config, SSLContext tls, ServerSocket controlServer) {
         this.config = config;
         this.tls = tls;
-        this.control = new ControlAcceptor(this, controlServer);
+        this.control = new Acceptor("control port", controlServer, this::accepted);
         this.admission = new Admission(config.tuning().maxSessions());
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "outer-timer");
@@ -541,15 +541,6 @@ public final class Outer implements AutoCloseable {
         timer.shutdownNow();
         sessions.closeAll("outer shutting down", CLOSE_GRACE);
         LOG.info("outer stopped");
-    }
-
-    static void pauseAfterAcceptFailure() {
-        // Out of descriptors, most likely: give sessions a moment to end rather than spin on accept.
-        try {
-            Thread.sleep(50);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     private static OuterToInner.Welcome welcome(OuterConfig config, String channel) {

@@ -1,0 +1,68 @@
+package dev.relay.outer;
+
+import dev.relay.net.Sockets;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Accepts connections on one listening socket and hands each to {@code take}; runs on its own thread
+ * ({@code control-acceptor}, {@code route-<name>}). Only closing the socket ends it: a failed accept or a bug in
+ * handling one connection costs that connection, never the port.
+ */
+final class Acceptor {
+    private static final Logger LOG = LoggerFactory.getLogger(Acceptor.class);
+
+    private final String what;
+    private final ServerSocket server;
+    private final Consumer<Socket> take;
+
+    /** @param what names the port in log lines, e.g. {@code control port} or {@code route=ssh} */
+    Acceptor(String what, ServerSocket server, Consumer<Socket> take) {
+        this.what = what;
+        this.server = server;
+        this.take = take;
+    }
+
+    int port() {
+        return server.getLocalPort();
+    }
+
+    void run() {
+        while (!server.isClosed()) {
+            Socket s;
+            try {
+                s = server.accept();
+            } catch (IOException e) {
+                if (!server.isClosed()) {
+                    // Typically EMFILE: too many open files. Keep serving; the next accept may succeed.
+                    LOG.warn("{} accept failed: {}", what, e.getMessage());
+                    pause();
+                }
+                continue;
+            }
+            try {
+                take.accept(s);
+            } catch (RuntimeException e) {
+                LOG.error("bug: {} could not take a connection", what, e);
+                Sockets.closeQuietly(s);
+            }
+        }
+    }
+
+    void close() {
+        Sockets.closeQuietly(server);
+    }
+
+    private static void pause() {
+        // Out of descriptors, most likely: give sessions a moment to end rather than spin on accept.
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
