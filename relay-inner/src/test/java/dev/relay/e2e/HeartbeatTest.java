@@ -13,7 +13,6 @@ import dev.relay.protocol.OuterToInner;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
@@ -29,9 +28,7 @@ class HeartbeatTest {
     void theOuterDropsAnInnerThatStopsSendingHeartbeats() throws Exception {
         try (Target echo = Target.echo();
              TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
-             Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", t.outer.controlPort()));
-            s.setSoTimeout(20_000);
+             Socket s = t.controlConnection()) {
             Channel ch = new Channel(s);
             Handshake.dial(ch, TestTunnel.TOKEN, InnerToOuter.Purpose.CONTROL, "silent", null);
             ch.expect(OuterToInner.class, OuterToInner.Welcome.class);

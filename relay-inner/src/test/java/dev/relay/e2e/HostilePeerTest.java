@@ -17,7 +17,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
@@ -86,10 +85,7 @@ class HostilePeerTest {
 
     @Test
     void aDataConnectionForAnUnknownSessionIsRefused() throws Exception {
-        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo);
-             Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", t.outer.controlPort()));
-            s.setSoTimeout(10_000);
+        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo); Socket s = t.controlConnection()) {
             dev.relay.protocol.Channel ch = new dev.relay.protocol.Channel(s);
             dev.relay.auth.Handshake.dial(ch, TestTunnel.TOKEN, InnerToOuter.Purpose.DATA, "prober",
                     Nonce.sessionId());
@@ -114,10 +110,8 @@ class HostilePeerTest {
     /** Sends {@code abuse} to the control port, expects the outer to close that connection, and the tunnel to work. */
     private static void assertDroppedWhileTunnelWorks(Abuse abuse, boolean halfClose) throws Exception {
         try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo)) {
-            try (Socket user = t.connect(); Socket bad = new Socket()) {
+            try (Socket user = t.connect(); Socket bad = t.controlConnection()) {
                 assertEquals("before", TunnelTest.roundTrip(user, "before"));
-                bad.connect(new InetSocketAddress("127.0.0.1", t.outer.controlPort()));
-                bad.setSoTimeout(10_000);
                 abuse.send(bad.getOutputStream());
                 if (halfClose) {
                     bad.shutdownOutput();
@@ -160,9 +154,7 @@ class HostilePeerTest {
 
     @Test
     void theTokenAloneDoesNotLetAStrangerJoinTheInnersPool() throws Exception {
-        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo, 0); Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", t.outer.controlPort()));
-            s.setSoTimeout(10_000);
+        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo, 0); Socket s = t.controlConnection()) {
             dev.relay.protocol.Channel ch = new dev.relay.protocol.Channel(s);
             dev.relay.auth.Handshake.dial(ch, TestTunnel.TOKEN, InnerToOuter.Purpose.POOL, "thief",
                     Nonce.sessionId());

@@ -12,7 +12,6 @@ import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter;
 import dev.relay.protocol.Message;
 import dev.relay.protocol.OuterToInner;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +29,7 @@ class ScriptedPoolTest {
     void deadPooledConnectionsAreSkippedAndTheOpenFallsBackToTheControlChannel() throws Exception {
         try (Target echo = Target.echo();
              TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
-             Socket control = dial(t)) {
+             Socket control = t.controlConnection()) {
             Channel ch = new Channel(control);
             Handshake.dial(ch, TestTunnel.TOKEN, InnerToOuter.Purpose.CONTROL, "scripted", null);
             OuterToInner.Welcome welcome = ch.expect(OuterToInner.class, OuterToInner.Welcome.class);
@@ -38,7 +37,7 @@ class ScriptedPoolTest {
 
             List<Socket> pooled = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                Socket p = dial(t);
+                Socket p = t.controlConnection();
                 Handshake.dial(new Channel(p), TestTunnel.TOKEN, InnerToOuter.Purpose.POOL, "scripted",
                         welcome.channel());
                 pooled.add(p);
@@ -68,17 +67,17 @@ class ScriptedPoolTest {
         List<Socket> pooled = new ArrayList<>();
         try (Target echo = Target.echo();
              TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
-             Socket control = dial(t)) {
+             Socket control = t.controlConnection()) {
             Channel ch = new Channel(control);
             Handshake.dial(ch, TestTunnel.TOKEN, InnerToOuter.Purpose.CONTROL, "scripted", null);
             String channel = ch.expect(OuterToInner.class, OuterToInner.Welcome.class).channel();
             for (int i = 0; i < InnerConfig.MAX_POOL; i++) {
-                Socket p = dial(t);
+                Socket p = t.controlConnection();
                 pooled.add(p);
                 Handshake.dial(new Channel(p), TestTunnel.TOKEN, InnerToOuter.Purpose.POOL, "scripted", channel);
             }
             Await.until("a full pool", () -> t.outer.pooledConnections() == InnerConfig.MAX_POOL);
-            Socket extra = dial(t);
+            Socket extra = t.controlConnection();
             pooled.add(extra);
             Handshake.dial(new Channel(extra), TestTunnel.TOKEN, InnerToOuter.Purpose.POOL, "scripted", channel);
             Message.Error e = assertInstanceOf(Message.Error.class, Frames.read(extra.getInputStream(), OuterToInner.class));
@@ -86,19 +85,6 @@ class ScriptedPoolTest {
             assertEquals(InnerConfig.MAX_POOL, t.outer.pooledConnections());
         } finally {
             pooled.forEach(Sockets::closeQuietly);
-        }
-    }
-
-    /** A connection to the control port, for the scripted inner to speak on. */
-    private static Socket dial(TestTunnel t) throws Exception {
-        Socket s = new Socket();
-        try {
-            s.connect(new InetSocketAddress("127.0.0.1", t.outer.controlPort()), 5000);
-            s.setSoTimeout(10_000);
-            return s;
-        } catch (Exception e) {
-            Sockets.closeQuietly(s);
-            throw e;
         }
     }
 }

@@ -113,11 +113,26 @@ final class TestTunnel implements AutoCloseable {
         outerConfig = again;
     }
 
+    /** A user of {@code route}. */
     Socket connect(String route) throws IOException {
+        return dial(outer.port(route));
+    }
+
+    /** A raw connection to the control port, for a test to speak the protocol on, or to abuse it. */
+    Socket controlConnection() throws IOException {
+        return dial(outer.controlPort());
+    }
+
+    private static Socket dial(int port) throws IOException {
         Socket s = new Socket();
-        s.connect(new InetSocketAddress("127.0.0.1", outer.port(route)), 5000);
-        s.setSoTimeout(30_000);
-        return s;
+        try {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            s.setSoTimeout(30_000);
+            return s;
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
     }
 
     Socket connect() throws IOException {

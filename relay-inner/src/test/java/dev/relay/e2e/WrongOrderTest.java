@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.relay.net.Sockets;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter;
@@ -16,7 +15,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
@@ -73,9 +71,7 @@ class WrongOrderTest {
         try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo)) {
             for (int i = 0; i < SEQUENCES; i++) {
                 List<InnerToOuter> seq = sequence(random, innerFrames());
-                try (Socket s = new Socket()) {
-                    s.connect(new InetSocketAddress("127.0.0.1", t.outer.controlPort()));
-                    s.setSoTimeout(10_000);
+                try (Socket s = t.controlConnection()) {
                     OutputStream out = s.getOutputStream();
                     try {
                         for (InnerToOuter m : seq) {
