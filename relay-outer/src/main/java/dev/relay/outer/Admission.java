@@ -35,7 +35,4 @@ final class Admission {
         global.decrementAndGet();
     }
 
-    int inUse() {
-        return global.get();
-    }
 }

@@ -82,7 +82,4 @@ final class HandshakeSlots {
         return a;
     }
 
-    int inUse() {
-        return inUse.get();
-    }
 }
