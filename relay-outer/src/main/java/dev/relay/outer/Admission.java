@@ -34,5 +34,4 @@ final class Admission {
         perRoute.get(route.name()).decrementAndGet();
         global.decrementAndGet();
     }
-
 }

@@ -81,5 +81,4 @@ final class HandshakeSlots {
         }
         return a;
     }
-
 }
