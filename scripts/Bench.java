@@ -83,6 +83,8 @@ public final class Bench {
     /** The delayed opens of each pool setting come in this many rounds, the plain and TLS inner taking turns. */
     static final int DELAY_ROUNDS = 4;
     static final int POOL = 8;
+    /** What {@code --only} can pick. */
+    static final List<String> SECTIONS = List.of("bulk", "open", "ping", "sessions", "link");
     /**
      * Flags for the outer and inner JVMs (see docs/performance.md for how they were chosen): the serial collector and
      * a small starting heap keep resident memory close to what the program actually holds, so per-session figures are
@@ -209,6 +211,8 @@ public final class Bench {
     final int loopbackPool;
     /** Seconds to wait with all concurrent sessions open, printing the pids, so the processes can be inspected. */
     final int holdPeak;
+    /** The sections to run ({@link #SECTIONS}); empty means all of them, and only a full run gives PASS/FAIL lines. */
+    final Set<String> only;
     final Path work;
     final String token = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
     final long started = System.nanoTime();
@@ -239,7 +243,7 @@ public final class Bench {
     final Map<String, TlsHellos> resumption = new LinkedHashMap<>();
 
     Bench(Path outerJar, Path innerJar, List<String> jvmFlags, boolean quick, int concurrent, int loopbackPool,
-          int holdPeak) throws IOException {
+          int holdPeak, Set<String> only) throws IOException {
         this.outerJar = outerJar;
         this.innerJar = innerJar;
         this.jvmFlags = jvmFlags;
@@ -247,6 +251,7 @@ public final class Bench {
         this.concurrent = concurrent;
         this.loopbackPool = loopbackPool;
         this.holdPeak = holdPeak;
+        this.only = only;
         this.work = Files.createTempDirectory("relay-bench-");
     }
 
@@ -258,6 +263,7 @@ public final class Bench {
         int concurrent = CONCURRENT;
         int pool = POOL;
         int holdPeak = 0;
+        Set<String> only = Set.of();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--outer-jar" -> outerJar = Path.of(args[++i]);
@@ -267,9 +273,17 @@ public final class Bench {
                 case "--pool" -> pool = Integer.parseInt(args[++i]);
                 case "--hold-peak" -> holdPeak = Integer.parseInt(args[++i]);
                 case "--quick" -> quick = true;
+                case "--only" -> {
+                    only = Set.of(args[++i].split(","));
+                    if (!SECTIONS.containsAll(only)) {
+                        System.err.println("bench: --only takes a comma-separated list of " + SECTIONS);
+                        System.exit(2);
+                    }
+                }
                 default -> {
                     System.err.println("usage: java scripts/Bench.java [--outer-jar F] [--inner-jar F]"
-                            + " [--jvm-flags \"...\"] [--sessions N] [--pool N] [--hold-peak SECONDS] [--quick]");
+                            + " [--jvm-flags \"...\"] [--sessions N] [--pool N] [--hold-peak SECONDS] [--quick]"
+                            + " [--only " + String.join(",", SECTIONS) + "]");
                     System.exit(2);
                 }
             }
@@ -281,7 +295,7 @@ public final class Bench {
             }
         }
         List<String> jvmFlags = List.of(flags.trim().split("\\s+")).stream().filter(s -> !s.isEmpty()).toList();
-        Bench b = new Bench(outerJar, innerJar, jvmFlags, quick, concurrent, pool, holdPeak);
+        Bench b = new Bench(outerJar, innerJar, jvmFlags, quick, concurrent, pool, holdPeak, only);
         Thread hook = new Thread(b::stopChildren, "bench-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         int status;
@@ -327,100 +341,134 @@ public final class Bench {
         emptyJvm = sample(empty);
         stop(empty);
 
-        String turns = vias.stream().map(v -> v.label).collect(Collectors.joining(", "));
-        section("bulk throughput (median of " + BULK_ROUNDS + " rounds, " + turns + " taking turns)");
-        Duration measure = quick ? Duration.ofSeconds(1) : BULK_MEASURE;
-        for (int streams : new int[] {1, 4}) {
-            for (boolean forward : new boolean[] {true, false}) {
-                String what = streams + (streams == 1 ? " stream, " : " streams, ") + (forward ? "forward" : "reverse");
-                Row r = row("bulk, " + what + ", Gbit/s", "%.2f");
-                var rounds = interleaved(r, vias, BULK_ROUNDS, v -> {
-                    Endpoints e = endpoints.get(v);
-                    return bulk(forward ? e.sink() : e.source(), forward, streams, measure);
-                });
-                for (Via v : rounds.keySet()) {
-                    double[] g = rounds.get(v).stream().mapToDouble(Double::doubleValue).sorted().toArray();
-                    if (g.length == BULK_ROUNDS) {
-                        r.values.put(v, g[g.length / 2]);
+        if (runs("bulk")) {
+            String turns = vias.stream().map(v -> v.label).collect(Collectors.joining(", "));
+            section("bulk throughput (median of " + BULK_ROUNDS + " rounds, " + turns + " taking turns)");
+            Duration measure = quick ? Duration.ofSeconds(1) : BULK_MEASURE;
+            for (int streams : new int[] {1, 4}) {
+                for (boolean forward : new boolean[] {true, false}) {
+                    String what = streams + (streams == 1 ? " stream, " : " streams, ") + (forward ? "forward" : "reverse");
+                    Row r = row("bulk, " + what + ", Gbit/s", "%.2f");
+                    var rounds = interleaved(r, vias, BULK_ROUNDS, v -> {
+                        Endpoints e = endpoints.get(v);
+                        return bulk(forward ? e.sink() : e.source(), forward, streams, measure);
+                    });
+                    for (Via v : rounds.keySet()) {
+                        double[] g = rounds.get(v).stream().mapToDouble(Double::doubleValue).sorted().toArray();
+                        if (g.length == BULK_ROUNDS) {
+                            r.values.put(v, g[g.length / 2]);
+                        }
+                        System.out.printf(Locale.ROOT, "  %-11s %-19s %s Gbit/s%n", v.label, what, rounds.get(v).stream()
+                                .map(x -> String.format(Locale.ROOT, "%.2f", x)).toList());
                     }
-                    System.out.printf(Locale.ROOT, "  %-11s %-19s %s Gbit/s%n", v.label, what, rounds.get(v).stream()
-                            .map(x -> String.format(Locale.ROOT, "%.2f", x)).toList());
                 }
             }
         }
 
-        section("open → first echoed byte (" + OPEN_ROUNDS + " rounds, taking turns)");
-        Row open50 = row("open → first echoed byte, p50, µs", "%.0f");
-        Row open99 = row("open → first echoed byte, p99, µs", "%.0f");
-        int openN = (quick ? 500 : OPEN_SESSIONS) / OPEN_ROUNDS;
-        for (Via v : vias) {
-            // Warm-up: the JIT compiles the open path before anything counts.
-            opens(new InetSocketAddress(LOOPBACK, endpoints.get(v).echo()), quick ? 300 : OPEN_WARMUP, 0, 0);
-        }
-        var openRounds = interleaved(open50, vias, OPEN_ROUNDS,
-                v -> opens(new InetSocketAddress(LOOPBACK, endpoints.get(v).echo()), 0, openN, 0));
-        for (Via v : openRounds.keySet()) {
-            Latency l = Latency.merge(openRounds.get(v));
-            if (openRounds.get(v).size() == OPEN_ROUNDS) {
-                report(v, "opens", l, 1e3, "µs");
-                open50.values.put(v, l.p50() / 1e3);
-                open99.values.put(v, l.p99() / 1e3);
-                failures(open50, v, l);
-            }
-        }
-
-        section(PING_SIZE + "-byte ping-pong (" + PING_ROUNDS_SPLIT + " rounds, taking turns)");
-        Row ping50 = row(PING_SIZE + "-byte ping-pong, p50, µs", "%.1f");
-        Row ping99 = row(PING_SIZE + "-byte ping-pong, p99, µs", "%.1f");
-        Map<Via, Socket> pingSessions = new EnumMap<>(Via.class);
-        try {
+        if (runs("open")) {
+            section("open → first echoed byte (" + OPEN_ROUNDS + " rounds, taking turns)");
+            Row open50 = row("open → first echoed byte, p50, µs", "%.0f");
+            Row open99 = row("open → first echoed byte, p99, µs", "%.0f");
+            int openN = (quick ? 500 : OPEN_SESSIONS) / OPEN_ROUNDS;
             for (Via v : vias) {
-                try {
-                    Socket s = connect(endpoints.get(v).echo());
-                    s.setSoTimeout(15_000);
-                    pingSessions.put(v, s);
-                    pingPong(s, quick ? 500 : PING_WARMUP);
-                } catch (IOException e) {
-                    ping50.notes.put(v, "error");
-                    problems.add(v.label + ", ping-pong: " + e);
-                }
+                // Warm-up: the JIT compiles the open path before anything counts.
+                opens(new InetSocketAddress(LOOPBACK, endpoints.get(v).echo()), quick ? 300 : OPEN_WARMUP, 0, 0);
             }
-            int perRound = (quick ? 5_000 : PING_ROUNDS) / PING_ROUNDS_SPLIT;
-            var pingRounds = interleaved(ping50, vias, PING_ROUNDS_SPLIT, v -> {
-                Socket s = pingSessions.get(v);
-                if (s == null) {
-                    throw new IOException("no session");
+            // What the outer and inner spend per session (the pool's refill included) bounds back-to-back opens on a
+            // machine with few cores, so it is measured around each round of theirs.
+            Row cpu = row("outer + inner CPU time per open, µs", "%.0f");
+            cpu.notes.put(Via.DIRECT, "—");
+            Map<Via, Duration> cpuSpent = new EnumMap<>(Via.class);
+            var openRounds = interleaved(open50, vias, OPEN_ROUNDS, v -> {
+                Relay pair = v == Via.RELAY ? plain : v == Via.RELAY_TLS ? secure : null;
+                Duration before = pair == null ? Duration.ZERO : cpuTime(pair);
+                Latency l = opens(new InetSocketAddress(LOOPBACK, endpoints.get(v).echo()), 0, openN, 0);
+                if (pair != null) {
+                    cpuSpent.merge(v, cpuTime(pair).minus(before), Duration::plus);
                 }
-                return pingPong(s, perRound);
+                return l;
             });
-            for (Via v : pingRounds.keySet()) {
-                if (pingRounds.get(v).size() == PING_ROUNDS_SPLIT) {
-                    Latency l = Latency.merge(pingRounds.get(v));
-                    report(v, "round trips on one session", l, 1e3, "µs");
-                    ping50.values.put(v, l.p50() / 1e3);
-                    ping99.values.put(v, l.p99() / 1e3);
+            for (Via v : openRounds.keySet()) {
+                Latency l = Latency.merge(openRounds.get(v));
+                if (openRounds.get(v).size() == OPEN_ROUNDS) {
+                    report(v, "opens", l, 1e3, "µs");
+                    open50.values.put(v, l.p50() / 1e3);
+                    open99.values.put(v, l.p99() / 1e3);
+                    failures(open50, v, l);
+                    if (cpuSpent.containsKey(v)) {
+                        double perOpen = cpuSpent.get(v).toNanos() / 1e3 / (l.n() + l.failed());
+                        cpu.values.put(v, perOpen);
+                        System.out.printf(Locale.ROOT, "  %-11s outer + inner CPU time: %.0f µs per open%n", v.label,
+                                perOpen);
+                    }
                 }
             }
-        } finally {
-            pingSessions.values().forEach(Bench::closeQuietly);
         }
 
-        section(concurrent + " concurrent sessions (direct and plain relay only)");
-        Row worked = row(String.format(Locale.ROOT, "%,d concurrent sessions that work", concurrent), "%.0f");
-        for (Via v : List.of(Via.DIRECT, Via.RELAY)) {
-            measure(worked, v, () -> concurrentSessions(v, endpoints.get(v).echo(), worked));
-        }
-        if (secure != null) {
-            worked.notes.put(Via.RELAY_TLS, "not measured (plain only)");
+        if (runs("ping")) {
+            section(PING_SIZE + "-byte ping-pong (" + PING_ROUNDS_SPLIT + " rounds, taking turns)");
+            Row ping50 = row(PING_SIZE + "-byte ping-pong, p50, µs", "%.1f");
+            Row ping99 = row(PING_SIZE + "-byte ping-pong, p99, µs", "%.1f");
+            Map<Via, Socket> pingSessions = new EnumMap<>(Via.class);
+            try {
+                for (Via v : vias) {
+                    try {
+                        Socket s = connect(endpoints.get(v).echo());
+                        s.setSoTimeout(15_000);
+                        pingSessions.put(v, s);
+                        pingPong(s, quick ? 500 : PING_WARMUP);
+                    } catch (IOException e) {
+                        ping50.notes.put(v, "error");
+                        problems.add(v.label + ", ping-pong: " + e);
+                    }
+                }
+                int perRound = (quick ? 5_000 : PING_ROUNDS) / PING_ROUNDS_SPLIT;
+                var pingRounds = interleaved(ping50, vias, PING_ROUNDS_SPLIT, v -> {
+                    Socket s = pingSessions.get(v);
+                    if (s == null) {
+                        throw new IOException("no session");
+                    }
+                    return pingPong(s, perRound);
+                });
+                for (Via v : pingRounds.keySet()) {
+                    if (pingRounds.get(v).size() == PING_ROUNDS_SPLIT) {
+                        Latency l = Latency.merge(pingRounds.get(v));
+                        report(v, "round trips on one session", l, 1e3, "µs");
+                        ping50.values.put(v, l.p50() / 1e3);
+                        ping99.values.put(v, l.p99() / 1e3);
+                    }
+                }
+            } finally {
+                pingSessions.values().forEach(Bench::closeQuietly);
+            }
         }
 
-        section("open with " + LINK_DELAY.toMillis() + " ms each way between inner and outer");
-        delayedOpens(innerCopy, direct);
+        if (runs("sessions")) {
+            section(concurrent + " concurrent sessions (direct and plain relay only)");
+            Row worked = row(String.format(Locale.ROOT, "%,d concurrent sessions that work", concurrent), "%.0f");
+            for (Via v : List.of(Via.DIRECT, Via.RELAY)) {
+                measure(worked, v, () -> concurrentSessions(v, endpoints.get(v).echo(), worked));
+            }
+            if (secure != null) {
+                worked.notes.put(Via.RELAY_TLS, "not measured (plain only)");
+            }
+        }
 
-        verdicts();
-        tlsLines();
+        if (runs("link")) {
+            section("open with " + LINK_DELAY.toMillis() + " ms each way between inner and outer");
+            delayedOpens(innerCopy, direct);
+        }
+
+        if (only.isEmpty()) {
+            verdicts();
+            tlsLines();
+        }
         print();
         return 0;
+    }
+
+    boolean runs(String section) {
+        return only.isEmpty() || only.contains(section);
     }
 
     // ---- the relay under test ----
@@ -1111,6 +1159,13 @@ public final class Bench {
     }
 
     /** VmRSS and Threads from /proc/PID/status, and the entries of /proc/PID/fd; zeros once the process is gone. */
+    /** User and system CPU time of a pair's outer and inner so far. */
+    static Duration cpuTime(Relay pair) {
+        return Stream.of(pair.outer, pair.inner)
+                .map(p -> p.info().totalCpuDuration().orElse(Duration.ZERO))
+                .reduce(Duration.ZERO, Duration::plus);
+    }
+
     static Sample sample(Process p) {
         long rss = 0;
         int threads = 0;
