@@ -104,7 +104,12 @@ public final class Bench {
         /** One outer and one inner, plain TCP between them. */
         RELAY("relay"),
         /** A second outer and inner, TLS 1.3 between them (self-signed certificate, fingerprint pinned). */
-        RELAY_TLS("relay (TLS)");
+        RELAY_TLS("relay (TLS)"),
+        /**
+         * Two chained {@code scripts/MinimalRelay.java} processes: relay's design with nothing else, the floor for
+         * bulk, open and ping-pong on this machine.
+         */
+        MINIMAL("minimal relay");
 
         final String label;
 
@@ -227,6 +232,8 @@ public final class Bench {
     /** The TLS pair, or null when it could not be set up (then {@link #tlsNote} says why). */
     Relay secure;
     String tlsNote = "";
+    /** The two minimal relay processes, or empty when they could not be started. */
+    final List<Process> minimal = new ArrayList<>();
     /** The ways measured in this run: direct, relay, and relay (TLS) when the TLS pair is up. */
     List<Via> vias = List.of(Via.DIRECT, Via.RELAY);
     boolean poolSupported = true;
@@ -326,15 +333,23 @@ public final class Bench {
         Map<Via, Endpoints> endpoints = new EnumMap<>(Via.class);
         endpoints.put(Via.DIRECT, direct);
         endpoints.put(Via.RELAY, plain.ports);
+        List<Via> measured = new ArrayList<>(List.of(Via.DIRECT, Via.RELAY));
         if (secure != null) {
             endpoints.put(Via.RELAY_TLS, secure.ports);
-            vias = List.of(Via.DIRECT, Via.RELAY, Via.RELAY_TLS);
+            measured.add(Via.RELAY_TLS);
         }
+        Endpoints floor = startMinimal(direct);
+        if (floor != null) {
+            endpoints.put(Via.MINIMAL, floor);
+            measured.add(Via.MINIMAL);
+        }
+        vias = List.copyOf(measured);
 
         List<Process> running = new ArrayList<>(List.of(plain.outer, plain.inner));
         if (secure != null) {
             running.addAll(List.of(secure.outer, secure.inner));
         }
+        running.addAll(minimal);
         settle(running, Duration.ofSeconds(10));
         waitStable(empty, Duration.ofSeconds(5));
         memory.put("idle at start", new Sample[] {sample(plain.outer), sample(plain.inner)});
@@ -358,7 +373,7 @@ public final class Bench {
                         if (g.length == BULK_ROUNDS) {
                             r.values.put(v, g[g.length / 2]);
                         }
-                        System.out.printf(Locale.ROOT, "  %-11s %-19s %s Gbit/s%n", v.label, what, rounds.get(v).stream()
+                        System.out.printf(Locale.ROOT, "  %-13s %-19s %s Gbit/s%n", v.label, what, rounds.get(v).stream()
                                 .map(x -> String.format(Locale.ROOT, "%.2f", x)).toList());
                     }
                 }
@@ -376,15 +391,14 @@ public final class Bench {
             }
             // What the outer and inner spend per session (the pool's refill included) bounds back-to-back opens on a
             // machine with few cores, so it is measured around each round of theirs.
-            Row cpu = row("outer + inner CPU time per open, µs", "%.0f");
+            Row cpu = row("CPU time of the relay processes per open, µs", "%.0f");
             cpu.notes.put(Via.DIRECT, "—");
             Map<Via, Duration> cpuSpent = new EnumMap<>(Via.class);
             var openRounds = interleaved(open50, vias, OPEN_ROUNDS, v -> {
-                Relay pair = v == Via.RELAY ? plain : v == Via.RELAY_TLS ? secure : null;
-                Duration before = pair == null ? Duration.ZERO : cpuTime(pair);
+                Duration before = cpuTime(v);
                 Latency l = opens(new InetSocketAddress(LOOPBACK, endpoints.get(v).echo()), 0, openN, 0);
-                if (pair != null) {
-                    cpuSpent.merge(v, cpuTime(pair).minus(before), Duration::plus);
+                if (v != Via.DIRECT) {
+                    cpuSpent.merge(v, cpuTime(v).minus(before), Duration::plus);
                 }
                 return l;
             });
@@ -398,8 +412,8 @@ public final class Bench {
                     if (cpuSpent.containsKey(v)) {
                         double perOpen = cpuSpent.get(v).toNanos() / 1e3 / (l.n() + l.failed());
                         cpu.values.put(v, perOpen);
-                        System.out.printf(Locale.ROOT, "  %-11s outer + inner CPU time: %.0f µs per open%n", v.label,
-                                perOpen);
+                        System.out.printf(Locale.ROOT, "  %-13s CPU time of the relay processes: %.0f µs per open%n",
+                                v.label, perOpen);
                     }
                 }
             }
@@ -452,6 +466,9 @@ public final class Bench {
             if (secure != null) {
                 worked.notes.put(Via.RELAY_TLS, "not measured (plain only)");
             }
+            if (!minimal.isEmpty()) {
+                worked.notes.put(Via.MINIMAL, "not measured");
+            }
         }
 
         if (runs("link")) {
@@ -461,6 +478,7 @@ public final class Bench {
 
         if (only.isEmpty()) {
             verdicts();
+            floorLine();
             tlsLines();
         }
         print();
@@ -627,6 +645,65 @@ public final class Bench {
 
     Path log(String name) {
         return work.resolve(name + ".log");
+    }
+
+    /**
+     * Starts the two hops of the minimal relay ({@code scripts/MinimalRelay.java}, same JVM flags as the outer and
+     * inner), the second towards the targets, and returns the first hop's ports; null, and the run goes on without the
+     * column, if they do not start.
+     */
+    Endpoints startMinimal(Endpoints targetPorts) {
+        try {
+            Path src = Path.of("scripts", "MinimalRelay.java").toAbsolutePath();
+            if (!Files.isRegularFile(src)) {
+                throw new IllegalStateException(src + " not found (run the bench from the repository's top)");
+            }
+            Endpoints second = new Endpoints(freePort(), freePort(), freePort());
+            Endpoints first = new Endpoints(freePort(), freePort(), freePort());
+            Process towardsTargets = startHop("minimal-2", src, second, targetPorts);
+            minimal.add(towardsTargets);
+            Process towardsClient = startHop("minimal-1", src, first, second);
+            minimal.add(towardsClient);
+            awaitLine(towardsTargets, "minimal-2", "minimal relay: listening", Duration.ofSeconds(30));
+            awaitLine(towardsClient, "minimal-1", "minimal relay: listening", Duration.ofSeconds(30));
+            System.out.println(Via.MINIMAL.label + ": pids " + towardsClient.pid() + " → " + towardsTargets.pid()
+                    + " (scripts/MinimalRelay.java, two hops)");
+            return first;
+        } catch (Exception e) {
+            String why = e.getMessage().lines().findFirst().orElse(e.toString());
+            System.out.println(Via.MINIMAL.label + ": not measured: " + why);
+            problems.add(Via.MINIMAL.label + ": " + e.getMessage());
+            minimal.forEach(Bench::stop);
+            minimal.clear();
+            return null;
+        }
+    }
+
+    Process startHop(String name, Path src, Endpoints listen, Endpoints to) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(javaBin());
+        cmd.addAll(jvmFlags);
+        cmd.add(src.toString());
+        cmd.add(listen.echo() + ":" + to.echo());
+        cmd.add(listen.sink() + ":" + to.sink());
+        cmd.add(listen.source() + ":" + to.source());
+        return start(name, cmd);
+    }
+
+    /** Waits until {@code p}'s log has {@code line}; fails if it exits first or the time runs out. */
+    void awaitLine(Process p, String name, String line, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.readString(log(name)).contains(line)) {
+                return;
+            }
+            if (!p.isAlive()) {
+                throw new IllegalStateException(name + " exited with status " + p.exitValue() + ":\n"
+                        + tail(log(name)));
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException(name + " did not start within " + timeout.toSeconds() + " s");
     }
 
     /** An idle JVM with the same flags, for the resident memory an empty JVM needs on this machine. */
@@ -952,7 +1029,7 @@ public final class Bench {
                 }
             });
             int both = count(ok);
-            System.out.printf(Locale.ROOT, "  %-11s %d of %d echoed when opened (in %.1f s), %d of %d again with all"
+            System.out.printf(Locale.ROOT, "  %-13s %d of %d echoed when opened (in %.1f s), %d of %d again with all"
                     + " open%n", v.label, first, n, openSeconds, both, n);
             if (relay) {
                 concurrentNote = String.format(Locale.ROOT, "opened in %.1f s, %d at a time", openSeconds,
@@ -1025,6 +1102,10 @@ public final class Bench {
                 "%.1f");
         Row off = row("open → first echoed byte, " + LINK_DELAY.toMillis() + " ms each way, pool off, median, ms",
                 "%.1f");
+        if (!minimal.isEmpty()) {
+            on.notes.put(Via.MINIMAL, "not measured");
+            off.notes.put(Via.MINIMAL, "not measured");
+        }
         int n = quick ? 40 : DELAY_SESSIONS;
         DelayProxy toTarget = new DelayProxy("link-direct", direct.echo(), LINK_DELAY, null);
         closeables.add(toTarget);
@@ -1159,9 +1240,15 @@ public final class Bench {
     }
 
     /** VmRSS and Threads from /proc/PID/status, and the entries of /proc/PID/fd; zeros once the process is gone. */
-    /** User and system CPU time of a pair's outer and inner so far. */
-    static Duration cpuTime(Relay pair) {
-        return Stream.of(pair.outer, pair.inner)
+    /** User and system CPU time so far of the processes between the client and the targets on way {@code v}. */
+    Duration cpuTime(Via v) {
+        List<Process> between = switch (v) {
+            case DIRECT -> List.of();
+            case RELAY -> List.of(plain.outer, plain.inner);
+            case RELAY_TLS -> List.of(secure.outer, secure.inner);
+            case MINIMAL -> minimal;
+        };
+        return between.stream()
                 .map(p -> p.info().totalCpuDuration().orElse(Duration.ZERO))
                 .reduce(Duration.ZERO, Duration::plus);
     }
@@ -1576,7 +1663,7 @@ public final class Bench {
 
     static void report(Via v, String what, Latency l, double unit, String unitName) {
         String failed = l.failed() > 0 ? ", " + l.failed() + " failed" : "";
-        System.out.printf(Locale.ROOT, "  %-11s %d %s: p50 %.1f %s, p99 %.1f %s%s%n", v.label, l.n(), what,
+        System.out.printf(Locale.ROOT, "  %-13s %d %s: p50 %.1f %s, p99 %.1f %s%s%n", v.label, l.n(), what,
                 l.p50() / unit, unitName, l.p99() / unit, unitName, failed);
     }
 
@@ -1641,6 +1728,28 @@ public final class Bench {
                 Double.isNaN(ratio) ? (poolSupported ? "not measured" : POOL_UNSUPPORTED)
                         : String.format(Locale.ROOT, "%.2f× (%.1f vs %.1f ms)", ratio, delayed.get(Via.RELAY),
                         delayed.get(Via.DIRECT)));
+    }
+
+    /** How relay compares with the minimal relay measured in the same run: the floor its design allows here. */
+    void floorLine() {
+        if (!vias.contains(Via.MINIMAL)) {
+            return;
+        }
+        double floorBulk = Double.POSITIVE_INFINITY;
+        double relayBulk = Double.POSITIVE_INFINITY;
+        for (Row r : rows.values()) {
+            if (r.metric.startsWith("bulk")) {
+                floorBulk = Math.min(floorBulk, r.get(Via.MINIMAL) / r.get(Via.DIRECT));
+                relayBulk = Math.min(relayBulk, r.get(Via.RELAY) / r.get(Via.DIRECT));
+            }
+        }
+        Row open = rows.get("open → first echoed byte, p50, µs");
+        Row ping = rows.get("64-byte ping-pong, p50, µs");
+        verdicts.add(String.format(Locale.ROOT, "info  the floor here, %s (scripts/MinimalRelay.java) in this run: bulk"
+                + " lowest %.2f× direct (relay %.2f×); open p50 +%.0f µs over direct (relay +%.0f µs); 64-byte"
+                + " ping-pong p50 %.1f µs (relay %.1f µs)", Via.MINIMAL.label, floorBulk, relayBulk,
+                open.get(Via.MINIMAL) - open.get(Via.DIRECT), open.get(Via.RELAY) - open.get(Via.DIRECT),
+                ping.get(Via.MINIMAL), ping.get(Via.RELAY)));
     }
 
     void verdict(boolean pass, String target, String detail) {
