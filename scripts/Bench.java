@@ -394,14 +394,8 @@ public final class Bench {
             Row cpu = row("CPU time of the relay processes per open, µs", "%.0f");
             cpu.notes.put(Via.DIRECT, "—");
             Map<Via, Duration> cpuSpent = new EnumMap<>(Via.class);
-            var openRounds = interleaved(open50, vias, OPEN_ROUNDS, v -> {
-                Duration before = cpuTime(v);
-                Latency l = opens(new InetSocketAddress(LOOPBACK, endpoints.get(v).echo()), 0, openN, 0);
-                if (v != Via.DIRECT) {
-                    cpuSpent.merge(v, cpuTime(v).minus(before), Duration::plus);
-                }
-                return l;
-            });
+            var openRounds = interleaved(open50, vias, OPEN_ROUNDS, v -> withCpu(v, cpuSpent,
+                    () -> opens(new InetSocketAddress(LOOPBACK, endpoints.get(v).echo()), 0, openN, 0)));
             for (Via v : openRounds.keySet()) {
                 Latency l = Latency.merge(openRounds.get(v));
                 if (openRounds.get(v).size() == OPEN_ROUNDS) {
@@ -409,12 +403,7 @@ public final class Bench {
                     open50.values.put(v, l.p50() / 1e3);
                     open99.values.put(v, l.p99() / 1e3);
                     failures(open50, v, l);
-                    if (cpuSpent.containsKey(v)) {
-                        double perOpen = cpuSpent.get(v).toNanos() / 1e3 / (l.n() + l.failed());
-                        cpu.values.put(v, perOpen);
-                        System.out.printf(Locale.ROOT, "  %-13s CPU time of the relay processes: %.0f µs per open%n",
-                                v.label, perOpen);
-                    }
+                    cpuPer(cpu, v, cpuSpent, l.n() + l.failed(), "open");
                 }
             }
         }
@@ -423,6 +412,9 @@ public final class Bench {
             section(PING_SIZE + "-byte ping-pong (" + PING_ROUNDS_SPLIT + " rounds, taking turns)");
             Row ping50 = row(PING_SIZE + "-byte ping-pong, p50, µs", "%.1f");
             Row ping99 = row(PING_SIZE + "-byte ping-pong, p99, µs", "%.1f");
+            Row cpu = row("CPU time of the relay processes per round trip, µs", "%.1f");
+            cpu.notes.put(Via.DIRECT, "—");
+            Map<Via, Duration> cpuSpent = new EnumMap<>(Via.class);
             Map<Via, Socket> pingSessions = new EnumMap<>(Via.class);
             try {
                 for (Via v : vias) {
@@ -442,7 +434,7 @@ public final class Bench {
                     if (s == null) {
                         throw new IOException("no session");
                     }
-                    return pingPong(s, perRound);
+                    return withCpu(v, cpuSpent, () -> pingPong(s, perRound));
                 });
                 for (Via v : pingRounds.keySet()) {
                     if (pingRounds.get(v).size() == PING_ROUNDS_SPLIT) {
@@ -450,6 +442,7 @@ public final class Bench {
                         report(v, "round trips on one session", l, 1e3, "µs");
                         ping50.values.put(v, l.p50() / 1e3);
                         ping99.values.put(v, l.p99() / 1e3);
+                        cpuPer(cpu, v, cpuSpent, l.n(), "round trip");
                     }
                 }
             } finally {
@@ -827,6 +820,30 @@ public final class Bench {
 
     interface PerVia<T> {
         T run(Via v) throws Exception;
+    }
+
+    interface Timed<T> {
+        T run() throws Exception;
+    }
+
+    /** Runs {@code m} on way {@code v}, adding to {@code spent} the CPU time that way's relay processes used meanwhile. */
+    <T> T withCpu(Via v, Map<Via, Duration> spent, Timed<T> m) throws Exception {
+        Duration before = cpuTime(v);
+        T result = m.run();
+        if (v != Via.DIRECT) {
+            spent.merge(v, cpuTime(v).minus(before), Duration::plus);
+        }
+        return result;
+    }
+
+    /** Puts in {@code row}, and prints, the CPU time {@code v}'s relay processes spent per {@code what}. */
+    static void cpuPer(Row row, Via v, Map<Via, Duration> spent, int count, String what) {
+        if (spent.containsKey(v) && count > 0) {
+            double micros = spent.get(v).toNanos() / 1e3 / count;
+            row.values.put(v, micros);
+            System.out.printf(Locale.ROOT, "  %-13s CPU time of the relay processes: %.1f µs per %s%n", v.label,
+                    micros, what);
+        }
     }
 
     /**
