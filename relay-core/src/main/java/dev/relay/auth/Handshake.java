@@ -5,11 +5,14 @@ import dev.relay.protocol.Channel;
 import dev.relay.protocol.InnerToOuter;
 import dev.relay.protocol.InnerToOuter.Auth;
 import dev.relay.protocol.InnerToOuter.Hello;
+import dev.relay.protocol.InnerToOuter.PoolAuth;
 import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.Nonce;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.OuterToInner.Challenge;
+import dev.relay.protocol.ProtocolException;
 import java.io.IOException;
+import java.util.function.Predicate;
 
 /**
  * Mutual challenge-response, the first three frames of every connection:
@@ -20,26 +23,52 @@ import java.io.IOException;
  * </pre>
  * The inner checks the outer's proof before it proves itself, so an impostor outer learns nothing and can make the
  * inner open nothing. Callers put a deadline on the whole exchange.
+ *
+ * <p>A pooled connection whose inner holds a ticket (a single-use nonce the outer sent in an Open) skips the round
+ * trip: its first frame is {@code PoolAuth(version, innerNonce, ticket, HMAC(token, "inner", innerNonce, ticket), name,
+ * channel)}, and the outer proves itself with {@code HMAC(token, "outer", innerNonce, ticket)} in the Open it later
+ * sends on that connection, which the inner checks before it acts on it. Each new pooled connection so costs both
+ * sides one wake-up less, and a ticket, redeemed once, cannot be replayed.
  */
 public final class Handshake {
     /** The protocol version this build speaks. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     private Handshake() {
     }
 
-    /** What an authenticated inner asked for. {@code session} is set on a data connection. */
-    public record Greeting(Purpose purpose, String name, String session) {
+    /**
+     * What an authenticated inner asked for. {@code session} is set on a data connection. {@code openProof} is set on a
+     * pooled connection that came with a ticket: the proof the outer must put in the Open it sends there.
+     */
+    public record Greeting(Purpose purpose, String name, String session, String openProof) {
     }
 
-    /** The outer's side: returns the greeting of an inner that proved it holds the token, or throws. */
+    /** The outer's side for an outer that gives out no tickets: every pooled connection makes the full exchange. */
     public static Greeting accept(Channel ch, Token token) throws IOException {
-        Hello hello = ch.expect(InnerToOuter.class, Hello.class);
-        if (hello.version() != VERSION) {
-            String why = "protocol version " + hello.version() + " is not supported; this outer speaks " + VERSION;
+        return accept(ch, token, ticket -> false);
+    }
+
+    /**
+     * The outer's side: returns the greeting of an inner that proved it holds the token, or throws. {@code redeem}
+     * takes a ticket out of the outer's list of unused ones, false if it is not there.
+     */
+    public static Greeting accept(Channel ch, Token token, Predicate<String> redeem) throws IOException {
+        InnerToOuter first = ch.expect(InnerToOuter.class, InnerToOuter.class);
+        int version = switch (first) {
+            case Hello h -> h.version();
+            case PoolAuth p -> p.version();
+            default -> throw new ProtocolException("expected Hello but got " + first.getClass().getSimpleName());
+        };
+        if (version != VERSION) {
+            String why = "protocol version " + version + " is not supported; this outer speaks " + VERSION;
             ch.fail(why);
             throw new AuthException(why);
         }
+        if (first instanceof PoolAuth p) {
+            return acceptTicket(ch, token, redeem, p);
+        }
+        Hello hello = (Hello) first;
         String outerNonce = Nonce.next();
         ch.send(new Challenge(VERSION, outerNonce, Proof.of(token, Proof.OUTER, hello.nonce(), outerNonce)));
         Auth auth = ch.expect(InnerToOuter.class, Auth.class);
@@ -54,7 +83,21 @@ public final class Handshake {
             ch.fail(why);
             throw new AuthException(why);
         }
-        return new Greeting(hello.purpose(), auth.name(), auth.session());
+        return new Greeting(hello.purpose(), auth.name(), auth.session(), null);
+    }
+
+    private static Greeting acceptTicket(Channel ch, Token token, Predicate<String> redeem, PoolAuth p)
+            throws IOException {
+        // Redeemed before the proof is checked: a ticket is spent by its first use, good or bad.
+        if (!redeem.test(p.ticket())) {
+            ch.fail("unknown or already used pool ticket");
+            throw new AuthException("unknown or already used pool ticket (inner name \"" + p.name() + "\")");
+        }
+        if (!Proof.matches(Proof.of(token, Proof.INNER, p.nonce(), p.ticket()), p.proof())) {
+            ch.fail("authentication failed: wrong token");
+            throw new AuthException("authentication failed: wrong token (inner name \"" + p.name() + "\")");
+        }
+        return new Greeting(Purpose.POOL, p.name(), p.channel(), Proof.of(token, Proof.OUTER, p.nonce(), p.ticket()));
     }
 
     /** The inner's side: proves itself to an outer that first proved it holds the same token, or throws. */
@@ -73,5 +116,17 @@ public final class Handshake {
                     + "check that both sides have the same token");
         }
         ch.send(new Auth(Proof.of(token, Proof.INNER, innerNonce, c.nonce()), name, session));
+    }
+
+    /**
+     * The inner's side of a pooled connection with a ticket: one frame, no wait. Returns the proof the outer's Open on
+     * this connection must carry; until that Open has been checked against it, the outer is not proven.
+     */
+    public static String dialWithTicket(Channel ch, Token token, String name, String channel, String ticket)
+            throws IOException {
+        String innerNonce = Nonce.next();
+        ch.send(new PoolAuth(VERSION, innerNonce, ticket, Proof.of(token, Proof.INNER, innerNonce, ticket), name,
+                channel));
+        return Proof.of(token, Proof.OUTER, innerNonce, ticket);
     }
 }

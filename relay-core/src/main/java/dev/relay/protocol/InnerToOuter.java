@@ -5,7 +5,8 @@ import java.util.regex.Pattern;
 
 /** Messages the inner sends to the outer, on a control or a data connection. */
 public sealed interface InnerToOuter extends Message
-        permits InnerToOuter.Hello, InnerToOuter.Auth, InnerToOuter.OpenFailed, Message.Heartbeat, Message.Error {
+        permits InnerToOuter.Hello, InnerToOuter.Auth, InnerToOuter.PoolAuth, InnerToOuter.OpenFailed,
+        Message.Heartbeat, Message.Error {
 
     /** First frame of every connection: the protocol version, what the connection is for, and a fresh nonce. */
     record Hello(int version, Purpose purpose, String nonce) implements InnerToOuter {
@@ -30,6 +31,26 @@ public sealed interface InnerToOuter extends Message
             if (!NAME.matcher(name).matches()) {
                 throw new IllegalArgumentException("name must be 1-64 letters, digits, '.', '_' or '-'");
             }
+        }
+    }
+
+    /**
+     * The whole handshake of a pooled connection in one frame, instead of {@link Hello}, Challenge and {@link Auth}: the
+     * outer's nonce is a single-use {@code ticket} it sent in an earlier {@link OuterToInner.Open}, so the inner can
+     * prove itself at once ({@code proof} as in Auth, over {@code nonce} and the ticket). The outer proves itself later,
+     * in the Open it sends on this connection. {@code channel} is the control channel's id, as in a POOL Auth.
+     */
+    record PoolAuth(int version, String nonce, String ticket, String proof, String name, String channel)
+            implements InnerToOuter {
+        public PoolAuth {
+            Nonce.check(nonce);
+            Nonce.check(ticket);
+            Objects.requireNonNull(proof, "proof");
+            Objects.requireNonNull(name, "name");
+            if (!Auth.NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("name must be 1-64 letters, digits, '.', '_' or '-'");
+            }
+            Objects.requireNonNull(channel, "channel");
         }
     }
 

@@ -35,12 +35,23 @@ public sealed interface OuterToInner extends Message
 
     /**
      * A user connected to a route. On the control channel: dial a data connection that names this session. On a
-     * pooled data connection: this connection is the session, and the user's bytes follow this frame directly.
+     * pooled data connection: this connection is the session, and the user's bytes follow this frame directly. There
+     * it also carries a {@code ticket} for the pooled connection that replaces this one ({@link InnerToOuter.PoolAuth};
+     * null when the outer has none to give), and, on a connection that authenticated with a ticket, the outer's
+     * {@code proof}, which the inner checks before it acts on the Open (null otherwise).
      */
-    record Open(String session, String route) implements OuterToInner {
+    record Open(String session, String route, String ticket, String proof) implements OuterToInner {
         public Open {
             Objects.requireNonNull(session, "session");
             Objects.requireNonNull(route, "route");
+            if (ticket != null) {
+                Nonce.check(ticket);
+            }
+        }
+
+        /** An Open with neither ticket nor proof, as on the control channel. */
+        public Open(String session, String route) {
+            this(session, route, null, null);
         }
     }
 

@@ -7,16 +7,17 @@ import java.util.Map;
  * renumber one (WireCodesTest pins them).
  */
 public final class WireCodes {
-    private static final Map<Class<? extends Message>, Byte> CODES = Map.of(
-            InnerToOuter.Hello.class, (byte) 1,
-            OuterToInner.Challenge.class, (byte) 2,
-            InnerToOuter.Auth.class, (byte) 3,
-            OuterToInner.Welcome.class, (byte) 4,
-            OuterToInner.Open.class, (byte) 5,
-            OuterToInner.Ready.class, (byte) 6,
-            InnerToOuter.OpenFailed.class, (byte) 7,
-            Message.Heartbeat.class, (byte) 8,
-            Message.Error.class, (byte) 9);
+    private static final Map<Class<? extends Message>, Byte> CODES = Map.ofEntries(
+            Map.entry(InnerToOuter.Hello.class, (byte) 1),
+            Map.entry(OuterToInner.Challenge.class, (byte) 2),
+            Map.entry(InnerToOuter.Auth.class, (byte) 3),
+            Map.entry(OuterToInner.Welcome.class, (byte) 4),
+            Map.entry(OuterToInner.Open.class, (byte) 5),
+            Map.entry(OuterToInner.Ready.class, (byte) 6),
+            Map.entry(InnerToOuter.OpenFailed.class, (byte) 7),
+            Map.entry(Message.Heartbeat.class, (byte) 8),
+            Map.entry(Message.Error.class, (byte) 9),
+            Map.entry(InnerToOuter.PoolAuth.class, (byte) 10));
 
     private static final Class<?>[] BY_CODE = new Class<?>[256];
 

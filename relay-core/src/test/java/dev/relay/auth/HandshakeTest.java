@@ -1,6 +1,7 @@
 package dev.relay.auth;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -20,7 +21,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -66,7 +69,7 @@ class HandshakeTest {
         Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
         Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.CONTROL, "home-lab", null));
         dialled.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-        assertEquals(new Handshake.Greeting(Purpose.CONTROL, "home-lab", null),
+        assertEquals(new Handshake.Greeting(Purpose.CONTROL, "home-lab", null, null),
                 accepted.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
     }
 
@@ -75,7 +78,7 @@ class HandshakeTest {
         Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
         Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.DATA, "home-lab", "s-42"));
         dialled.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-        assertEquals(new Handshake.Greeting(Purpose.DATA, "home-lab", "s-42"),
+        assertEquals(new Handshake.Greeting(Purpose.DATA, "home-lab", "s-42", null),
                 accepted.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
     }
 
@@ -171,6 +174,61 @@ class HandshakeTest {
         });
         impostor.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
         assertInstanceOf(AuthException.class, failure(accepted));
+    }
+
+    @Test
+    void aPooledConnectionWithATicketAuthenticatesInOneFrame() throws Exception {
+        String ticket = Nonce.next();
+        Set<String> outstanding = ConcurrentHashMap.newKeySet();
+        outstanding.add(ticket);
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, outstanding::remove));
+        // The inner sends its frame and returns without reading anything: no round trip.
+        String openProof = Handshake.dialWithTicket(inner, TOKEN, "home-lab", "channel-7", ticket);
+        Handshake.Greeting g = accepted.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        assertEquals(Purpose.POOL, g.purpose());
+        assertEquals("channel-7", g.session());
+        assertEquals(openProof, g.openProof(), "the outer knows the proof its Open must carry");
+        assertTrue(outstanding.isEmpty(), "the ticket is spent");
+        assertEquals(0, outer.socket().getInputStream().available(), "nothing else was sent");
+    }
+
+    @Test
+    void aTicketWorksOnce() throws Exception {
+        String ticket = Nonce.next();
+        Set<String> outstanding = ConcurrentHashMap.newKeySet();
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, outstanding::remove));
+        // Already redeemed (or never given out): refused, and the inner is told why.
+        Handshake.dialWithTicket(inner, TOKEN, "home-lab", "channel-7", ticket);
+        Throwable t = failure(accepted);
+        assertInstanceOf(AuthException.class, t);
+        assertTrue(t.getMessage().contains("ticket"), t.getMessage());
+        Message m = inner.read(OuterToInner.class);
+        assertInstanceOf(Message.Error.class, m);
+    }
+
+    @Test
+    void aTicketWithAnotherTokensProofIsRefusedAndSpent() throws Exception {
+        String ticket = Nonce.next();
+        Set<String> outstanding = ConcurrentHashMap.newKeySet();
+        outstanding.add(ticket);
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, outstanding::remove));
+        Handshake.dialWithTicket(inner, OTHER, "impostor", "channel-7", ticket);
+        Throwable t = failure(accepted);
+        assertInstanceOf(AuthException.class, t);
+        assertTrue(t.getMessage().contains("wrong token"), t.getMessage());
+        assertTrue(outstanding.isEmpty(), "a failed attempt spends the ticket too");
+    }
+
+    @Test
+    void theOutersProofForATicketedConnectionIsBoundToTheInnersNonce() {
+        String ticket = Nonce.next();
+        // Each PoolAuth has a fresh inner nonce, so an Open's proof from an earlier connection does not fit a new one.
+        assertFalse(Proof.of(TOKEN, Proof.OUTER, Nonce.next(), ticket)
+                .equals(Proof.of(TOKEN, Proof.OUTER, Nonce.next(), ticket)));
+        // Nor is the inner's proof for the ticket the outer's.
+        String innerNonce = Nonce.next();
+        assertFalse(Proof.of(TOKEN, Proof.INNER, innerNonce, ticket)
+                .equals(Proof.of(TOKEN, Proof.OUTER, innerNonce, ticket)));
     }
 
     private Future<Void> run(ThrowingRunnable r) {

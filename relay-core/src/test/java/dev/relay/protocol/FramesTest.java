@@ -33,6 +33,7 @@ class FramesTest {
                 new InnerToOuter.Hello(1, Purpose.DATA, NONCE),
                 new InnerToOuter.Auth("proof", "home", null),
                 new InnerToOuter.Auth("proof", "home", "session-1"),
+                new InnerToOuter.PoolAuth(2, NONCE, Nonce.next(), "proof", "home", "channel-1"),
                 new InnerToOuter.OpenFailed("session-1", "connection refused"),
                 new Message.Heartbeat(),
                 new Message.Error("bye \u00e9\u4e2d\n\"quoted\""));
@@ -49,6 +50,7 @@ class FramesTest {
                 new OuterToInner.Welcome(List.of(new OuterToInner.RouteSpec("ssh", "192.168.1.4:22"),
                         new OuterToInner.RouteSpec("web", "[::1]:80")), 1, "channel-2"),
                 new OuterToInner.Open("session-1", "ssh"),
+                new OuterToInner.Open("session-1", "ssh", NONCE, "proof"),
                 new OuterToInner.Ready(),
                 new Message.Heartbeat(),
                 new Message.Error("go away"));
@@ -232,7 +234,7 @@ class FramesTest {
     @Test
     void generatedInputNeverEscapesAsAnotherException() {
         String[] tokens = {"{", "}", "[", "]", ":", ",", "\"", "\"message\"", "\"session\"", "\"route\"",
-            "\"routes\"", "\"nonce\"", "\"version\"", "\"purpose\"", "\"DATA\"", "\"x\"", "1", "-1", "1e999", "0.5",
+            "\"routes\"", "\"nonce\"", "\"version\"", "\"purpose\"", "\"ticket\"", "\"proof\"", "\"DATA\"", "\"x\"", "1", "-1", "1e999", "0.5",
             "true", "null", "\\u0000", " "};
         Random random = new Random(20240607L);
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
@@ -241,14 +243,14 @@ class FramesTest {
                     case 0 -> randomBytes(random, random.nextInt(64));
                     case 1 -> {
                         byte[] body = randomBytes(random, random.nextInt(48));
-                        yield concat(header(1 + random.nextInt(9), random.nextInt(40)), body);
+                        yield concat(header(1 + random.nextInt(10), random.nextInt(40)), body);
                     }
                     default -> {
                         StringBuilder json = new StringBuilder();
                         for (int t = random.nextInt(12); t > 0; t--) {
                             json.append(tokens[random.nextInt(tokens.length)]);
                         }
-                        yield frame(1 + random.nextInt(9), json.toString());
+                        yield frame(1 + random.nextInt(10), json.toString());
                     }
                 };
                 check(input, InnerToOuter.class, i);

@@ -24,6 +24,7 @@ class WireCodesTest {
         PINNED.put(InnerToOuter.OpenFailed.class, 7);
         PINNED.put(Message.Heartbeat.class, 8);
         PINNED.put(Message.Error.class, 9);
+        PINNED.put(InnerToOuter.PoolAuth.class, 10);
     }
 
     @Test

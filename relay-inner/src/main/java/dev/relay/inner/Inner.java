@@ -203,13 +203,36 @@ public final class Inner implements AutoCloseable {
 
     /** Dials the outer and authenticates; the caller owns the returned channel. */
     Channel dial(Purpose purpose, String session) throws IOException {
+        return dial(ch -> Handshake.dial(ch, config.token(), purpose, config.name(), session));
+    }
+
+    /**
+     * Dials a pooled connection that authenticates with {@code ticket} (see {@link Handshake#dialWithTicket}); the
+     * caller owns the returned connection and must check the proof in its Open.
+     */
+    Ticketed dialWithTicket(String channel, String ticket) throws IOException {
+        String[] openProof = new String[1];
+        Channel ch = dial(c -> openProof[0] = Handshake.dialWithTicket(c, config.token(), config.name(), channel,
+                ticket));
+        return new Ticketed(ch, openProof[0]);
+    }
+
+    /** A pooled connection that authenticated with a ticket, and the proof the outer's Open on it must carry. */
+    record Ticketed(Channel channel, String openProof) {
+    }
+
+    private interface Authenticate {
+        void on(Channel ch) throws IOException;
+    }
+
+    private Channel dial(Authenticate authenticate) throws IOException {
         Socket s = new Socket();
         try {
             Sockets.tune(s);
             s.connect(config.connect().resolve(), (int) config.tuning().handshake().toMillis());
             s.setSoTimeout((int) config.tuning().handshake().toMillis());
             Channel ch = new Channel(tls == null ? s : secure(s));
-            Handshake.dial(ch, config.token(), purpose, config.name(), session);
+            authenticate.on(ch);
             return ch;
         } catch (IOException | RuntimeException e) {
             Sockets.closeQuietly(s);

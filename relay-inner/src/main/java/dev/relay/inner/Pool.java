@@ -1,8 +1,10 @@
 package dev.relay.inner;
 
+import dev.relay.auth.Proof;
 import dev.relay.net.Backoff;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
+import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.Message;
 import dev.relay.protocol.OuterToInner;
@@ -18,8 +20,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Idle, authenticated data connections kept open at the outer, so a new session starts with the outer's first write
  * instead of a TCP and an authentication round trip. Each of the {@code pool} slots runs on a {@code pool-<n>}
- * thread: dial, wait for an Open on that connection, hand it to an {@link Opener}, dial again. A slot whose
- * connection the outer closes (it retires idle ones) dials a fresh one; all slots stop with the control channel.
+ * thread: dial, wait for an Open on that connection, hand it to an {@link Opener}, dial again. The Open brings a
+ * ticket, with which the next connection authenticates in one frame instead of a round trip; without one (the first
+ * fill, or after the outer closed a connection: it retires idle ones) the slot makes the full exchange. All slots
+ * stop with the control channel.
  */
 final class Pool {
     private static final Logger LOG = LoggerFactory.getLogger(Pool.class);
@@ -54,10 +58,20 @@ final class Pool {
 
     private void fill() {
         Backoff backoff = new Backoff(inner.config().tuning().reconnectMin(), inner.config().tuning().reconnectMax());
+        String ticket = null;
         while (link.isOpen()) {
             Channel ch;
+            String openProof = null;
             try {
-                ch = inner.dialingOuter(() -> inner.dial(Purpose.POOL, link.channelId()));
+                if (ticket != null) {
+                    String t = ticket;
+                    ticket = null; // used once, whatever happens to this dial
+                    Inner.Ticketed d = inner.dialingOuter(() -> inner.dialWithTicket(link.channelId(), t));
+                    ch = d.channel();
+                    openProof = d.openProof();
+                } else {
+                    ch = inner.dialingOuter(() -> inner.dial(Purpose.POOL, link.channelId()));
+                }
             } catch (IOException e) {
                 if (!link.isOpen()) {
                     return;
@@ -81,12 +95,16 @@ final class Pool {
                 ch.close();
                 return;
             }
-            waitForOpen(ch);
+            ticket = waitForOpen(ch, openProof);
         }
     }
 
-    /** Blocks until the outer sends an Open on {@code ch} or closes it; either way the slot then dials again. */
-    private void waitForOpen(Channel ch) {
+    /**
+     * Blocks until the outer sends an Open on {@code ch} or closes it; either way the slot then dials again, with the
+     * ticket this returns (the Open's) or with none. On a connection that authenticated with a ticket, the outer is
+     * proven only by {@code openProof} in its Open: an Open without it is refused, and nothing is opened.
+     */
+    private String waitForOpen(Channel ch, String openProof) {
         OuterToInner m;
         try {
             m = ch.read(OuterToInner.class);
@@ -94,17 +112,36 @@ final class Pool {
             // Retired by the outer, or the outer is gone: the caller dials again if the control channel lives.
             idle.remove(ch);
             ch.close();
-            return;
+            return null;
         }
         idle.remove(ch);
         switch (m) {
-            case Open o -> link.openPooled(o, ch);
+            case Open o when openProof != null && !Proof.matches(openProof, o.proof()) -> {
+                LOG.warn("pooled connection closed: the Open on it does not carry the outer's proof for this "
+                        + "inner's token (session {} not opened)", Frames.printable(o.session()));
+                reset(ch);
+            }
+            case Open o -> {
+                link.openPooled(o, ch);
+                return o.ticket();
+            }
             case Message.Error e -> {
                 LOG.debug("outer closed a pooled connection: {}", e.message());
                 ch.close();
             }
             default -> ch.fail("unexpected " + m.getClass().getSimpleName() + " on a pooled connection");
         }
+        return null;
+    }
+
+    /** Closes a connection whose next bytes may be a user's, with a reset: the outer's session ends at once. */
+    private static void reset(Channel ch) {
+        try {
+            ch.socket().setSoLinger(true, 0);
+        } catch (IOException ignored) {
+            // Closing without the reset still ends the session, only less abruptly.
+        }
+        ch.close();
     }
 
     private static boolean pause(Backoff backoff) {

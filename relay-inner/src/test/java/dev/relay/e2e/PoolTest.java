@@ -23,6 +23,8 @@ class PoolTest {
                 Await.until("the pool refilled", () -> t.outer.pooledConnections() == 4);
             }
             assertEquals(10, echo.accepted.get());
+            // Each refill used the ticket from the Open that took the connection it replaces: no round trip.
+            assertEquals(10, t.outer.pooledConnectionsTicketed());
         }
     }
 

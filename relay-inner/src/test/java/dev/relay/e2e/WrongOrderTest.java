@@ -1,5 +1,6 @@
 package dev.relay.e2e;
 
+import dev.relay.auth.Handshake;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,9 +35,10 @@ class WrongOrderTest {
 
     private static List<InnerToOuter> innerFrames() {
         return List.of(
-                new InnerToOuter.Hello(1, InnerToOuter.Purpose.CONTROL, Nonce.next()),
-                new InnerToOuter.Hello(1, InnerToOuter.Purpose.DATA, Nonce.next()),
-                new InnerToOuter.Hello(1, InnerToOuter.Purpose.POOL, Nonce.next()),
+                new InnerToOuter.Hello(Handshake.VERSION, InnerToOuter.Purpose.CONTROL, Nonce.next()),
+                new InnerToOuter.Hello(Handshake.VERSION, InnerToOuter.Purpose.DATA, Nonce.next()),
+                new InnerToOuter.Hello(Handshake.VERSION, InnerToOuter.Purpose.POOL, Nonce.next()),
+                new InnerToOuter.PoolAuth(Handshake.VERSION, Nonce.next(), Nonce.next(), "not-a-proof", "x", "c"),
                 new InnerToOuter.Hello(99, InnerToOuter.Purpose.CONTROL, Nonce.next()),
                 new InnerToOuter.Auth("not-a-proof", "x", null),
                 new InnerToOuter.Auth("not-a-proof", "x", Nonce.sessionId()),
@@ -47,10 +49,11 @@ class WrongOrderTest {
 
     private static List<OuterToInner> outerFrames() {
         return List.of(
-                new OuterToInner.Challenge(1, Nonce.next(), "not-a-proof"),
+                new OuterToInner.Challenge(Handshake.VERSION, Nonce.next(), "not-a-proof"),
                 new OuterToInner.Challenge(7, Nonce.next(), "not-a-proof"),
                 new OuterToInner.Welcome(List.of(new OuterToInner.RouteSpec("x", "127.0.0.1:9")), 1000, "c"),
                 new OuterToInner.Open(Nonce.sessionId(), "x"),
+                new OuterToInner.Open(Nonce.sessionId(), "x", Nonce.next(), "not-a-proof"),
                 new OuterToInner.Ready(),
                 new Message.Heartbeat(),
                 new Message.Error("nonsense"));
@@ -99,7 +102,7 @@ class WrongOrderTest {
                 Message m = Frames.read(in, OuterToInner.class);
                 if (m instanceof OuterToInner.Challenge) {
                     challenges++;
-                    assertTrue(challenges == 1 && seq.get(0) instanceof InnerToOuter.Hello h && h.version() == 1,
+                    assertTrue(challenges == 1 && seq.get(0) instanceof InnerToOuter.Hello h && h.version() == Handshake.VERSION,
                             "a Challenge may only answer a first, valid Hello: " + seq);
                 } else {
                     assertTrue(m instanceof Message.Error, "unexpected " + m + " after " + seq);

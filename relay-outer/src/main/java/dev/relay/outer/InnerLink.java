@@ -17,6 +17,8 @@ import java.security.MessageDigest;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Deque;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -41,10 +43,21 @@ final class InnerLink {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Deque<Pooled> pool = new ConcurrentLinkedDeque<>();
     private final AtomicInteger pooled = new AtomicInteger();
+    /** Tickets given out in Opens and not yet redeemed, oldest first; the oldest go when there are too many. */
+    private final Set<String> tickets = new LinkedHashSet<>();
 
-    /** An idle data connection the inner opened in advance, and when it arrived. */
-    record Pooled(Channel channel, long sinceNanos) {
+    /**
+     * An idle data connection the inner opened in advance, when it arrived, and the proof its Open must carry (null
+     * when it authenticated with the full exchange, in which the outer already proved itself).
+     */
+    record Pooled(Channel channel, long sinceNanos, String openProof) {
     }
+
+    /**
+     * Tickets outstanding at most. A ticket is redeemed within moments of its Open; one whose connection never came
+     * (the inner lost it, or stopped) is forgotten once this many newer ones exist.
+     */
+    static final int MAX_TICKETS = 2 * InnerConfig.MAX_POOL;
 
     InnerLink(Outer outer, Channel channel, String name, InetAddress inetAddress, String address) {
         this.outer = outer;
@@ -91,6 +104,7 @@ final class InnerLink {
                     case Message.Error e -> throw new Frames.PeerError(e.message());
                     case InnerToOuter.Hello h -> throw new ProtocolException("Hello on an open control channel");
                     case InnerToOuter.Auth a -> throw new ProtocolException("Auth on an open control channel");
+                    case InnerToOuter.PoolAuth a -> throw new ProtocolException("PoolAuth on an open control channel");
                 }
             }
         } catch (SocketTimeoutException e) {
@@ -138,8 +152,27 @@ final class InnerLink {
         }
     }
 
+    /** A new single-use ticket, for the Open about to be sent on a pooled connection. */
+    String issueTicket() {
+        String t = Nonce.next();
+        synchronized (tickets) {
+            tickets.add(t);
+            if (tickets.size() > MAX_TICKETS) {
+                tickets.remove(tickets.iterator().next());
+            }
+        }
+        return t;
+    }
+
+    /** Takes {@code ticket} out of the outstanding ones: true once for each ticket this link gave out. */
+    boolean redeem(String ticket) {
+        synchronized (tickets) {
+            return tickets.remove(ticket);
+        }
+    }
+
     /** Keeps an idle data connection for the next user; false (and the caller closes it) when the pool is full. */
-    boolean offer(Channel data) {
+    boolean offer(Channel data, String openProof) {
         if (closed.get()) {
             return false;
         }
@@ -147,21 +180,20 @@ final class InnerLink {
             pooled.decrementAndGet();
             return false;
         }
-        pool.addLast(new Pooled(data, System.nanoTime()));
+        pool.addLast(new Pooled(data, System.nanoTime(), openProof));
         if (closed.get()) {
             drainPool();
         }
         return true;
     }
 
-    /** The oldest idle data connection, or null when none is left. The caller owns it. */
-    Channel takePooled() {
+    /** The oldest idle data connection, or null when none is left. The caller owns its channel. */
+    Pooled takePooled() {
         Pooled p = pool.pollFirst();
-        if (p == null) {
-            return null;
+        if (p != null) {
+            pooled.decrementAndGet();
         }
-        pooled.decrementAndGet();
-        return p.channel();
+        return p;
     }
 
     /**
@@ -185,8 +217,8 @@ final class InnerLink {
     }
 
     private void drainPool() {
-        for (Channel c; (c = takePooled()) != null; ) {
-            c.close();
+        for (Pooled p; (p = takePooled()) != null; ) {
+            p.channel().close();
         }
     }
 

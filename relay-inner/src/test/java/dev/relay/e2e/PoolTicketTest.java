@@ -1,0 +1,185 @@
+package dev.relay.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.relay.auth.Handshake;
+import dev.relay.auth.Proof;
+import dev.relay.config.HostPort;
+import dev.relay.net.Threads;
+import dev.relay.protocol.Channel;
+import dev.relay.protocol.Frames;
+import dev.relay.protocol.InnerToOuter;
+import dev.relay.protocol.InnerToOuter.Purpose;
+import dev.relay.protocol.Message;
+import dev.relay.protocol.Nonce;
+import dev.relay.protocol.OuterToInner;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Pool tickets: a pooled connection that replaces one the outer used authenticates in one frame with the ticket from
+ * that connection's Open. Each side is driven by a scripted peer, so what crosses the wire is checked frame by frame.
+ */
+@ExtendWith(NoLeaks.class)
+class PoolTicketTest {
+
+    @Test
+    void theOuterPoolsATicketedConnectionOnceAndProvesItselfInItsOpen() throws Exception {
+        try (Target echo = Target.echo();
+             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
+             Socket control = t.controlConnection()) {
+            Channel ch = new Channel(control);
+            Handshake.dial(ch, TestTunnel.TOKEN, Purpose.CONTROL, "scripted", null);
+            String channel = ch.expect(OuterToInner.class, OuterToInner.Welcome.class).channel();
+            Await.until("the outer to take the scripted inner", () -> t.outer.innerConnected());
+
+            // A pooled connection made with the full exchange: its Open brings a ticket and no proof.
+            try (Socket first = t.controlConnection()) {
+                Channel c1 = new Channel(first);
+                Handshake.dial(c1, TestTunnel.TOKEN, Purpose.POOL, "scripted", channel);
+                Await.until("the pooled connection", () -> t.outer.pooledConnections() == 1);
+                OuterToInner.Open o1;
+                try (Socket user = t.connect()) {
+                    user.getOutputStream().write('a');
+                    o1 = c1.expect(OuterToInner.class, OuterToInner.Open.class);
+                    assertNotNull(o1.ticket());
+                    assertNull(o1.proof(), "the outer proved itself in the Challenge already");
+                    assertEquals('a', first.getInputStream().read(), "the user's bytes follow the Open");
+                }
+
+                // The replacement, with that ticket: pooled, and its Open carries the outer's proof for it.
+                try (Socket second = t.controlConnection()) {
+                    Channel c2 = new Channel(second);
+                    String expected = Handshake.dialWithTicket(c2, TestTunnel.TOKEN, "scripted", channel, o1.ticket());
+                    Await.until("the ticketed connection in the pool", () -> t.outer.pooledConnections() == 1);
+                    assertEquals(1, t.outer.pooledConnectionsTicketed());
+                    try (Socket user = t.connect()) {
+                        user.getOutputStream().write('b');
+                        OuterToInner.Open o2 = c2.expect(OuterToInner.class, OuterToInner.Open.class);
+                        assertEquals(expected, o2.proof());
+                        assertNotNull(o2.ticket());
+                        assertEquals('b', second.getInputStream().read());
+                    }
+                }
+
+                // The same ticket again: refused, with the reason, and nothing joins the pool.
+                try (Socket replay = t.controlConnection()) {
+                    Channel c3 = new Channel(replay);
+                    Handshake.dialWithTicket(c3, TestTunnel.TOKEN, "scripted", channel, o1.ticket());
+                    Message m = c3.read(OuterToInner.class);
+                    Message.Error e = assertInstanceOf(Message.Error.class, m);
+                    assertTrue(e.message().contains("ticket"), e.message());
+                    assertEquals(-1, replay.getInputStream().read(), "then closed");
+                }
+                assertEquals(0, t.outer.pooledConnections());
+                assertEquals(1, t.outer.pooledConnectionsTicketed());
+            }
+        }
+    }
+
+    @Test
+    void theInnerUsesItsTicketAndActsOnlyOnAnOpenThatProvesTheOuter() throws Exception {
+        try (Target echo = Target.echo();
+             ServerSocket fake = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo))) {
+            fake.setSoTimeout(10_000);
+            t.launchInner(t.innerConfig().withConnect(new HostPort("127.0.0.1", fake.getLocalPort())).withPool(1));
+            try (Socket control = fake.accept()) {
+                control.setSoTimeout(10_000);
+                Channel c = new Channel(control);
+                assertEquals(Purpose.CONTROL, Handshake.accept(c, TestTunnel.TOKEN).purpose());
+                c.send(new OuterToInner.Welcome(List.of(new OuterToInner.RouteSpec("r0", "127.0.0.1:" + echo.port())),
+                        100, "channel-1"));
+                // The inner wants heartbeats from its outer; this one answers for as long as the test runs.
+                Thread beat = Threads.start("fake-outer-heartbeat", () -> heartbeats(c));
+                try {
+                    // The first fill: the full exchange. Its Open brings a ticket.
+                    String ticket = Nonce.next();
+                    try (Socket first = fake.accept()) {
+                        Channel c1 = new Channel(first);
+                        assertEquals(Purpose.POOL, Handshake.accept(c1, TestTunnel.TOKEN).purpose());
+                        c1.send(new OuterToInner.Open("s1", "r0", ticket, null));
+                        assertEchoes(first, "one");
+                    }
+
+                    // The replacement: one PoolAuth frame with that ticket and the inner's proof over it.
+                    String next = Nonce.next();
+                    try (Socket second = fake.accept()) {
+                        Channel c2 = new Channel(second);
+                        InnerToOuter.PoolAuth a = assertInstanceOf(InnerToOuter.PoolAuth.class,
+                                c2.read(InnerToOuter.class));
+                        assertEquals(ticket, a.ticket());
+                        assertEquals("channel-1", a.channel());
+                        assertTrue(Proof.matches(Proof.of(TestTunnel.TOKEN, Proof.INNER, a.nonce(), ticket), a.proof()));
+                        c2.send(new OuterToInner.Open("s2", "r0", next,
+                                Proof.of(TestTunnel.TOKEN, Proof.OUTER, a.nonce(), ticket)));
+                        assertEchoes(second, "two");
+                    }
+
+                    // The next one with its ticket, answered by an Open without the outer's proof: never acted on.
+                    try (Socket third = fake.accept()) {
+                        third.setSoTimeout(10_000);
+                        Channel c3 = new Channel(third);
+                        InnerToOuter.PoolAuth a = assertInstanceOf(InnerToOuter.PoolAuth.class,
+                                c3.read(InnerToOuter.class));
+                        assertEquals(next, a.ticket());
+                        // The Open and the user's bytes in one write, as the outer sends them, before the inner answers.
+                        ByteArrayOutputStream open = new ByteArrayOutputStream();
+                        open.write(Frames.encode(new OuterToInner.Open("s3", "r0", Nonce.next(), "not-the-proof")));
+                        open.write("three".getBytes(StandardCharsets.US_ASCII));
+                        third.getOutputStream().write(open.toByteArray());
+                        assertClosed(third.getInputStream());
+                    }
+                    assertEquals(2, echo.accepted.get(), "the unproven Open reached no target");
+
+                    // Without a ticket from that Open, the slot goes back to the full exchange.
+                    try (Socket fourth = fake.accept()) {
+                        assertInstanceOf(InnerToOuter.Hello.class, new Channel(fourth).read(InnerToOuter.class));
+                    }
+                } finally {
+                    beat.interrupt();
+                    t.inner.close();
+                }
+            }
+        }
+    }
+
+    private static void heartbeats(Channel c) {
+        try {
+            while (!Thread.currentThread().isInterrupted()) {
+                c.send(new Message.Heartbeat());
+                Thread.sleep(50);
+            }
+        } catch (IOException | InterruptedException e) {
+            // The test is over.
+        }
+    }
+
+    private static void assertEchoes(Socket s, String text) throws IOException {
+        s.setSoTimeout(10_000);
+        byte[] sent = text.getBytes(StandardCharsets.US_ASCII);
+        s.getOutputStream().write(sent);
+        assertArrayEquals(sent, s.getInputStream().readNBytes(sent.length), "echoed through the inner and the target");
+    }
+
+    private static void assertClosed(InputStream in) {
+        try {
+            assertEquals(-1, in.read(), "nothing comes back");
+        } catch (IOException reset) {
+            // Closed with a reset: as good.
+        }
+    }
+}
