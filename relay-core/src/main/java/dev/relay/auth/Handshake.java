@@ -15,7 +15,7 @@ import java.io.IOException;
 import java.util.function.Predicate;
 
 /**
- * Mutual challenge-response, the first three frames of every connection:
+ * Mutual challenge-response, the first three frames of every connection but a pooled one with a ticket (below):
  * <pre>
  * inner → outer  Hello(version, purpose, innerNonce)
  * outer → inner  Challenge(version, outerNonce, HMAC(token, "outer", innerNonce, outerNonce))
@@ -25,10 +25,10 @@ import java.util.function.Predicate;
  * inner open nothing. Callers put a deadline on the whole exchange.
  *
  * <p>A pooled connection whose inner holds a ticket (a single-use nonce the outer sent in an Open) skips the round
- * trip: its first frame is {@code PoolAuth(version, innerNonce, ticket, HMAC(token, "inner", innerNonce, ticket), name,
- * channel)}, and the outer proves itself with {@code HMAC(token, "outer", innerNonce, ticket)} in the Open it later
- * sends on that connection, which the inner checks before it acts on it. Each new pooled connection so costs both
- * sides one wake-up less, and a ticket, redeemed once, cannot be replayed.
+ * trip: its only frame is {@code PoolAuth(version, innerNonce, ticket, HMAC(token, "pool inner", innerNonce, ticket),
+ * name, channel)}, and the outer proves itself with {@code HMAC(token, "pool outer", innerNonce, ticket)} in the Open
+ * it later sends on that connection, which the inner checks before it acts on it. Each new pooled connection so costs
+ * both sides one wake-up less; a ticket is spent at its first use, so a PoolAuth cannot be replayed.
  */
 public final class Handshake {
     /** The protocol version this build speaks. */
@@ -93,11 +93,12 @@ public final class Handshake {
             ch.fail("unknown or already used pool ticket");
             throw new AuthException("unknown or already used pool ticket (inner name \"" + p.name() + "\")");
         }
-        if (!Proof.matches(Proof.of(token, Proof.INNER, p.nonce(), p.ticket()), p.proof())) {
+        if (!Proof.matches(Proof.of(token, Proof.POOL_INNER, p.nonce(), p.ticket()), p.proof())) {
             ch.fail("authentication failed: wrong token");
             throw new AuthException("authentication failed: wrong token (inner name \"" + p.name() + "\")");
         }
-        return new Greeting(Purpose.POOL, p.name(), p.channel(), Proof.of(token, Proof.OUTER, p.nonce(), p.ticket()));
+        return new Greeting(Purpose.POOL, p.name(), p.channel(),
+                Proof.of(token, Proof.POOL_OUTER, p.nonce(), p.ticket()));
     }
 
     /** The inner's side: proves itself to an outer that first proved it holds the same token, or throws. */
@@ -125,8 +126,8 @@ public final class Handshake {
     public static String dialWithTicket(Channel ch, Token token, String name, String channel, String ticket)
             throws IOException {
         String innerNonce = Nonce.next();
-        ch.send(new PoolAuth(VERSION, innerNonce, ticket, Proof.of(token, Proof.INNER, innerNonce, ticket), name,
+        ch.send(new PoolAuth(VERSION, innerNonce, ticket, Proof.of(token, Proof.POOL_INNER, innerNonce, ticket), name,
                 channel));
-        return Proof.of(token, Proof.OUTER, innerNonce, ticket);
+        return Proof.of(token, Proof.POOL_OUTER, innerNonce, ticket);
     }
 }

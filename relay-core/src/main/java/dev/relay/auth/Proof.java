@@ -18,6 +18,13 @@ public final class Proof {
     public static final String OUTER = "relay/1 outer";
     /** Label for the proof the inner sends in its answer. */
     public static final String INNER = "relay/1 inner";
+    /**
+     * Labels for the proofs over a pool ticket ({@code PoolAuth} and the Open that follows it): their own, so that no
+     * proof from a full handshake is ever one for a ticket, whatever nonces the two happen to share.
+     */
+    public static final String POOL_INNER = "relay/2 pool inner";
+    /** See {@link #POOL_INNER}. */
+    public static final String POOL_OUTER = "relay/2 pool outer";
 
     private Proof() {
     }

@@ -196,14 +196,26 @@ class HandshakeTest {
     void aTicketWorksOnce() throws Exception {
         String ticket = Nonce.next();
         Set<String> outstanding = ConcurrentHashMap.newKeySet();
-        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, outstanding::remove));
-        // Already redeemed (or never given out): refused, and the inner is told why.
+        outstanding.add(ticket);
+        Future<Handshake.Greeting> first = threads.submit(() -> Handshake.accept(outer, TOKEN, outstanding::remove));
         Handshake.dialWithTicket(inner, TOKEN, "home-lab", "channel-7", ticket);
-        Throwable t = failure(accepted);
+        assertEquals(Purpose.POOL, first.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).purpose());
+        // The same PoolAuth again, as a replay would send it: refused, and the inner is told why.
+        Future<Handshake.Greeting> again = threads.submit(() -> Handshake.accept(outer, TOKEN, outstanding::remove));
+        Handshake.dialWithTicket(inner, TOKEN, "home-lab", "channel-7", ticket);
+        Throwable t = failure(again);
         assertInstanceOf(AuthException.class, t);
-        assertTrue(t.getMessage().contains("ticket"), t.getMessage());
-        Message m = inner.read(OuterToInner.class);
-        assertInstanceOf(Message.Error.class, m);
+        assertTrue(t.getMessage().contains("unknown or already used pool ticket"), t.getMessage());
+        assertInstanceOf(Message.Error.class, inner.read(OuterToInner.class));
+    }
+
+    @Test
+    void anUnknownTicketIsRefused() throws Exception {
+        Future<Handshake.Greeting> accepted = threads.submit(
+                () -> Handshake.accept(outer, TOKEN, ConcurrentHashMap.newKeySet()::remove));
+        Handshake.dialWithTicket(inner, TOKEN, "home-lab", "channel-7", Nonce.next());
+        assertInstanceOf(AuthException.class, failure(accepted));
+        assertInstanceOf(Message.Error.class, inner.read(OuterToInner.class));
     }
 
     @Test
@@ -220,15 +232,13 @@ class HandshakeTest {
     }
 
     @Test
-    void theOutersProofForATicketedConnectionIsBoundToTheInnersNonce() {
-        String ticket = Nonce.next();
-        // Each PoolAuth has a fresh inner nonce, so an Open's proof from an earlier connection does not fit a new one.
-        assertFalse(Proof.of(TOKEN, Proof.OUTER, Nonce.next(), ticket)
-                .equals(Proof.of(TOKEN, Proof.OUTER, Nonce.next(), ticket)));
-        // Nor is the inner's proof for the ticket the outer's.
+    void aProofOverATicketIsNeverAHandshakeProof() {
+        // A ticket and a challenge nonce are both 32 random bytes; the labels keep their proofs apart all the same.
         String innerNonce = Nonce.next();
-        assertFalse(Proof.of(TOKEN, Proof.INNER, innerNonce, ticket)
-                .equals(Proof.of(TOKEN, Proof.OUTER, innerNonce, ticket)));
+        String nonce = Nonce.next();
+        List<String> proofs = List.of(Proof.INNER, Proof.OUTER, Proof.POOL_INNER, Proof.POOL_OUTER).stream()
+                .map(label -> Proof.of(TOKEN, label, innerNonce, nonce)).toList();
+        assertEquals(4, Set.copyOf(proofs).size(), proofs::toString);
     }
 
     private Future<Void> run(ThrowingRunnable r) {

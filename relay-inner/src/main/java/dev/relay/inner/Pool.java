@@ -2,6 +2,7 @@ package dev.relay.inner;
 
 import dev.relay.auth.Proof;
 import dev.relay.net.Backoff;
+import dev.relay.net.LogLimiter;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.Frames;
@@ -10,6 +11,7 @@ import dev.relay.protocol.Message;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.OuterToInner.Open;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,6 +33,7 @@ final class Pool {
     private final Inner inner;
     private final OuterLink link;
     private final Set<Channel> idle = ConcurrentHashMap.newKeySet();
+    private final LogLimiter refusals = new LogLimiter(Duration.ofMinutes(1));
     private final List<Thread> slots = new CopyOnWriteArrayList<>();
 
     Pool(Inner inner, OuterLink link) {
@@ -126,7 +129,10 @@ final class Pool {
                 return o.ticket();
             }
             case Message.Error e -> {
-                LOG.debug("outer closed a pooled connection: {}", e.message());
+                // Not part of normal running (a full pool, a refused ticket), so said, but at most once a minute.
+                String why = Frames.printable(e.message());
+                refusals.event(left -> LOG.info("outer closed a pooled connection: {}{}", why,
+                        left == 0 ? "" : " (" + left + " more since the last line)"));
                 ch.close();
             }
             default -> ch.fail("unexpected " + m.getClass().getSimpleName() + " on a pooled connection");

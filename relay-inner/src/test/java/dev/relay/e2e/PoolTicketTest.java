@@ -91,6 +91,61 @@ class PoolTicketTest {
     }
 
     @Test
+    void aTicketIsRefusedForAnotherControlChannel() throws Exception {
+        try (Target echo = Target.echo();
+             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo))) {
+            String ticket;
+            String firstChannel;
+            try (Socket control = t.controlConnection()) {
+                Channel ch = new Channel(control);
+                Handshake.dial(ch, TestTunnel.TOKEN, Purpose.CONTROL, "scripted", null);
+                firstChannel = ch.expect(OuterToInner.class, OuterToInner.Welcome.class).channel();
+                Await.until("the outer to take the scripted inner", () -> t.outer.innerConnected());
+                ticket = ticketFromASession(t, firstChannel);
+
+                // Right ticket, right token, but naming a channel that is not this one: refused.
+                try (Socket stranger = t.controlConnection()) {
+                    Channel c = new Channel(stranger);
+                    Handshake.dialWithTicket(c, TestTunnel.TOKEN, "scripted", "another-channel", ticket);
+                    Message.Error e = assertInstanceOf(Message.Error.class, c.read(OuterToInner.class));
+                    assertTrue(e.message().contains("another control channel"), e.message());
+                }
+                ticket = ticketFromASession(t, firstChannel);
+            }
+            Await.until("the outer to drop the first control channel", () -> !t.outer.innerConnected());
+
+            // A ticket from a control channel that has ended is no good on the next one.
+            try (Socket control = t.controlConnection()) {
+                Channel ch = new Channel(control);
+                Handshake.dial(ch, TestTunnel.TOKEN, Purpose.CONTROL, "scripted", null);
+                String channel = ch.expect(OuterToInner.class, OuterToInner.Welcome.class).channel();
+                Await.until("the outer to take the scripted inner again", () -> t.outer.innerConnected());
+                try (Socket late = t.controlConnection()) {
+                    Channel c = new Channel(late);
+                    Handshake.dialWithTicket(c, TestTunnel.TOKEN, "scripted", channel, ticket);
+                    Message.Error e = assertInstanceOf(Message.Error.class, c.read(OuterToInner.class));
+                    assertTrue(e.message().contains("ticket"), e.message());
+                }
+                assertEquals(0, t.outer.pooledConnections());
+                assertEquals(0, t.outer.pooledConnectionsTicketed());
+            }
+        }
+    }
+
+    /** Makes a pooled connection with the full exchange, sends a user through it, and returns its Open's ticket. */
+    private static String ticketFromASession(TestTunnel t, String channel) throws Exception {
+        try (Socket pooled = t.controlConnection()) {
+            Channel c = new Channel(pooled);
+            Handshake.dial(c, TestTunnel.TOKEN, Purpose.POOL, "scripted", channel);
+            Await.until("the pooled connection", () -> t.outer.pooledConnections() == 1);
+            try (Socket user = t.connect()) {
+                user.getOutputStream().write('x');
+                return c.expect(OuterToInner.class, OuterToInner.Open.class).ticket();
+            }
+        }
+    }
+
+    @Test
     void theInnerUsesItsTicketAndActsOnlyOnAnOpenThatProvesTheOuter() throws Exception {
         try (Target echo = Target.echo();
              ServerSocket fake = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -123,9 +178,9 @@ class PoolTicketTest {
                                 c2.read(InnerToOuter.class));
                         assertEquals(ticket, a.ticket());
                         assertEquals("channel-1", a.channel());
-                        assertTrue(Proof.matches(Proof.of(TestTunnel.TOKEN, Proof.INNER, a.nonce(), ticket), a.proof()));
+                        assertTrue(Proof.matches(Proof.of(TestTunnel.TOKEN, Proof.POOL_INNER, a.nonce(), ticket), a.proof()));
                         c2.send(new OuterToInner.Open("s2", "r0", next,
-                                Proof.of(TestTunnel.TOKEN, Proof.OUTER, a.nonce(), ticket)));
+                                Proof.of(TestTunnel.TOKEN, Proof.POOL_OUTER, a.nonce(), ticket)));
                         assertEchoes(second, "two");
                     }
 

@@ -17,8 +17,6 @@ import java.security.MessageDigest;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Deque;
-import java.util.LinkedHashSet;
-import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,8 +41,7 @@ final class InnerLink {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Deque<Pooled> pool = new ConcurrentLinkedDeque<>();
     private final AtomicInteger pooled = new AtomicInteger();
-    /** Tickets given out in Opens and not yet redeemed, oldest first; the oldest go when there are too many. */
-    private final Set<String> tickets = new LinkedHashSet<>();
+    private final Tickets tickets;
 
     /**
      * An idle data connection the inner opened in advance, when it arrived, and the proof its Open must carry (null
@@ -53,14 +50,10 @@ final class InnerLink {
     record Pooled(Channel channel, long sinceNanos, String openProof) {
     }
 
-    /**
-     * Tickets outstanding at most. A ticket is redeemed within moments of its Open; one whose connection never came
-     * (the inner lost it, or stopped) is forgotten once this many newer ones exist.
-     */
-    static final int MAX_TICKETS = 2 * InnerConfig.MAX_POOL;
 
-    InnerLink(Outer outer, Channel channel, String name, InetAddress inetAddress, String address) {
+    InnerLink(Outer outer, Channel channel, String name, InetAddress inetAddress, String address, Duration ticketTtl) {
         this.outer = outer;
+        this.tickets = new Tickets(ticketTtl);
         this.channel = channel;
         this.name = name;
         this.inetAddress = inetAddress;
@@ -152,23 +145,9 @@ final class InnerLink {
         }
     }
 
-    /** A new single-use ticket, for the Open about to be sent on a pooled connection. */
-    String issueTicket() {
-        String t = Nonce.next();
-        synchronized (tickets) {
-            tickets.add(t);
-            if (tickets.size() > MAX_TICKETS) {
-                tickets.remove(tickets.iterator().next());
-            }
-        }
-        return t;
-    }
-
-    /** Takes {@code ticket} out of the outstanding ones: true once for each ticket this link gave out. */
-    boolean redeem(String ticket) {
-        synchronized (tickets) {
-            return tickets.remove(ticket);
-        }
+    /** The pool tickets this control channel has given out. */
+    Tickets tickets() {
+        return tickets;
     }
 
     /** Keeps an idle data connection for the next user; false (and the caller closes it) when the pool is full. */

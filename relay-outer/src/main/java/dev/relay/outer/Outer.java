@@ -231,11 +231,13 @@ public final class Outer implements AutoCloseable {
      */
     private boolean openOnPooled(InnerLink l, String id, Route route, Socket user, String from) {
         for (InnerLink.Pooled p; (p = l.takePooled()) != null; ) {
+            // The ticket is for the connection the inner dials to replace this one.
+            String ticket = l.tickets().issue(System.nanoTime());
             try {
-                // The ticket is for the connection the inner dials to replace this one.
-                p.channel().send(new OuterToInner.Open(id, route.name(), l.issueTicket(), p.openProof()));
+                p.channel().send(new OuterToInner.Open(id, route.name(), ticket, p.openProof()));
             } catch (IOException e) {
                 LOG.debug("pooled connection to {} was dead: {}", l, e.toString());
+                l.tickets().discard(ticket);
                 p.channel().close();
                 continue;
             }
@@ -384,7 +386,7 @@ public final class Outer implements AutoCloseable {
             refuseSecondInner(ch, g, from, current);
             return;
         }
-        InnerLink fresh = new InnerLink(this, ch, g.name(), ch.socket().getInetAddress(), from);
+        InnerLink fresh = new InnerLink(this, ch, g.name(), ch.socket().getInetAddress(), from, ticketTtl());
         // Welcome goes out before the link is published, so it is always the first frame the inner reads.
         try {
             ch.socket().setSoTimeout(0);
@@ -451,14 +453,22 @@ public final class Outer implements AutoCloseable {
         }
     }
 
-    /** Spends a pool ticket of the connected inner's; false if it gave out no such ticket, or it was spent. */
+    /**
+     * Spends a pool ticket of the connected inner's control channel; false if that channel gave out no such ticket, or
+     * it was spent, or it is older than {@link #ticketTtl}.
+     */
     private boolean redeem(String ticket) {
         InnerLink l = link.get();
-        if (l != null && l.redeem(ticket)) {
-            ticketed.incrementAndGet();
-            return true;
-        }
-        return false;
+        return l != null && l.tickets().redeem(ticket, System.nanoTime());
+    }
+
+    /**
+     * How long a pool ticket stays good. The inner dials with it as soon as it has reached the target of the session
+     * that brought it (within the open timeout) and the dial itself takes at most the handshake timeout; twice that
+     * leaves room for waiting on a dial slot. A later dial makes the full handshake instead.
+     */
+    private Duration ticketTtl() {
+        return config.tuning().openTimeout().plus(config.tuning().handshake().multipliedBy(2));
     }
 
     private void pooledConnectionOpened(Channel ch, Greeting g, String from) {
@@ -479,7 +489,11 @@ public final class Outer implements AutoCloseable {
             ch.close();
             return;
         }
-        if (!l.offer(ch, g.openProof())) {
+        if (l.offer(ch, g.openProof())) {
+            if (g.openProof() != null) {
+                ticketed.incrementAndGet();
+            }
+        } else {
             LOG.debug("pooled connection from {} refused: pool full", from);
             ch.fail("the pool is full (" + InnerConfig.MAX_POOL + " connections)");
         }
