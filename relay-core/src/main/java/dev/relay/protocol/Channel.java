@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.SequenceInputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.time.Duration;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -114,5 +115,18 @@ public final class Channel implements Closeable {
     @Override
     public void close() {
         Sockets.closeQuietly(socket);
+    }
+
+    /**
+     * Closes with a TCP reset instead of a FIN, for a data connection whose next bytes may be a user's: the outer,
+     * already relaying them, ends that user's session at once.
+     */
+    public void reset() {
+        try {
+            socket.setSoLinger(true, 0);
+        } catch (SocketException ignored) {
+            // Closing without the reset still ends the session, only less abruptly.
+        }
+        close();
     }
 }

@@ -9,7 +9,6 @@ import dev.relay.protocol.OuterToInner;
 import dev.relay.session.Session;
 import java.io.IOException;
 import java.net.Socket;
-import java.net.SocketException;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,12 +67,7 @@ final class Opener {
             t = inner.dialingTarget(this::connectTarget);
         } catch (IOException | RuntimeException e) {
             failed(e);
-            try {
-                data.socket().setSoLinger(true, 0);
-            } catch (SocketException ignored) {
-                // Closing without the reset still ends the session, only less abruptly.
-            }
-            data.close();
+            data.reset();
             return;
         }
         start(data.socket(), t, "pool");

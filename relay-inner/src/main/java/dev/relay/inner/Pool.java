@@ -122,7 +122,7 @@ final class Pool {
             case Open o when openProof != null && !Proof.matches(openProof, o.proof()) -> {
                 LOG.warn("pooled connection closed: the Open on it does not carry the outer's proof for this "
                         + "inner's token (session {} not opened)", Frames.printable(o.session()));
-                reset(ch);
+                ch.reset();
             }
             case Open o -> {
                 link.openPooled(o, ch);
@@ -140,15 +140,6 @@ final class Pool {
         return null;
     }
 
-    /** Closes a connection whose next bytes may be a user's, with a reset: the outer's session ends at once. */
-    private static void reset(Channel ch) {
-        try {
-            ch.socket().setSoLinger(true, 0);
-        } catch (IOException ignored) {
-            // Closing without the reset still ends the session, only less abruptly.
-        }
-        ch.close();
-    }
 
     private static boolean pause(Backoff backoff) {
         try {
