@@ -1692,22 +1692,10 @@ public final class Bench {
 
     void verdicts() {
         // Bulk: every one of the four bulk rows at half of direct or better.
-        double worst = Double.POSITIVE_INFINITY;
-        String worstRow = "";
-        boolean bulkMeasured = true;
-        for (Row r : rows.values()) {
-            if (r.metric.startsWith("bulk")) {
-                double ratio = r.get(Via.RELAY) / r.get(Via.DIRECT);
-                if (Double.isNaN(ratio)) {
-                    bulkMeasured = false;
-                } else if (ratio < worst) {
-                    worst = ratio;
-                    worstRow = r.metric.replace("bulk, ", "").replace(", Gbit/s", "");
-                }
-            }
-        }
-        verdict(bulkMeasured && worst >= 0.5, "bulk ≥ 0.5× direct, 1 and 4 streams, both directions",
-                bulkMeasured ? String.format(Locale.ROOT, "lowest %.2f× (%s)", worst, worstRow) : "not measured");
+        LowestBulk bulk = lowestBulk(Via.RELAY);
+        verdict(bulk.complete() && bulk.ratio() >= 0.5, "bulk ≥ 0.5× direct, 1 and 4 streams, both directions",
+                bulk.complete() ? String.format(Locale.ROOT, "lowest %.2f× (%s)", bulk.ratio(), bulk.what())
+                        : "not measured");
 
         Row open = rows.get("open → first echoed byte, p50, µs");
         double added = open.get(Via.RELAY) - open.get(Via.DIRECT);
@@ -1752,21 +1740,41 @@ public final class Bench {
         if (!vias.contains(Via.MINIMAL)) {
             return;
         }
-        double floorBulk = Double.POSITIVE_INFINITY;
-        double relayBulk = Double.POSITIVE_INFINITY;
-        for (Row r : rows.values()) {
-            if (r.metric.startsWith("bulk")) {
-                floorBulk = Math.min(floorBulk, r.get(Via.MINIMAL) / r.get(Via.DIRECT));
-                relayBulk = Math.min(relayBulk, r.get(Via.RELAY) / r.get(Via.DIRECT));
-            }
-        }
+        LowestBulk floor = lowestBulk(Via.MINIMAL);
+        LowestBulk relay = lowestBulk(Via.RELAY);
         Row open = rows.get("open → first echoed byte, p50, µs");
         Row ping = rows.get("64-byte ping-pong, p50, µs");
         verdicts.add(String.format(Locale.ROOT, "info  the floor here, %s (scripts/MinimalRelay.java) in this run: bulk"
                 + " lowest %.2f× direct (relay %.2f×); open p50 +%.0f µs over direct (relay +%.0f µs); 64-byte"
-                + " ping-pong p50 %.1f µs (relay %.1f µs)", Via.MINIMAL.label, floorBulk, relayBulk,
+                + " ping-pong p50 %.1f µs (relay %.1f µs)", Via.MINIMAL.label,
+                floor.complete() ? floor.ratio() : Double.NaN, relay.complete() ? relay.ratio() : Double.NaN,
                 open.get(Via.MINIMAL) - open.get(Via.DIRECT), open.get(Via.RELAY) - open.get(Via.DIRECT),
                 ping.get(Via.MINIMAL), ping.get(Via.RELAY)));
+    }
+
+    /**
+     * The bulk row where {@code v} does worst against direct, among those measured: its ratio (infinite when none
+     * was), the row's short name, and whether every bulk row was measured.
+     */
+    record LowestBulk(double ratio, String what, boolean complete) {
+    }
+
+    LowestBulk lowestBulk(Via v) {
+        double worst = Double.POSITIVE_INFINITY;
+        String what = "";
+        boolean complete = true;
+        for (Row r : rows.values()) {
+            if (r.metric.startsWith("bulk")) {
+                double ratio = r.get(v) / r.get(Via.DIRECT);
+                if (Double.isNaN(ratio)) {
+                    complete = false;
+                } else if (ratio < worst) {
+                    worst = ratio;
+                    what = r.metric.replace("bulk, ", "").replace(", Gbit/s", "");
+                }
+            }
+        }
+        return new LowestBulk(worst, what, complete);
     }
 
     void verdict(boolean pass, String target, String detail) {
@@ -1783,20 +1791,11 @@ public final class Bench {
             return;
         }
         String tls = Via.RELAY_TLS.label;
-        double worst = Double.POSITIVE_INFINITY;
-        double worstPlain = Double.NaN;
-        String worstRow = "";
-        for (Row r : rows.values()) {
-            double ratio = r.get(Via.RELAY_TLS) / r.get(Via.DIRECT);
-            if (r.metric.startsWith("bulk") && ratio < worst) {
-                worst = ratio;
-                worstPlain = r.get(Via.RELAY) / r.get(Via.DIRECT);
-                worstRow = r.metric.replace("bulk, ", "").replace(", Gbit/s", "");
-            }
-        }
-        info(tls + ", bulk", worst == Double.POSITIVE_INFINITY ? "not measured"
-                : String.format(Locale.ROOT, "lowest %.2f× direct (%s; plain relay %.2f× there)", worst, worstRow,
-                worstPlain));
+        LowestBulk bulk = lowestBulk(Via.RELAY_TLS);
+        Row there = rows.get("bulk, " + bulk.what() + ", Gbit/s");
+        info(tls + ", bulk", bulk.ratio() == Double.POSITIVE_INFINITY ? "not measured"
+                : String.format(Locale.ROOT, "lowest %.2f× direct (%s; plain relay %.2f× there)", bulk.ratio(),
+                bulk.what(), there.get(Via.RELAY) / there.get(Via.DIRECT)));
         Row open = rows.get("open → first echoed byte, p50, µs");
         info(tls + ", open → first byte p50", String.format(Locale.ROOT, "+%.0f µs over direct (%.0f vs %.0f µs;"
                         + " plain relay +%.0f µs)", open.get(Via.RELAY_TLS) - open.get(Via.DIRECT),
