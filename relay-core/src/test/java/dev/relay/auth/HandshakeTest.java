@@ -179,9 +179,8 @@ class HandshakeTest {
     @Test
     void aPooledConnectionWithATicketAuthenticatesInOneFrame() throws Exception {
         String ticket = Nonce.next();
-        Set<String> outstanding = ConcurrentHashMap.newKeySet();
-        outstanding.add(ticket);
-        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, outstanding::remove));
+        Set<String> outstanding = outstanding(ticket);
+        Future<Handshake.Greeting> accepted = acceptRedeeming(outstanding);
         // The inner sends its frame and returns without reading anything: no round trip.
         String openProof = Handshake.dialWithTicket(inner, TOKEN, "home-lab", "channel-7", ticket);
         Handshake.Greeting g = accepted.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
@@ -195,13 +194,12 @@ class HandshakeTest {
     @Test
     void aTicketWorksOnce() throws Exception {
         String ticket = Nonce.next();
-        Set<String> outstanding = ConcurrentHashMap.newKeySet();
-        outstanding.add(ticket);
-        Future<Handshake.Greeting> first = threads.submit(() -> Handshake.accept(outer, TOKEN, outstanding::remove));
+        Set<String> outstanding = outstanding(ticket);
+        Future<Handshake.Greeting> first = acceptRedeeming(outstanding);
         Handshake.dialWithTicket(inner, TOKEN, "home-lab", "channel-7", ticket);
         assertEquals(Purpose.POOL, first.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).purpose());
         // The same PoolAuth again, as a replay would send it: refused, and the inner is told why.
-        Future<Handshake.Greeting> again = threads.submit(() -> Handshake.accept(outer, TOKEN, outstanding::remove));
+        Future<Handshake.Greeting> again = acceptRedeeming(outstanding);
         Handshake.dialWithTicket(inner, TOKEN, "home-lab", "channel-7", ticket);
         Throwable t = failure(again);
         assertInstanceOf(AuthException.class, t);
@@ -211,8 +209,7 @@ class HandshakeTest {
 
     @Test
     void anUnknownTicketIsRefused() throws Exception {
-        Future<Handshake.Greeting> accepted = threads.submit(
-                () -> Handshake.accept(outer, TOKEN, ConcurrentHashMap.newKeySet()::remove));
+        Future<Handshake.Greeting> accepted = acceptRedeeming(outstanding());
         Handshake.dialWithTicket(inner, TOKEN, "home-lab", "channel-7", Nonce.next());
         assertInstanceOf(AuthException.class, failure(accepted));
         assertInstanceOf(Message.Error.class, inner.read(OuterToInner.class));
@@ -221,9 +218,8 @@ class HandshakeTest {
     @Test
     void aTicketWithAnotherTokensProofIsRefusedAndSpent() throws Exception {
         String ticket = Nonce.next();
-        Set<String> outstanding = ConcurrentHashMap.newKeySet();
-        outstanding.add(ticket);
-        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, outstanding::remove));
+        Set<String> outstanding = outstanding(ticket);
+        Future<Handshake.Greeting> accepted = acceptRedeeming(outstanding);
         Handshake.dialWithTicket(inner, OTHER, "impostor", "channel-7", ticket);
         Throwable t = failure(accepted);
         assertInstanceOf(AuthException.class, t);
@@ -239,6 +235,18 @@ class HandshakeTest {
         List<String> proofs = List.of(Proof.INNER, Proof.OUTER, Proof.POOL_INNER, Proof.POOL_OUTER).stream()
                 .map(label -> Proof.of(TOKEN, label, innerNonce, nonce)).toList();
         assertEquals(4, Set.copyOf(proofs).size(), proofs::toString);
+    }
+
+    /** The outer's side on its own thread, redeeming tickets from {@code outstanding}. */
+    private Future<Handshake.Greeting> acceptRedeeming(Set<String> outstanding) {
+        return threads.submit(() -> Handshake.accept(outer, TOKEN, outstanding::remove));
+    }
+
+    /** Tickets the outer has given out, as the set it redeems from. */
+    private static Set<String> outstanding(String... tickets) {
+        Set<String> s = ConcurrentHashMap.newKeySet();
+        s.addAll(List.of(tickets));
+        return s;
     }
 
     private Future<Void> run(ThrowingRunnable r) {

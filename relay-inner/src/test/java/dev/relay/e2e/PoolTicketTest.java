@@ -40,11 +40,8 @@ class PoolTicketTest {
     void theOuterPoolsATicketedConnectionOnceAndProvesItselfInItsOpen() throws Exception {
         try (Target echo = Target.echo();
              TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
-             Socket control = t.controlConnection()) {
-            Channel ch = new Channel(control);
-            Handshake.dial(ch, TestTunnel.TOKEN, Purpose.CONTROL, "scripted", null);
-            String channel = ch.expect(OuterToInner.class, OuterToInner.Welcome.class).channel();
-            Await.until("the outer to take the scripted inner", () -> t.outer.innerConnected());
+             TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
+            String channel = scripted.id();
 
             // A pooled connection made with the full exchange: its Open brings a ticket and no proof.
             try (Socket first = t.controlConnection()) {
@@ -96,11 +93,8 @@ class PoolTicketTest {
              TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo))) {
             String ticket;
             String firstChannel;
-            try (Socket control = t.controlConnection()) {
-                Channel ch = new Channel(control);
-                Handshake.dial(ch, TestTunnel.TOKEN, Purpose.CONTROL, "scripted", null);
-                firstChannel = ch.expect(OuterToInner.class, OuterToInner.Welcome.class).channel();
-                Await.until("the outer to take the scripted inner", () -> t.outer.innerConnected());
+            try (TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
+                firstChannel = scripted.id();
                 ticket = ticketFromASession(t, firstChannel);
 
                 // Right ticket, right token, but naming a channel that is not this one: refused.
@@ -115,11 +109,8 @@ class PoolTicketTest {
             Await.until("the outer to drop the first control channel", () -> !t.outer.innerConnected());
 
             // A ticket from a control channel that has ended is no good on the next one.
-            try (Socket control = t.controlConnection()) {
-                Channel ch = new Channel(control);
-                Handshake.dial(ch, TestTunnel.TOKEN, Purpose.CONTROL, "scripted", null);
-                String channel = ch.expect(OuterToInner.class, OuterToInner.Welcome.class).channel();
-                Await.until("the outer to take the scripted inner again", () -> t.outer.innerConnected());
+            try (TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
+                String channel = scripted.id();
                 try (Socket late = t.controlConnection()) {
                     Channel c = new Channel(late);
                     Handshake.dialWithTicket(c, TestTunnel.TOKEN, "scripted", channel, ticket);

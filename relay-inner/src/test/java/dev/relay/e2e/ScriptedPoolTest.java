@@ -29,17 +29,14 @@ class ScriptedPoolTest {
     void deadPooledConnectionsAreSkippedAndTheOpenFallsBackToTheControlChannel() throws Exception {
         try (Target echo = Target.echo();
              TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
-             Socket control = t.controlConnection()) {
-            Channel ch = new Channel(control);
-            Handshake.dial(ch, TestTunnel.TOKEN, InnerToOuter.Purpose.CONTROL, "scripted", null);
-            OuterToInner.Welcome welcome = ch.expect(OuterToInner.class, OuterToInner.Welcome.class);
-            Await.until("the outer to take the scripted inner", () -> t.outer.innerConnected());
+             TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
+            Channel ch = scripted.channel();
 
             List<Socket> pooled = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 Socket p = t.controlConnection();
                 Handshake.dial(new Channel(p), TestTunnel.TOKEN, InnerToOuter.Purpose.POOL, "scripted",
-                        welcome.channel());
+                        scripted.id());
                 pooled.add(p);
             }
             Await.until("three pooled connections", () -> t.outer.pooledConnections() == 3);
@@ -67,10 +64,8 @@ class ScriptedPoolTest {
         List<Socket> pooled = new ArrayList<>();
         try (Target echo = Target.echo();
              TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
-             Socket control = t.controlConnection()) {
-            Channel ch = new Channel(control);
-            Handshake.dial(ch, TestTunnel.TOKEN, InnerToOuter.Purpose.CONTROL, "scripted", null);
-            String channel = ch.expect(OuterToInner.class, OuterToInner.Welcome.class).channel();
+             TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
+            String channel = scripted.id();
             for (int i = 0; i < InnerConfig.MAX_POOL; i++) {
                 Socket p = t.controlConnection();
                 pooled.add(p);

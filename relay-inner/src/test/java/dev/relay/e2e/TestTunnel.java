@@ -1,5 +1,6 @@
 package dev.relay.e2e;
 
+import dev.relay.auth.Handshake;
 import dev.relay.config.ClientTls;
 import dev.relay.config.HostPort;
 import dev.relay.config.InnerConfig;
@@ -9,6 +10,9 @@ import dev.relay.config.Token;
 import dev.relay.config.Tuning;
 import dev.relay.inner.Inner;
 import dev.relay.outer.Outer;
+import dev.relay.protocol.Channel;
+import dev.relay.protocol.InnerToOuter.Purpose;
+import dev.relay.protocol.OuterToInner;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -121,6 +125,29 @@ final class TestTunnel implements AutoCloseable {
     /** A raw connection to the control port, for a test to speak the protocol on, or to abuse it. */
     Socket controlConnection() throws IOException {
         return dial(outer.controlPort());
+    }
+
+    /** A test speaking as the inner on its own control channel: authenticated, welcomed, and taken by the outer. */
+    record ScriptedInner(Socket socket, Channel channel, String id) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    /** Opens a control channel for a {@link ScriptedInner} and waits until the outer has taken it. */
+    ScriptedInner scriptedInner() throws IOException {
+        Socket control = controlConnection();
+        try {
+            Channel ch = new Channel(control);
+            Handshake.dial(ch, TOKEN, Purpose.CONTROL, "scripted", null);
+            String id = ch.expect(OuterToInner.class, OuterToInner.Welcome.class).channel();
+            Await.until("the outer to take the scripted inner", () -> outer.innerConnected());
+            return new ScriptedInner(control, ch, id);
+        } catch (IOException | RuntimeException | Error e) {
+            control.close();
+            throw e;
+        }
     }
 
     private static Socket dial(int port) throws IOException {
