@@ -62,12 +62,14 @@ public final class Bench {
     static final InetAddress LOOPBACK = loopback();
     /** Write size for the bulk tests, and the targets' read size. */
     static final int CHUNK = 64 * 1024;
+
     static final Duration BULK_WARMUP = Duration.ofMillis(500);
     static final Duration BULK_MEASURE = Duration.ofSeconds(2);
     /** Bulk rounds per direction and stream count; the table shows the median. */
     static final int BULK_ROUNDS = 3;
     /** Sequential opens before any count: with a few hundred the JIT has not yet compiled the relay's open path. */
     static final int OPEN_WARMUP = 2_000;
+
     static final int OPEN_SESSIONS = 2_000;
     static final int OPEN_ROUNDS = 4;
     static final int PING_SIZE = 64;
@@ -77,11 +79,13 @@ public final class Bench {
     static final int CONCURRENT = 5_000;
     /** Opens in flight at once while building up the concurrent sessions; below the accept backlogs. */
     static final int OPEN_PARALLEL = 64;
+
     static final Duration LINK_DELAY = Duration.ofMillis(10);
     static final int DELAY_WARMUP = 10;
     static final int DELAY_SESSIONS = 100;
     /** The delayed opens of each pool setting come in this many rounds, the plain and TLS inner taking turns. */
     static final int DELAY_ROUNDS = 4;
+
     static final int POOL = 8;
     /** What {@code --only} can pick. */
     static final List<String> SECTIONS = List.of("bulk", "open", "ping", "sessions", "link");
@@ -96,6 +100,7 @@ public final class Bench {
             "-Dorg.slf4j.simpleLogger.log.dev.relay.session.Session=warn",
             "-Dorg.slf4j.simpleLogger.log.dev.relay.outer.Outer=warn",
             "-Dorg.slf4j.simpleLogger.log.dev.relay.inner.Opener=warn");
+
     static final String POOL_UNSUPPORTED = "pool: not supported by this build";
 
     /** Ways a client reaches the target; each is a column of the table. */
@@ -119,12 +124,10 @@ public final class Bench {
     }
 
     /** The three target ports as one way of reaching them sees them. */
-    record Endpoints(int echo, int sink, int source) {
-    }
+    record Endpoints(int echo, int sink, int source) {}
 
     /** The outer's certificate and key as {@code --gen-cert} wrote them, and the fingerprint it printed. */
-    record TlsFiles(Path cert, Path key, String fingerprint) {
-    }
+    record TlsFiles(Path cert, Path key, String fingerprint) {}
 
     /**
      * One outer and the inner serving it: plain TCP between them, or TLS when {@code tls} is set. Its files and logs
@@ -167,7 +170,8 @@ public final class Bench {
 
         /** The percentiles over all the samples of several rounds. */
         static Latency merge(List<Latency> rounds) {
-            long[] all = rounds.stream().flatMapToLong(l -> Arrays.stream(l.samples)).toArray();
+            long[] all =
+                    rounds.stream().flatMapToLong(l -> Arrays.stream(l.samples)).toArray();
             return of(all, rounds.stream().mapToInt(Latency::failed).sum());
         }
 
@@ -218,6 +222,7 @@ public final class Bench {
     final int holdPeak;
     /** The sections to run ({@link #SECTIONS}); empty means all of them, and only a full run gives PASS/FAIL lines. */
     final Set<String> only;
+
     final Path work;
     final String token = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
     final long started = System.nanoTime();
@@ -231,11 +236,13 @@ public final class Bench {
     Relay plain;
     /** The TLS pair, or null when it could not be set up (then {@link #tlsNote} says why). */
     Relay secure;
+
     String tlsNote = "";
     /** The two minimal relay processes, or empty when they could not be started. */
     final List<Process> minimal = new ArrayList<>();
     /** The ways measured in this run: direct, relay, and relay (TLS) when the TLS pair is up. */
     List<Via> vias = List.of(Via.DIRECT, Via.RELAY);
+
     boolean poolSupported = true;
 
     // ---- results ----
@@ -249,8 +256,16 @@ public final class Bench {
     /** What the TLS link saw of each TLS connection's hellos, per pool setting of the delayed-open test. */
     final Map<String, TlsHellos> resumption = new LinkedHashMap<>();
 
-    Bench(Path outerJar, Path innerJar, List<String> jvmFlags, boolean quick, int concurrent, int loopbackPool,
-          int holdPeak, Set<String> only) throws IOException {
+    Bench(
+            Path outerJar,
+            Path innerJar,
+            List<String> jvmFlags,
+            boolean quick,
+            int concurrent,
+            int loopbackPool,
+            int holdPeak,
+            Set<String> only)
+            throws IOException {
         this.outerJar = outerJar;
         this.innerJar = innerJar;
         this.jvmFlags = jvmFlags;
@@ -301,7 +316,9 @@ public final class Bench {
                 System.exit(1);
             }
         }
-        List<String> jvmFlags = List.of(flags.trim().split("\\s+")).stream().filter(s -> !s.isEmpty()).toList();
+        List<String> jvmFlags = List.of(flags.trim().split("\\s+")).stream()
+                .filter(s -> !s.isEmpty())
+                .toList();
         Bench b = new Bench(outerJar, innerJar, jvmFlags, quick, concurrent, pool, holdPeak, only);
         Thread hook = new Thread(b::stopChildren, "bench-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -323,8 +340,8 @@ public final class Bench {
 
         targets = new Targets();
         closeables.add(targets);
-        Endpoints direct = new Endpoints(targets.echo.getLocalPort(), targets.sink.getLocalPort(),
-                targets.source.getLocalPort());
+        Endpoints direct =
+                new Endpoints(targets.echo.getLocalPort(), targets.sink.getLocalPort(), targets.source.getLocalPort());
         plain = new Relay(Via.RELAY, "", null);
         startRelay(plain, outerCopy, innerCopy);
         startTlsRelay(outerCopy, innerCopy);
@@ -362,19 +379,29 @@ public final class Bench {
             Duration measure = quick ? Duration.ofSeconds(1) : BULK_MEASURE;
             for (int streams : new int[] {1, 4}) {
                 for (boolean forward : new boolean[] {true, false}) {
-                    String what = streams + (streams == 1 ? " stream, " : " streams, ") + (forward ? "forward" : "reverse");
+                    String what =
+                            streams + (streams == 1 ? " stream, " : " streams, ") + (forward ? "forward" : "reverse");
                     Row r = row("bulk, " + what + ", Gbit/s", "%.2f");
                     var rounds = interleaved(r, vias, BULK_ROUNDS, v -> {
                         Endpoints e = endpoints.get(v);
                         return bulk(forward ? e.sink() : e.source(), forward, streams, measure);
                     });
                     for (Via v : rounds.keySet()) {
-                        double[] g = rounds.get(v).stream().mapToDouble(Double::doubleValue).sorted().toArray();
+                        double[] g = rounds.get(v).stream()
+                                .mapToDouble(Double::doubleValue)
+                                .sorted()
+                                .toArray();
                         if (g.length == BULK_ROUNDS) {
                             r.values.put(v, g[g.length / 2]);
                         }
-                        System.out.printf(Locale.ROOT, "  %-13s %-19s %s Gbit/s%n", v.label, what, rounds.get(v).stream()
-                                .map(x -> String.format(Locale.ROOT, "%.2f", x)).toList());
+                        System.out.printf(
+                                Locale.ROOT,
+                                "  %-13s %-19s %s Gbit/s%n",
+                                v.label,
+                                what,
+                                rounds.get(v).stream()
+                                        .map(x -> String.format(Locale.ROOT, "%.2f", x))
+                                        .toList());
                     }
                 }
             }
@@ -394,8 +421,19 @@ public final class Bench {
             Row cpu = row("CPU time of the relay processes per open, µs", "%.0f");
             cpu.notes.put(Via.DIRECT, "—");
             Map<Via, Duration> cpuSpent = new EnumMap<>(Via.class);
-            var openRounds = interleaved(open50, vias, OPEN_ROUNDS, v -> withCpu(v, cpuSpent,
-                    () -> opens(new InetSocketAddress(LOOPBACK, endpoints.get(v).echo()), 0, openN, 0)));
+            var openRounds = interleaved(
+                    open50,
+                    vias,
+                    OPEN_ROUNDS,
+                    v -> withCpu(
+                            v,
+                            cpuSpent,
+                            () -> opens(
+                                    new InetSocketAddress(
+                                            LOOPBACK, endpoints.get(v).echo()),
+                                    0,
+                                    openN,
+                                    0)));
             for (Via v : openRounds.keySet()) {
                 Latency l = Latency.merge(openRounds.get(v));
                 if (openRounds.get(v).size() == OPEN_ROUNDS) {
@@ -491,21 +529,23 @@ public final class Bench {
     void startRelay(Relay r, Path outerCopy, Path innerCopy) throws Exception {
         r.controlPort = freePort();
         r.ports = new Endpoints(freePort(), freePort(), freePort());
-        r.outer = spawn("outer" + r.suffix, outerCopy, writeConfig(r, "outer" + r.suffix + ".json", r.controlPort,
-                null));
+        r.outer =
+                spawn("outer" + r.suffix, outerCopy, writeConfig(r, "outer" + r.suffix + ".json", r.controlPort, null));
         waitListening(r, Duration.ofSeconds(20));
         Integer pool = poolSupported ? loopbackPool : null;
-        r.inner = spawn("inner" + r.suffix, innerCopy, writeConfig(r, "inner" + r.suffix + ".json", r.controlPort,
-                pool));
+        r.inner =
+                spawn("inner" + r.suffix, innerCopy, writeConfig(r, "inner" + r.suffix + ".json", r.controlPort, pool));
         if (!awaitReady(r, r.inner, Duration.ofSeconds(30))) {
-            if (r.tls == null && r.inner.exitValue() == 2 && Files.readString(log("inner")).contains("pool")) {
+            if (r.tls == null
+                    && r.inner.exitValue() == 2
+                    && Files.readString(log("inner")).contains("pool")) {
                 poolSupported = false;
                 System.out.println(POOL_UNSUPPORTED);
                 r.inner = spawn("inner-nopool", innerCopy, writeConfig(r, "inner-nopool.json", r.controlPort, null));
             }
             if (poolSupported || !awaitReady(r, r.inner, Duration.ofSeconds(30))) {
-                throw new IllegalStateException("the inner" + r.suffix + " did not start (status "
-                        + r.inner.exitValue() + "):\n" + tail(log("inner" + r.suffix)) + "\nsee " + work);
+                throw new IllegalStateException("the inner" + r.suffix + " did not start (status " + r.inner.exitValue()
+                        + "):\n" + tail(log("inner" + r.suffix)) + "\nsee " + work);
             }
         }
         System.out.println(r.via.label + ": outer pid " + r.outer.pid() + " (control port " + r.controlPort
@@ -521,17 +561,31 @@ public final class Bench {
         Relay r = null;
         try {
             Path dir = work.resolve("tls");
-            List<String> cmd = List.of(javaBin(), "-jar", outerCopy.toString(), "--gen-cert", "--name", "127.0.0.1",
-                    "--out", dir.toString());
+            List<String> cmd = List.of(
+                    javaBin(),
+                    "-jar",
+                    outerCopy.toString(),
+                    "--gen-cert",
+                    "--name",
+                    "127.0.0.1",
+                    "--out",
+                    dir.toString());
             Process gen = start("gen-cert", cmd);
             if (!gen.waitFor(60, TimeUnit.SECONDS) || gen.exitValue() != 0) {
                 throw new IllegalStateException("--gen-cert failed:\n" + tail(log("gen-cert")));
             }
             String fingerprint = Files.readAllLines(log("gen-cert")).stream()
-                    .filter(l -> l.startsWith("fingerprint: ")).map(l -> l.substring("fingerprint: ".length()).trim())
-                    .findFirst().orElseThrow(() -> new IllegalStateException("--gen-cert printed no fingerprint"));
-            r = new Relay(Via.RELAY_TLS, "-tls", new TlsFiles(dir.resolve("relay.crt").toAbsolutePath(),
-                    dir.resolve("relay.key").toAbsolutePath(), fingerprint));
+                    .filter(l -> l.startsWith("fingerprint: "))
+                    .map(l -> l.substring("fingerprint: ".length()).trim())
+                    .findFirst()
+                    .orElseThrow(() -> new IllegalStateException("--gen-cert printed no fingerprint"));
+            r = new Relay(
+                    Via.RELAY_TLS,
+                    "-tls",
+                    new TlsFiles(
+                            dir.resolve("relay.crt").toAbsolutePath(),
+                            dir.resolve("relay.key").toAbsolutePath(),
+                            fingerprint));
             startRelay(r, outerCopy, innerCopy);
             String seen = probeTls(r);
             secure = r;
@@ -581,14 +635,16 @@ public final class Bench {
             s.setSoTimeout(5_000);
             s.startHandshake();
             String protocol = s.getSession().getProtocol();
-            String fingerprint = "sha256:" + HexFormat.ofDelimiter(":").withUpperCase()
-                    .formatHex(MessageDigest.getInstance("SHA-256").digest(presented[0].getEncoded()));
+            String fingerprint = "sha256:"
+                    + HexFormat.ofDelimiter(":")
+                            .withUpperCase()
+                            .formatHex(MessageDigest.getInstance("SHA-256").digest(presented[0].getEncoded()));
             if (!protocol.equals("TLSv1.3") || !fingerprint.equalsIgnoreCase(r.tls.fingerprint())) {
                 throw new IllegalStateException("the TLS control port spoke " + protocol + " with certificate "
                         + fingerprint + ", expected TLSv1.3 and " + r.tls.fingerprint());
             }
-            return protocol + " (" + s.getSession().getCipherSuite() + "), certificate "
-                    + fingerprint.substring(0, 22) + "… as pinned";
+            return protocol + " (" + s.getSession().getCipherSuite() + "), certificate " + fingerprint.substring(0, 22)
+                    + "… as pinned";
         }
     }
 
@@ -610,9 +666,19 @@ public final class Bench {
                   ],
                   "tuning": { "maxSessions": 8000 }
                 }
-                """.formatted(r.controlPort, outerTls, connectPort, pool == null ? "" : ", \"pool\": " + pool,
-                innerTls, token, r.ports.echo(), targets.echo.getLocalPort(), r.ports.sink(),
-                targets.sink.getLocalPort(), r.ports.source(), targets.source.getLocalPort());
+                """.formatted(
+                        r.controlPort,
+                        outerTls,
+                        connectPort,
+                        pool == null ? "" : ", \"pool\": " + pool,
+                        innerTls,
+                        token,
+                        r.ports.echo(),
+                        targets.echo.getLocalPort(),
+                        r.ports.sink(),
+                        targets.sink.getLocalPort(),
+                        r.ports.source(),
+                        targets.source.getLocalPort());
         Path file = Files.writeString(work.resolve(name), json);
         // The file holds the token: only this user may read it, or the programs warn about it.
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
@@ -630,8 +696,11 @@ public final class Bench {
 
     Process start(String name, List<String> cmd) throws IOException {
         Files.writeString(work.resolve(name + ".cmd"), String.join(" ", cmd) + "\n");
-        Process p = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true)
-                .redirectOutput(log(name).toFile()).start();
+        Process p = new ProcessBuilder(cmd)
+                .directory(work.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log(name).toFile())
+                .start();
         children.add(p);
         return p;
     }
@@ -691,8 +760,8 @@ public final class Bench {
                 return;
             }
             if (!p.isAlive()) {
-                throw new IllegalStateException(name + " exited with status " + p.exitValue() + ":\n"
-                        + tail(log(name)));
+                throw new IllegalStateException(
+                        name + " exited with status " + p.exitValue() + ":\n" + tail(log(name)));
             }
             Thread.sleep(50);
         }
@@ -701,7 +770,8 @@ public final class Bench {
 
     /** An idle JVM with the same flags, for the resident memory an empty JVM needs on this machine. */
     Process startEmptyJvm() throws IOException {
-        Path src = Files.writeString(work.resolve("Idle.java"),
+        Path src = Files.writeString(
+                work.resolve("Idle.java"),
                 "public class Idle { public static void main(String[] a) throws Exception { System.in.read(); } }\n");
         var javac = javax.tools.ToolProvider.getSystemJavaCompiler();
         if (javac == null || javac.run(null, null, null, "-d", work.toString(), src.toString()) != 0) {
@@ -841,8 +911,8 @@ public final class Bench {
         if (spent.containsKey(v) && count > 0) {
             double micros = spent.get(v).toNanos() / 1e3 / count;
             row.values.put(v, micros);
-            System.out.printf(Locale.ROOT, "  %-13s CPU time of the relay processes: %.1f µs per %s%n", v.label,
-                    micros, what);
+            System.out.printf(
+                    Locale.ROOT, "  %-13s CPU time of the relay processes: %.1f µs per %s%n", v.label, micros, what);
         }
     }
 
@@ -1030,7 +1100,8 @@ public final class Bench {
             int first = count(ok);
             if (relay) {
                 settle(List.of(plain.outer, plain.inner), Duration.ofSeconds(20));
-                memory.put("peak, " + String.format(Locale.ROOT, "%,d", n) + " open and idle",
+                memory.put(
+                        "peak, " + String.format(Locale.ROOT, "%,d", n) + " open and idle",
                         new Sample[] {sample(plain.outer), sample(plain.inner)});
                 if (holdPeak > 0) {
                     System.out.println("  holding " + holdPeak + " s at peak: outer pid " + plain.outer.pid()
@@ -1046,11 +1117,18 @@ public final class Bench {
                 }
             });
             int both = count(ok);
-            System.out.printf(Locale.ROOT, "  %-13s %d of %d echoed when opened (in %.1f s), %d of %d again with all"
-                    + " open%n", v.label, first, n, openSeconds, both, n);
+            System.out.printf(
+                    Locale.ROOT,
+                    "  %-13s %d of %d echoed when opened (in %.1f s), %d of %d again with all" + " open%n",
+                    v.label,
+                    first,
+                    n,
+                    openSeconds,
+                    both,
+                    n);
             if (relay) {
-                concurrentNote = String.format(Locale.ROOT, "opened in %.1f s, %d at a time", openSeconds,
-                        OPEN_PARALLEL);
+                concurrentNote =
+                        String.format(Locale.ROOT, "opened in %.1f s, %d at a time", openSeconds, OPEN_PARALLEL);
             }
             row.notes.put(v, String.format(Locale.ROOT, "%,d / %,d", both, n));
             return both;
@@ -1063,8 +1141,11 @@ public final class Bench {
                 boolean back = awaitFdsNear(base, Duration.ofSeconds(30));
                 settle(List.of(plain.outer, plain.inner), Duration.ofSeconds(10));
                 memory.put("after close", new Sample[] {sample(plain.outer), sample(plain.inner)});
-                System.out.printf(Locale.ROOT, "  relay       descriptors %s baseline %.1f s after closing%n",
-                        back ? "back near" : "NOT back to", (System.nanoTime() - t) / 1e9);
+                System.out.printf(
+                        Locale.ROOT,
+                        "  relay       descriptors %s baseline %.1f s after closing%n",
+                        back ? "back near" : "NOT back to",
+                        (System.nanoTime() - t) / 1e9);
             }
             awaitZero(targets.echoActive, Duration.ofSeconds(30));
         }
@@ -1115,10 +1196,10 @@ public final class Bench {
      * crossing it, to count how many resumed a session ({@link TlsHellos}).
      */
     void delayedOpens(Path innerCopy, Endpoints direct) throws Exception {
-        Row on = row("open → first echoed byte, " + LINK_DELAY.toMillis() + " ms each way, pool on, median, ms",
-                "%.1f");
-        Row off = row("open → first echoed byte, " + LINK_DELAY.toMillis() + " ms each way, pool off, median, ms",
-                "%.1f");
+        Row on =
+                row("open → first echoed byte, " + LINK_DELAY.toMillis() + " ms each way, pool on, median, ms", "%.1f");
+        Row off = row(
+                "open → first echoed byte, " + LINK_DELAY.toMillis() + " ms each way, pool off, median, ms", "%.1f");
         if (!minimal.isEmpty()) {
             on.notes.put(Via.MINIMAL, "not measured");
             off.notes.put(Via.MINIMAL, "not measured");
@@ -1169,7 +1250,10 @@ public final class Bench {
                     return Double.NaN;
                 });
             }
-            List<Process> procs = ways.stream().map(byVia::get).flatMap(r -> Stream.of(r.outer, r.inner)).toList();
+            List<Process> procs = ways.stream()
+                    .map(byVia::get)
+                    .flatMap(r -> Stream.of(r.outer, r.inner))
+                    .toList();
             // The pools fill in the background: start when the descriptor counts stop moving.
             settle(procs, Duration.ofSeconds(10));
             for (Via v : ways) {
@@ -1178,9 +1262,12 @@ public final class Bench {
                     return Double.NaN;
                 });
             }
-            var rounds = interleaved(row, ways.stream().filter(v -> !row.notes.containsKey(v)).toList(),
-                    DELAY_ROUNDS, v -> opens(new InetSocketAddress(LOOPBACK, byVia.get(v).ports.echo()), 0,
-                            n / DELAY_ROUNDS, 0));
+            var rounds = interleaved(
+                    row,
+                    ways.stream().filter(v -> !row.notes.containsKey(v)).toList(),
+                    DELAY_ROUNDS,
+                    v -> opens(
+                            new InetSocketAddress(LOOPBACK, byVia.get(v).ports.echo()), 0, n / DELAY_ROUNDS, 0));
             for (Via v : rounds.keySet()) {
                 if (rounds.get(v).size() == DELAY_ROUNDS) {
                     Latency l = Latency.merge(rounds.get(v));
@@ -1401,8 +1488,7 @@ public final class Bench {
         /** Counts the TLS hellos crossing this link; null on a link that carries no TLS. */
         final TlsHellos hellos;
 
-        record Chunk(byte[] data, long dueNanos) {
-        }
+        record Chunk(byte[] data, long dueNanos) {}
 
         DelayProxy(String name, int upstream, Duration delay, TlsHellos hellos) {
             this.name = name;
@@ -1521,8 +1607,8 @@ public final class Bench {
         static final int SERVER_HELLO = 2;
         static final int PRE_SHARED_KEY = 41;
         /** RFC 8446, 4.1.3: the random of a ServerHello that is a HelloRetryRequest. */
-        static final byte[] RETRY_RANDOM = HexFormat.of().parseHex(
-                "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c");
+        static final byte[] RETRY_RANDOM =
+                HexFormat.of().parseHex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c");
 
         final AtomicInteger connections = new AtomicInteger();
         final AtomicInteger clientHellos = new AtomicInteger();
@@ -1548,11 +1634,19 @@ public final class Bench {
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "%d TLS connections: %d resumed a session, %d full handshake%s%s"
-                            + " (%d of %d ClientHellos offered a ticket); %d HelloRetryRequest%s%s", connections.get(),
-                    resumed.get(), full(), full() == 1 ? "" : "s",
-                    fullOn.isEmpty() ? "" : " (connection " + ranges(fullOn) + ")", offered.get(), clientHellos.get(),
-                    retries.get(), retries.get() == 1 ? "" : "s",
+            return String.format(
+                    Locale.ROOT,
+                    "%d TLS connections: %d resumed a session, %d full handshake%s%s"
+                            + " (%d of %d ClientHellos offered a ticket); %d HelloRetryRequest%s%s",
+                    connections.get(),
+                    resumed.get(),
+                    full(),
+                    full() == 1 ? "" : "s",
+                    fullOn.isEmpty() ? "" : " (connection " + ranges(fullOn) + ")",
+                    offered.get(),
+                    clientHellos.get(),
+                    retries.get(),
+                    retries.get() == 1 ? "" : "s",
                     unreadable.get() > 0 ? ", " + unreadable.get() + " hellos unreadable" : "");
         }
 
@@ -1680,8 +1774,17 @@ public final class Bench {
 
     static void report(Via v, String what, Latency l, double unit, String unitName) {
         String failed = l.failed() > 0 ? ", " + l.failed() + " failed" : "";
-        System.out.printf(Locale.ROOT, "  %-13s %d %s: p50 %.1f %s, p99 %.1f %s%s%n", v.label, l.n(), what,
-                l.p50() / unit, unitName, l.p99() / unit, unitName, failed);
+        System.out.printf(
+                Locale.ROOT,
+                "  %-13s %d %s: p50 %.1f %s, p99 %.1f %s%s%n",
+                v.label,
+                l.n(),
+                what,
+                l.p50() / unit,
+                unitName,
+                l.p99() / unit,
+                unitName,
+                failed);
     }
 
     void failures(Row r, Via v, Latency l) {
@@ -1693,46 +1796,78 @@ public final class Bench {
     void verdicts() {
         // Bulk: every one of the four bulk rows at half of direct or better.
         LowestBulk bulk = lowestBulk(Via.RELAY);
-        verdict(bulk.complete() && bulk.ratio() >= 0.5, "bulk ≥ 0.5× direct, 1 and 4 streams, both directions",
-                bulk.complete() ? String.format(Locale.ROOT, "lowest %.2f× (%s)", bulk.ratio(), bulk.what())
+        verdict(
+                bulk.complete() && bulk.ratio() >= 0.5,
+                "bulk ≥ 0.5× direct, 1 and 4 streams, both directions",
+                bulk.complete()
+                        ? String.format(Locale.ROOT, "lowest %.2f× (%s)", bulk.ratio(), bulk.what())
                         : "not measured");
 
         Row open = rows.get("open → first echoed byte, p50, µs");
         double added = open.get(Via.RELAY) - open.get(Via.DIRECT);
-        verdict(added <= 150, "open → first byte p50 within 150 µs of direct",
-                String.format(Locale.ROOT, "+%.0f µs (%.0f vs %.0f µs)", added, open.get(Via.RELAY),
-                        open.get(Via.DIRECT)));
+        verdict(
+                added <= 150,
+                "open → first byte p50 within 150 µs of direct",
+                String.format(
+                        Locale.ROOT, "+%.0f µs (%.0f vs %.0f µs)", added, open.get(Via.RELAY), open.get(Via.DIRECT)));
 
         double ping = rows.get("64-byte ping-pong, p50, µs").get(Via.RELAY);
         verdict(ping < 90, "64-byte ping-pong p50 < 90 µs", String.format(Locale.ROOT, "%.1f µs", ping));
 
-        Row worked = rows.values().stream().filter(r -> r.metric.contains("concurrent sessions")).findFirst().get();
+        Row worked = rows.values().stream()
+                .filter(r -> r.metric.contains("concurrent sessions"))
+                .findFirst()
+                .get();
         double w = worked.get(Via.RELAY);
-        verdict(w == concurrent, String.format(Locale.ROOT, "%,d concurrent sessions all work", concurrent),
+        verdict(
+                w == concurrent,
+                String.format(Locale.ROOT, "%,d concurrent sessions all work", concurrent),
                 Double.isNaN(w) ? "not measured" : String.format(Locale.ROOT, "%,.0f of %,d", w, concurrent));
 
         double perThousand = mbPerThousand();
-        verdict(perThousand <= 20, "≤ 20 MB resident (outer + inner) per 1,000 idle sessions",
+        verdict(
+                perThousand <= 20,
+                "≤ 20 MB resident (outer + inner) per 1,000 idle sessions",
                 Double.isNaN(perThousand) ? "not measured" : String.format(Locale.ROOT, "%.1f MB", perThousand));
 
         Sample[] before = memory.get("idle before");
         Sample[] after = memory.get("after close");
         if (before != null && after != null) {
             boolean fdsBack = after[0].fds() <= before[0].fds() + 8 && after[1].fds() <= before[1].fds() + 8;
-            boolean threadsBack = after[0].threads() <= before[0].threads() + 2
-                    && after[1].threads() <= before[1].threads() + 2;
-            verdict(fdsBack && threadsBack, "descriptors and threads back to baseline after the sessions end",
-                    String.format(Locale.ROOT, "fds %d→%d outer, %d→%d inner; threads %d→%d, %d→%d",
-                            before[0].fds(), after[0].fds(), before[1].fds(), after[1].fds(),
-                            before[0].threads(), after[0].threads(), before[1].threads(), after[1].threads()));
+            boolean threadsBack =
+                    after[0].threads() <= before[0].threads() + 2 && after[1].threads() <= before[1].threads() + 2;
+            verdict(
+                    fdsBack && threadsBack,
+                    "descriptors and threads back to baseline after the sessions end",
+                    String.format(
+                            Locale.ROOT,
+                            "fds %d→%d outer, %d→%d inner; threads %d→%d, %d→%d",
+                            before[0].fds(),
+                            after[0].fds(),
+                            before[1].fds(),
+                            after[1].fds(),
+                            before[0].threads(),
+                            after[0].threads(),
+                            before[1].threads(),
+                            after[1].threads()));
         }
 
-        Row delayed = rows.values().stream().filter(r -> r.metric.contains("pool on")).findFirst().get();
+        Row delayed = rows.values().stream()
+                .filter(r -> r.metric.contains("pool on"))
+                .findFirst()
+                .get();
         double ratio = delayed.get(Via.RELAY) / delayed.get(Via.DIRECT);
-        verdict(ratio <= 0.6, "open across a 10 ms link, pooled ≤ 0.6× direct",
-                Double.isNaN(ratio) ? (poolSupported ? "not measured" : POOL_UNSUPPORTED)
-                        : String.format(Locale.ROOT, "%.2f× (%.1f vs %.1f ms)", ratio, delayed.get(Via.RELAY),
-                        delayed.get(Via.DIRECT)));
+        verdict(
+                ratio <= 0.6,
+                "open across a 10 ms link, pooled ≤ 0.6× direct",
+                Double.isNaN(ratio)
+                        ? (poolSupported ? "not measured" : POOL_UNSUPPORTED)
+                        : String.format(
+                                Locale.ROOT,
+                                "%.2f× (%.1f vs %.1f ms)",
+                                ratio,
+                                delayed.get(Via.RELAY),
+                                delayed.get(Via.DIRECT)));
     }
 
     /** How relay compares with the minimal relay measured in the same run: the floor its design allows here. */
@@ -1744,20 +1879,25 @@ public final class Bench {
         LowestBulk relay = lowestBulk(Via.RELAY);
         Row open = rows.get("open → first echoed byte, p50, µs");
         Row ping = rows.get("64-byte ping-pong, p50, µs");
-        verdicts.add(String.format(Locale.ROOT, "info  the floor here, %s (scripts/MinimalRelay.java) in this run: bulk"
-                + " lowest %.2f× direct (relay %.2f×); open p50 +%.0f µs over direct (relay +%.0f µs); 64-byte"
-                + " ping-pong p50 %.1f µs (relay %.1f µs)", Via.MINIMAL.label,
-                floor.complete() ? floor.ratio() : Double.NaN, relay.complete() ? relay.ratio() : Double.NaN,
-                open.get(Via.MINIMAL) - open.get(Via.DIRECT), open.get(Via.RELAY) - open.get(Via.DIRECT),
-                ping.get(Via.MINIMAL), ping.get(Via.RELAY)));
+        verdicts.add(String.format(
+                Locale.ROOT,
+                "info  the floor here, %s (scripts/MinimalRelay.java) in this run: bulk"
+                        + " lowest %.2f× direct (relay %.2f×); open p50 +%.0f µs over direct (relay +%.0f µs); 64-byte"
+                        + " ping-pong p50 %.1f µs (relay %.1f µs)",
+                Via.MINIMAL.label,
+                floor.complete() ? floor.ratio() : Double.NaN,
+                relay.complete() ? relay.ratio() : Double.NaN,
+                open.get(Via.MINIMAL) - open.get(Via.DIRECT),
+                open.get(Via.RELAY) - open.get(Via.DIRECT),
+                ping.get(Via.MINIMAL),
+                ping.get(Via.RELAY)));
     }
 
     /**
      * The bulk row where {@code v} does worst against direct, among those measured: its ratio (infinite when none
      * was), the row's short name, and whether every bulk row was measured.
      */
-    record LowestBulk(double ratio, String what, boolean complete) {
-    }
+    record LowestBulk(double ratio, String what, boolean complete) {}
 
     LowestBulk lowestBulk(Via v) {
         double worst = Double.POSITIVE_INFINITY;
@@ -1793,28 +1933,54 @@ public final class Bench {
         String tls = Via.RELAY_TLS.label;
         LowestBulk bulk = lowestBulk(Via.RELAY_TLS);
         Row there = rows.get("bulk, " + bulk.what() + ", Gbit/s");
-        info(tls + ", bulk", bulk.ratio() == Double.POSITIVE_INFINITY ? "not measured"
-                : String.format(Locale.ROOT, "lowest %.2f× direct (%s; plain relay %.2f× there)", bulk.ratio(),
-                bulk.what(), there.get(Via.RELAY) / there.get(Via.DIRECT)));
+        info(
+                tls + ", bulk",
+                bulk.ratio() == Double.POSITIVE_INFINITY
+                        ? "not measured"
+                        : String.format(
+                                Locale.ROOT,
+                                "lowest %.2f× direct (%s; plain relay %.2f× there)",
+                                bulk.ratio(),
+                                bulk.what(),
+                                there.get(Via.RELAY) / there.get(Via.DIRECT)));
         Row open = rows.get("open → first echoed byte, p50, µs");
-        info(tls + ", open → first byte p50", String.format(Locale.ROOT, "+%.0f µs over direct (%.0f vs %.0f µs;"
-                        + " plain relay +%.0f µs)", open.get(Via.RELAY_TLS) - open.get(Via.DIRECT),
-                open.get(Via.RELAY_TLS), open.get(Via.DIRECT), open.get(Via.RELAY) - open.get(Via.DIRECT)));
+        info(
+                tls + ", open → first byte p50",
+                String.format(
+                        Locale.ROOT,
+                        "+%.0f µs over direct (%.0f vs %.0f µs;" + " plain relay +%.0f µs)",
+                        open.get(Via.RELAY_TLS) - open.get(Via.DIRECT),
+                        open.get(Via.RELAY_TLS),
+                        open.get(Via.DIRECT),
+                        open.get(Via.RELAY) - open.get(Via.DIRECT)));
         Row ping = rows.get(PING_SIZE + "-byte ping-pong, p50, µs");
-        info(tls + ", 64-byte ping-pong p50", String.format(Locale.ROOT, "%.1f µs (plain relay %.1f µs)",
-                ping.get(Via.RELAY_TLS), ping.get(Via.RELAY)));
+        info(
+                tls + ", 64-byte ping-pong p50",
+                String.format(
+                        Locale.ROOT, "%.1f µs (plain relay %.1f µs)", ping.get(Via.RELAY_TLS), ping.get(Via.RELAY)));
 
         double rtt = 2 * LINK_DELAY.toNanos() / 1e6;
         for (String setting : List.of("pool on", "pool off")) {
-            Row r = rows.values().stream().filter(x -> x.metric.contains(setting + ",")).findFirst().orElse(null);
+            Row r = rows.values().stream()
+                    .filter(x -> x.metric.contains(setting + ","))
+                    .findFirst()
+                    .orElse(null);
             double added = r == null ? Double.NaN : r.get(Via.RELAY_TLS) - r.get(Via.RELAY);
             String expect = setting.equals("pool on")
                     ? "expected none: a pooled connection did its TLS handshake before the user came"
                     : "expected one: a new TLS 1.3 connection needs one round trip more, full or resumed";
-            info(tls + " vs plain, open across a " + LINK_DELAY.toMillis() + " ms link, " + setting,
-                    Double.isNaN(added) ? "not measured" : String.format(Locale.ROOT,
-                            "%+.1f ms (%.1f vs %.1f ms) = %+.1f round trips; %s", added, r.get(Via.RELAY_TLS),
-                            r.get(Via.RELAY), added / rtt, expect));
+            info(
+                    tls + " vs plain, open across a " + LINK_DELAY.toMillis() + " ms link, " + setting,
+                    Double.isNaN(added)
+                            ? "not measured"
+                            : String.format(
+                                    Locale.ROOT,
+                                    "%+.1f ms (%.1f vs %.1f ms) = %+.1f round trips; %s",
+                                    added,
+                                    r.get(Via.RELAY_TLS),
+                                    r.get(Via.RELAY),
+                                    added / rtt,
+                                    expect));
         }
         if (resumption.isEmpty()) {
             info(tls + ", sessions resumed across the link", "not measured");
@@ -1824,10 +1990,13 @@ public final class Bench {
             // An inner's control connection has no ticket to offer; its pool's first fill dials all slots at once,
             // and the JDK's client uses a ticket once, so at most one of them can resume.
             int startup = 1 + (e.getKey().equals("pool on") ? POOL : 0);
-            String after = startup == 1 ? "after the control connection (#1)"
+            String after = startup == 1
+                    ? "after the control connection (#1)"
                     : "after the control connection and the first pool fill (#1–" + startup + ")";
-            info(tls + ", sessions resumed across the link, " + e.getKey(), h + "; " + after + ", "
-                    + h.resumedAfter(startup) + " resumed" + (h.resumed.get() == 0 ? ": NO session was resumed" : ""));
+            info(
+                    tls + ", sessions resumed across the link, " + e.getKey(),
+                    h + "; " + after + ", " + h.resumedAfter(startup) + " resumed"
+                            + (h.resumed.get() == 0 ? ": NO session was resumed" : ""));
         }
     }
 
@@ -1838,10 +2007,16 @@ public final class Bench {
     /** Growth of outer + inner resident memory from idle to peak, per 1,000 sessions that worked. */
     double mbPerThousand() {
         Sample[] before = memory.get("idle before");
-        Sample[] peak = memory.entrySet().stream().filter(e -> e.getKey().startsWith("peak")).map(Map.Entry::getValue)
-                .findFirst().orElse(null);
-        double worked = rows.values().stream().filter(r -> r.metric.contains("concurrent sessions")).findFirst()
-                .map(r -> r.get(Via.RELAY)).orElse(Double.NaN);
+        Sample[] peak = memory.entrySet().stream()
+                .filter(e -> e.getKey().startsWith("peak"))
+                .map(Map.Entry::getValue)
+                .findFirst()
+                .orElse(null);
+        double worked = rows.values().stream()
+                .filter(r -> r.metric.contains("concurrent sessions"))
+                .findFirst()
+                .map(r -> r.get(Via.RELAY))
+                .orElse(Double.NaN);
         if (before == null || peak == null || Double.isNaN(worked) || worked == 0) {
             return Double.NaN;
         }
@@ -1854,17 +2029,39 @@ public final class Bench {
         Runtime.Version jdk = Runtime.version();
         String now = ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z"));
         o.append("\n## relay bench, ").append(now).append("\n\n");
-        o.append("- JDK: ").append(jdk).append(" (").append(System.getProperty("java.vm.vendor")).append(", ")
-                .append(System.getProperty("java.vm.name")).append(")\n");
-        o.append("- CPUs: ").append(Runtime.getRuntime().availableProcessors()).append(" (").append(cpuModel())
-                .append("), ").append(System.getProperty("os.name")).append(' ')
-                .append(System.getProperty("os.version")).append("\n");
+        o.append("- JDK: ")
+                .append(jdk)
+                .append(" (")
+                .append(System.getProperty("java.vm.vendor"))
+                .append(", ")
+                .append(System.getProperty("java.vm.name"))
+                .append(")\n");
+        o.append("- CPUs: ")
+                .append(Runtime.getRuntime().availableProcessors())
+                .append(" (")
+                .append(cpuModel())
+                .append("), ")
+                .append(System.getProperty("os.name"))
+                .append(' ')
+                .append(System.getProperty("os.version"))
+                .append("\n");
         o.append("- build: ").append(build()).append("\n");
-        o.append("- outer and inner JVM flags: `").append(String.join(" ", jvmFlags)).append("`\n");
-        o.append("- ").append(poolSupported ? "pool: " + loopbackPool + " (inner.pool) for the loopback tests"
-                : POOL_UNSUPPORTED).append("\n");
-        o.append("- ").append(Via.RELAY_TLS.label).append(": ").append(secure == null ? tlsNote
-                : "a second outer and inner, TLS 1.3 between them, certificate from --gen-cert, fingerprint pinned")
+        o.append("- outer and inner JVM flags: `")
+                .append(String.join(" ", jvmFlags))
+                .append("`\n");
+        o.append("- ")
+                .append(
+                        poolSupported
+                                ? "pool: " + loopbackPool + " (inner.pool) for the loopback tests"
+                                : POOL_UNSUPPORTED)
+                .append("\n");
+        o.append("- ")
+                .append(Via.RELAY_TLS.label)
+                .append(": ")
+                .append(
+                        secure == null
+                                ? tlsNote
+                                : "a second outer and inner, TLS 1.3 between them, certificate from --gen-cert, fingerprint pinned")
                 .append("\n");
         o.append("- logs: ").append(work).append("\n\n");
 
@@ -1880,30 +2077,46 @@ public final class Bench {
             o.append("| ").append(r.metric).append(" | ").append(r.cell(Via.DIRECT));
             for (Via v : others) {
                 double ratio = r.get(v) / r.get(Via.DIRECT);
-                o.append(" | ").append(r.cell(v)).append(" | ")
+                o.append(" | ")
+                        .append(r.cell(v))
+                        .append(" | ")
                         .append(Double.isNaN(ratio) ? "" : String.format(Locale.ROOT, "%.2f", ratio));
             }
             o.append(" |\n");
         }
 
-        o.append("\n| outer and inner (plain relay), ").append(String.format(Locale.ROOT, "%,d", concurrent))
+        o.append("\n| outer and inner (plain relay), ")
+                .append(String.format(Locale.ROOT, "%,d", concurrent))
                 .append(" sessions | outer | inner | outer + inner |\n|---|---:|---:|---:|\n");
         if (emptyJvm != null) {
-            o.append(String.format(Locale.ROOT, "| resident MB, an empty JVM with the same flags | %.1f | | |%n",
-                    emptyJvm.rssMB()));
+            o.append(String.format(
+                    Locale.ROOT, "| resident MB, an empty JVM with the same flags | %.1f | | |%n", emptyJvm.rssMB()));
         }
         for (var e : memory.entrySet()) {
             Sample[] s = e.getValue();
-            o.append(String.format(Locale.ROOT, "| resident MB, %s | %.1f | %.1f | %.1f |%n", e.getKey(),
-                    s[0].rssMB(), s[1].rssMB(), s[0].rssMB() + s[1].rssMB()));
+            o.append(String.format(
+                    Locale.ROOT,
+                    "| resident MB, %s | %.1f | %.1f | %.1f |%n",
+                    e.getKey(),
+                    s[0].rssMB(),
+                    s[1].rssMB(),
+                    s[0].rssMB() + s[1].rssMB()));
         }
         for (var e : memory.entrySet()) {
             Sample[] s = e.getValue();
-            o.append(String.format(Locale.ROOT, "| descriptors / threads, %s | %d / %d | %d / %d | |%n", e.getKey(),
-                    s[0].fds(), s[0].threads(), s[1].fds(), s[1].threads()));
+            o.append(String.format(
+                    Locale.ROOT,
+                    "| descriptors / threads, %s | %d / %d | %d / %d | |%n",
+                    e.getKey(),
+                    s[0].fds(),
+                    s[0].threads(),
+                    s[1].fds(),
+                    s[1].threads()));
         }
         double per = mbPerThousand();
-        o.append(String.format(Locale.ROOT, "| resident MB per 1,000 idle sessions (peak − idle before) | | | %s |%n",
+        o.append(String.format(
+                Locale.ROOT,
+                "| resident MB per 1,000 idle sessions (peak − idle before) | | | %s |%n",
                 Double.isNaN(per) ? "n/a" : String.format(Locale.ROOT, "%.1f", per)));
         if (!concurrentNote.isEmpty()) {
             o.append("\nSessions ").append(concurrentNote).append(".\n");
@@ -1915,8 +2128,8 @@ public final class Bench {
             o.append("\nProblems during the run:\n");
             problems.forEach(p -> o.append("  - ").append(p).append('\n'));
         }
-        o.append(String.format(Locale.ROOT, "%nbench took %.0f s; logs in %s%n",
-                (System.nanoTime() - started) / 1e9, work));
+        o.append(String.format(
+                Locale.ROOT, "%nbench took %.0f s; logs in %s%n", (System.nanoTime() - started) / 1e9, work));
         System.out.print(o);
     }
 
@@ -1955,8 +2168,10 @@ public final class Bench {
 
     static String cpuModel() {
         try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            return lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).trim())
-                    .findFirst().orElse("unknown model");
+            return lines.filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .findFirst()
+                    .orElse("unknown model");
         } catch (IOException e) {
             return "unknown model";
         }

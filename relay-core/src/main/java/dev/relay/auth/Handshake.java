@@ -34,15 +34,13 @@ public final class Handshake {
     /** The protocol version this build speaks. */
     public static final int VERSION = 2;
 
-    private Handshake() {
-    }
+    private Handshake() {}
 
     /**
      * What an authenticated inner asked for. {@code session} is set on a data connection. {@code openProof} is set on a
      * pooled connection that came with a ticket: the proof the outer must put in the Open it sends there.
      */
-    public record Greeting(Purpose purpose, String name, String session, String openProof) {
-    }
+    public record Greeting(Purpose purpose, String name, String session, String openProof) {}
 
     /** The outer's side for an outer that gives out no tickets: every pooled connection makes the full exchange. */
     public static Greeting accept(Channel ch, Token token) throws IOException {
@@ -58,7 +56,9 @@ public final class Handshake {
         int version = switch (first) {
             case Hello h -> h.version();
             case PoolAuth p -> p.version();
-            default -> throw new ProtocolException("expected Hello but got " + first.getClass().getSimpleName());
+            default ->
+                throw new ProtocolException(
+                        "expected Hello but got " + first.getClass().getSimpleName());
         };
         if (version != VERSION) {
             String why = "protocol version " + version + " is not supported; this outer speaks " + VERSION;
@@ -97,8 +97,8 @@ public final class Handshake {
             ch.fail("authentication failed: wrong token");
             throw new AuthException("authentication failed: wrong token (inner name \"" + p.name() + "\")");
         }
-        return new Greeting(Purpose.POOL, p.name(), p.channel(),
-                Proof.of(token, Proof.POOL_OUTER, p.nonce(), p.ticket()));
+        return new Greeting(
+                Purpose.POOL, p.name(), p.channel(), Proof.of(token, Proof.POOL_OUTER, p.nonce(), p.ticket()));
     }
 
     /** The inner's side: proves itself to an outer that first proved it holds the same token, or throws. */
@@ -126,8 +126,8 @@ public final class Handshake {
     public static String dialWithTicket(Channel ch, Token token, String name, String channel, String ticket)
             throws IOException {
         String innerNonce = Nonce.next();
-        ch.send(new PoolAuth(VERSION, innerNonce, ticket, Proof.of(token, Proof.POOL_INNER, innerNonce, ticket), name,
-                channel));
+        ch.send(new PoolAuth(
+                VERSION, innerNonce, ticket, Proof.of(token, Proof.POOL_INNER, innerNonce, ticket), name, channel));
         return Proof.of(token, Proof.POOL_OUTER, innerNonce, ticket);
     }
 }

@@ -26,8 +26,7 @@ public final class Proof {
     /** See {@link #POOL_INNER}. */
     public static final String POOL_OUTER = "relay/2 pool outer";
 
-    private Proof() {
-    }
+    private Proof() {}
 
     /** The proof for {@code role} given the inner's and the outer's nonces. */
     public static String of(Token token, String role, String innerNonce, String outerNonce) {
@@ -47,7 +46,8 @@ public final class Proof {
 
     /** Whether {@code presented} is the expected proof, compared in constant time. */
     public static boolean matches(String expected, String presented) {
-        return presented != null && MessageDigest.isEqual(
-                expected.getBytes(StandardCharsets.US_ASCII), presented.getBytes(StandardCharsets.US_ASCII));
+        return presented != null
+                && MessageDigest.isEqual(
+                        expected.getBytes(StandardCharsets.US_ASCII), presented.getBytes(StandardCharsets.US_ASCII));
     }
 }

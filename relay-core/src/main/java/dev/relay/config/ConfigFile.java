@@ -4,9 +4,9 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -54,12 +54,18 @@ public final class ConfigFile {
 
     record RawClientTls(String ca, String fingerprint) {}
 
-    record RawRoute(String name, JsonNode listen, String target, Double idleTimeout, Integer maxSessions,
-                    List<String> allow) {}
+    record RawRoute(
+            String name, JsonNode listen, String target, Double idleTimeout, Integer maxSessions, List<String> allow) {}
 
-    record RawTuning(Double heartbeatSeconds, Double deadPeerSeconds, Double openTimeoutSeconds,
-                     Double handshakeTimeoutSeconds, Integer maxSessions, Double reconnectMinSeconds,
-                     Double reconnectMaxSeconds, Double poolMaxIdleSeconds) {}
+    record RawTuning(
+            Double heartbeatSeconds,
+            Double deadPeerSeconds,
+            Double openTimeoutSeconds,
+            Double handshakeTimeoutSeconds,
+            Integer maxSessions,
+            Double reconnectMinSeconds,
+            Double reconnectMaxSeconds,
+            Double poolMaxIdleSeconds) {}
 
     private static final java.util.regex.Pattern QUOTED_TOKEN =
             java.util.regex.Pattern.compile("(Unrecognized token )'[^']*'");
@@ -126,34 +132,42 @@ public final class ConfigFile {
 
     /** The outer's part; fails when {@code outer} is missing or the routes do not fit together. */
     public OuterConfig outer() throws ConfigException {
-        if (raw.outer() == null || raw.outer().listen() == null || raw.outer().listen().isNull()) {
+        if (raw.outer() == null
+                || raw.outer().listen() == null
+                || raw.outer().listen().isNull()) {
             throw new ConfigException(source + ": outer.listen: missing; the outer needs the control port to listen"
                     + " on, e.g. \"outer\": { \"listen\": \"0.0.0.0:7000\" }");
         }
         HostPort listen = listen(source, "outer.listen", raw.outer().listen());
         RawServerTls t = raw.outer().tls();
-        ServerTls tls = t == null ? null : check(source, () -> new ServerTls(file(t.cert()), file(t.key()),
-                file(t.keystore()), t.password()));
+        ServerTls tls = t == null
+                ? null
+                : check(source, () -> new ServerTls(file(t.cert()), file(t.key()), file(t.keystore()), t.password()));
         return check(source, () -> new OuterConfig(listen, token, routes, tuning, tls));
     }
 
     /** The inner's part; fails when {@code inner} is missing. {@code connect} overrides {@code inner.connect}. */
     public InnerConfig inner(String connectOverride) throws ConfigException {
-        String connect = connectOverride != null ? connectOverride : raw.inner() == null ? null : raw.inner().connect();
+        String connect = connectOverride != null
+                ? connectOverride
+                : raw.inner() == null ? null : raw.inner().connect();
         String field = connectOverride != null ? "--connect" : "inner.connect";
         if (connect == null) {
             throw new ConfigException(source + ": inner.connect: missing; the inner needs the outer's address, e.g."
                     + " \"inner\": { \"connect\": \"relay.example.com:7000\" }, or --connect HOST:PORT");
         }
         HostPort address = check(source, () -> prefixed(field, () -> HostPort.parse(connect)));
-        String name = raw.inner() != null && raw.inner().name() != null ? raw.inner().name() : InnerConfig.DEFAULT_NAME;
-        int pool = raw.inner() != null && raw.inner().pool() != null ? raw.inner().pool() : InnerConfig.DEFAULT_POOL;
+        String name =
+                raw.inner() != null && raw.inner().name() != null ? raw.inner().name() : InnerConfig.DEFAULT_NAME;
+        int pool =
+                raw.inner() != null && raw.inner().pool() != null ? raw.inner().pool() : InnerConfig.DEFAULT_POOL;
         RawClientTls t = raw.inner() == null ? null : raw.inner().tls();
         ClientTls tls = t == null ? null : check(source, () -> new ClientTls(file(t.ca()), t.fingerprint()));
-        List<String> targets = raw.inner() == null || raw.inner().allowTargets() == null ? List.of()
+        List<String> targets = raw.inner() == null || raw.inner().allowTargets() == null
+                ? List.of()
                 : raw.inner().allowTargets();
-        List<AddressRule> allowTargets = check(source, () -> prefixed("inner.allowTargets",
-                () -> AddressRule.parseAll(targets)));
+        List<AddressRule> allowTargets =
+                check(source, () -> prefixed("inner.allowTargets", () -> AddressRule.parseAll(targets)));
         return check(source, () -> new InnerConfig(address, token, name, pool, tuning, tls, allowTargets));
     }
 
@@ -164,7 +178,8 @@ public final class ConfigFile {
     public List<String> secretWarnings(Path configFile, Map<String, String> env) {
         List<String> warnings = new ArrayList<>();
         RawServerTls tls = raw.outer() == null ? null : raw.outer().tls();
-        boolean tokenInFile = raw.token() != null && (env.get(TOKEN_ENV) == null || env.get(TOKEN_ENV).isEmpty());
+        boolean tokenInFile = raw.token() != null
+                && (env.get(TOKEN_ENV) == null || env.get(TOKEN_ENV).isEmpty());
         if (tokenInFile || (tls != null && tls.password() != null)) {
             readableByOthers(configFile, tokenInFile ? "holds the token" : "holds the keystore password")
                     .ifPresent(warnings::add);
@@ -203,8 +218,8 @@ public final class ConfigFile {
             return check(source, () -> prefixed(TOKEN_ENV + " (environment)", () -> new Token(fromEnv)));
         }
         if (inFile == null) {
-            throw new ConfigException(source + ": token: missing; set a random secret of at least "
-                    + Token.MIN_LENGTH + " characters in the file or in " + TOKEN_ENV);
+            throw new ConfigException(source + ": token: missing; set a random secret of at least " + Token.MIN_LENGTH
+                    + " characters in the file or in " + TOKEN_ENV);
         }
         return check(source, () -> prefixed("token", () -> new Token(inFile)));
     }
@@ -214,15 +229,19 @@ public final class ConfigFile {
             return Tuning.DEFAULTS;
         }
         Tuning d = Tuning.DEFAULTS;
-        return check(source, () -> prefixed("tuning", () -> new Tuning(
-                seconds(t.heartbeatSeconds(), d.heartbeat()),
-                seconds(t.deadPeerSeconds(), d.deadPeer()),
-                seconds(t.openTimeoutSeconds(), d.openTimeout()),
-                seconds(t.handshakeTimeoutSeconds(), d.handshake()),
-                t.maxSessions() == null ? d.maxSessions() : t.maxSessions(),
-                seconds(t.reconnectMinSeconds(), d.reconnectMin()),
-                seconds(t.reconnectMaxSeconds(), d.reconnectMax()),
-                seconds(t.poolMaxIdleSeconds(), d.poolMaxIdle()))));
+        return check(
+                source,
+                () -> prefixed(
+                        "tuning",
+                        () -> new Tuning(
+                                seconds(t.heartbeatSeconds(), d.heartbeat()),
+                                seconds(t.deadPeerSeconds(), d.deadPeer()),
+                                seconds(t.openTimeoutSeconds(), d.openTimeout()),
+                                seconds(t.handshakeTimeoutSeconds(), d.handshake()),
+                                t.maxSessions() == null ? d.maxSessions() : t.maxSessions(),
+                                seconds(t.reconnectMinSeconds(), d.reconnectMin()),
+                                seconds(t.reconnectMaxSeconds(), d.reconnectMax()),
+                                seconds(t.poolMaxIdleSeconds(), d.poolMaxIdle()))));
     }
 
     private static Route route(String source, String at, RawRoute r, Tuning tuning) throws ConfigException {
@@ -241,27 +260,34 @@ public final class ConfigFile {
         }
         HostPort listen = listen(source, where + ".listen", r.listen());
         HostPort target = check(source, () -> prefixed(where + ".target", () -> HostPort.parse(r.target())));
-        Duration idle = check(source, () -> prefixed(where + ".idleTimeout",
-                () -> seconds(r.idleTimeout() == null ? 0.0 : r.idleTimeout(), Duration.ZERO)));
+        Duration idle = check(
+                source,
+                () -> prefixed(
+                        where + ".idleTimeout",
+                        () -> seconds(r.idleTimeout() == null ? 0.0 : r.idleTimeout(), Duration.ZERO)));
         int max = r.maxSessions() == null ? tuning.maxSessions() : r.maxSessions();
-        List<AddressRule> allow = check(source, () -> prefixed(where + ".allow",
-                () -> AddressRule.parseAll(r.allow() == null ? List.of() : r.allow())));
+        List<AddressRule> allow = check(
+                source,
+                () -> prefixed(
+                        where + ".allow", () -> AddressRule.parseAll(r.allow() == null ? List.of() : r.allow())));
         return check(source, () -> prefixed(where, () -> new Route(r.name(), listen, target, idle, max, allow)));
     }
 
     private static HostPort listen(String source, String field, JsonNode node) throws ConfigException {
-        return check(source, () -> prefixed(field, () -> {
-            if (node.isIntegralNumber()) {
-                if (!node.canConvertToInt() || node.intValue() < 0 || node.intValue() > 65535) {
-                    throw new IllegalArgumentException("port " + node.asText() + " is out of range (0-65535)");
-                }
-                return HostPort.anyInterface(node.intValue());
-            }
-            if (node.isTextual()) {
-                return HostPort.parse(node.textValue());
-            }
-            throw new IllegalArgumentException("expected a port number or \"host:port\", got " + node);
-        }));
+        return check(
+                source,
+                () -> prefixed(field, () -> {
+                    if (node.isIntegralNumber()) {
+                        if (!node.canConvertToInt() || node.intValue() < 0 || node.intValue() > 65535) {
+                            throw new IllegalArgumentException("port " + node.asText() + " is out of range (0-65535)");
+                        }
+                        return HostPort.anyInterface(node.intValue());
+                    }
+                    if (node.isTextual()) {
+                        return HostPort.parse(node.textValue());
+                    }
+                    throw new IllegalArgumentException("expected a port number or \"host:port\", got " + node);
+                }));
     }
 
     private static Duration seconds(Double value, Duration fallback) {
@@ -303,7 +329,11 @@ public final class ConfigFile {
         StringBuilder m = new StringBuilder();
         JsonLocation at = e.getLocation();
         if (at != null && at.getLineNr() > 0) {
-            m.append("line ").append(at.getLineNr()).append(", column ").append(at.getColumnNr()).append(": ");
+            m.append("line ")
+                    .append(at.getLineNr())
+                    .append(", column ")
+                    .append(at.getColumnNr())
+                    .append(": ");
         }
         if (e instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
             List<JsonMappingException.Reference> refs = mapping.getPath();
@@ -319,15 +349,18 @@ public final class ConfigFile {
             Collection<Object> known = u.getKnownPropertyIds();
             m.append("unknown field \"").append(u.getPropertyName()).append("\"");
             if (known != null) {
-                m.append(" (known: ").append(known.stream().map(String::valueOf).sorted()
-                        .collect(Collectors.joining(", "))).append(")");
+                m.append(" (known: ")
+                        .append(known.stream().map(String::valueOf).sorted().collect(Collectors.joining(", ")))
+                        .append(")");
             }
             return m.toString();
         }
         String original = e.getOriginalMessage();
         int nl = original.indexOf('\n');
         // The parser quotes the text it could not read; when that is an unquoted token value, it is the secret.
-        m.append(QUOTED_TOKEN.matcher(nl < 0 ? original : original.substring(0, nl)).replaceAll("$1(not shown)"));
+        m.append(QUOTED_TOKEN
+                .matcher(nl < 0 ? original : original.substring(0, nl))
+                .replaceAll("$1(not shown)"));
         return m.toString();
     }
 

@@ -13,8 +13,14 @@ import java.util.Objects;
  * @param tls  how to verify the outer's certificate; null means plain TCP
  * @param allowTargets the only targets this inner connects to, whatever routes the outer sends; empty means any
  */
-public record InnerConfig(HostPort connect, Token token, String name, int pool, Tuning tuning, ClientTls tls,
-                          List<AddressRule> allowTargets) {
+public record InnerConfig(
+        HostPort connect,
+        Token token,
+        String name,
+        int pool,
+        Tuning tuning,
+        ClientTls tls,
+        List<AddressRule> allowTargets) {
     /** The name an inner reports when none is configured. */
     public static final String DEFAULT_NAME = "inner";
     /** Pool size when none is configured: enough for a burst of interactive connections, a few KiB each. */

@@ -34,8 +34,8 @@ public record OuterConfig(HostPort listen, Token token, List<Route> routes, Tuni
             if (port != 0) {
                 String other = ports.putIfAbsent(port, "route \"" + r.name() + "\"");
                 if (other != null) {
-                    throw new IllegalArgumentException("routes[" + i + "].listen: port " + port
-                            + " is already used by " + other);
+                    throw new IllegalArgumentException(
+                            "routes[" + i + "].listen: port " + port + " is already used by " + other);
                 }
             }
         }

@@ -14,8 +14,8 @@ import java.util.regex.Pattern;
  * @param maxSessions the most concurrent sessions (and users waiting for one) this route allows
  * @param allow       the user addresses (networks) this route accepts; empty means everyone
  */
-public record Route(String name, HostPort listen, HostPort target, Duration idleTimeout, int maxSessions,
-                    List<AddressRule> allow) {
+public record Route(
+        String name, HostPort listen, HostPort target, Duration idleTimeout, int maxSessions, List<AddressRule> allow) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
     public Route {
@@ -26,8 +26,8 @@ public record Route(String name, HostPort listen, HostPort target, Duration idle
         allow = List.copyOf(Objects.requireNonNull(allow, "allow"));
         for (AddressRule r : allow) {
             if (r.isName() || r.port().isPresent()) {
-                throw new IllegalArgumentException("allow: \"" + r + "\" must be an address or network, without a"
-                        + " port or host name");
+                throw new IllegalArgumentException(
+                        "allow: \"" + r + "\" must be an address or network, without a" + " port or host name");
             }
         }
         if (!NAME.matcher(name).matches()) {

@@ -13,8 +13,8 @@ public record ServerTls(Path cert, Path key, Path keystore, String password) {
             throw new IllegalArgumentException("outer.tls: give either cert and key, or keystore, not both");
         }
         if (pem && (cert == null || key == null)) {
-            throw new IllegalArgumentException("outer.tls: " + (cert == null ? "cert" : "key")
-                    + " is missing; PEM needs both cert and key");
+            throw new IllegalArgumentException(
+                    "outer.tls: " + (cert == null ? "cert" : "key") + " is missing; PEM needs both cert and key");
         }
         if (!pem && keystore == null) {
             throw new IllegalArgumentException("outer.tls: needs cert and key (PEM), or keystore (PKCS#12)");
@@ -28,7 +28,8 @@ public record ServerTls(Path cert, Path key, Path keystore, String password) {
 
     @Override
     public String toString() {
-        return keystore != null ? "ServerTls[keystore=" + keystore + ", password=MASKED]"
+        return keystore != null
+                ? "ServerTls[keystore=" + keystore + ", password=MASKED]"
                 : "ServerTls[cert=" + cert + ", key=" + key + "]";
     }
 }

@@ -10,8 +10,8 @@ public record Token(String value) {
     public Token {
         Objects.requireNonNull(value, "token");
         if (value.length() < MIN_LENGTH) {
-            throw new IllegalArgumentException("token must be at least " + MIN_LENGTH + " characters, got "
-                    + value.length());
+            throw new IllegalArgumentException(
+                    "token must be at least " + MIN_LENGTH + " characters, got " + value.length());
         }
     }
 

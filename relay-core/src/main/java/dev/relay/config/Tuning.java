@@ -17,21 +17,36 @@ import java.util.Objects;
  * @param poolMaxIdle     how long the outer keeps an idle pooled connection before closing it for a fresh one, so a
  *                        connection a middlebox dropped silently is not handed to a user much later
  */
-public record Tuning(Duration heartbeat, Duration deadPeer, Duration openTimeout, Duration handshake,
-                     int maxSessions, Duration reconnectMin, Duration reconnectMax, Duration poolMaxIdle) {
+public record Tuning(
+        Duration heartbeat,
+        Duration deadPeer,
+        Duration openTimeout,
+        Duration handshake,
+        int maxSessions,
+        Duration reconnectMin,
+        Duration reconnectMax,
+        Duration poolMaxIdle) {
     public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_DEAD_PEER = Duration.ofSeconds(20);
     public static final Duration DEFAULT_OPEN_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_HANDSHAKE = Duration.ofSeconds(5);
     /** Each session holds two descriptors per process; this stays well inside a 20,000-descriptor limit. */
     public static final int DEFAULT_MAX_SESSIONS = 8000;
+
     public static final Duration DEFAULT_RECONNECT_MIN = Duration.ofMillis(500);
     public static final Duration DEFAULT_RECONNECT_MAX = Duration.ofSeconds(30);
     public static final Duration DEFAULT_POOL_MAX_IDLE = Duration.ofSeconds(60);
 
     /** All defaults. */
-    public static final Tuning DEFAULTS = new Tuning(DEFAULT_HEARTBEAT, DEFAULT_DEAD_PEER, DEFAULT_OPEN_TIMEOUT,
-            DEFAULT_HANDSHAKE, DEFAULT_MAX_SESSIONS, DEFAULT_RECONNECT_MIN, DEFAULT_RECONNECT_MAX, DEFAULT_POOL_MAX_IDLE);
+    public static final Tuning DEFAULTS = new Tuning(
+            DEFAULT_HEARTBEAT,
+            DEFAULT_DEAD_PEER,
+            DEFAULT_OPEN_TIMEOUT,
+            DEFAULT_HANDSHAKE,
+            DEFAULT_MAX_SESSIONS,
+            DEFAULT_RECONNECT_MIN,
+            DEFAULT_RECONNECT_MAX,
+            DEFAULT_POOL_MAX_IDLE);
 
     public Tuning {
         positive("heartbeatSeconds", heartbeat);

@@ -24,9 +24,11 @@ public final class AddressRule {
 
     /** Null for a name entry; else 4 or 16 bytes with every host bit zero, IPv4-mapped networks stored as IPv4. */
     private final byte[] network;
+
     private final int prefix;
     /** Null for a network entry; else lower case, without a trailing dot. */
     private final String name;
+
     private final int port;
     private final String canonical;
 
@@ -68,8 +70,10 @@ public final class AddressRule {
                 portText = text.substring(colon + 1);
             } else if (colon >= 0 && slash >= 0 && text.indexOf(':', slash) >= 0) {
                 int last = text.lastIndexOf(':');
-                throw invalid(text, "an IPv6 entry with a port needs brackets: \"[" + text.substring(0, last) + "]"
-                        + text.substring(last) + "\"");
+                throw invalid(
+                        text,
+                        "an IPv6 entry with a port needs brackets: \"[" + text.substring(0, last) + "]"
+                                + text.substring(last) + "\"");
             } else {
                 address = text; // no colon, or an IPv6 address: more than one
             }
@@ -193,8 +197,10 @@ public final class AddressRule {
             }
             prefix = prefixText.length() > 3 ? Integer.MAX_VALUE : Integer.parseInt(prefixText);
             if (prefix > bits) {
-                throw invalid(text, "the prefix length /" + prefixText + " is too long for an IPv" + (bits == 32 ? 4 : 6)
-                        + " address (at most /" + bits + ")");
+                throw invalid(
+                        text,
+                        "the prefix length /" + prefixText + " is too long for an IPv" + (bits == 32 ? 4 : 6)
+                                + " address (at most /" + bits + ")");
             }
         }
         byte[] masked = mask(ip, prefix);
@@ -215,12 +221,17 @@ public final class AddressRule {
         }
         String[] labels = n.split("\\.", -1);
         for (String label : labels) {
-            boolean ok = !label.isEmpty() && label.length() <= MAX_LABEL_LENGTH
-                    && !label.startsWith("-") && !label.endsWith("-")
-                    && label.chars().allMatch(c -> c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_');
+            boolean ok = !label.isEmpty()
+                    && label.length() <= MAX_LABEL_LENGTH
+                    && !label.startsWith("-")
+                    && !label.endsWith("-")
+                    && label.chars()
+                            .allMatch(c -> c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_');
             if (!ok) {
-                throw invalid(text, "\"" + host + "\" is not a valid host name (letters, digits, '-' and '_' "
-                        + "in dot-separated labels of at most " + MAX_LABEL_LENGTH + ")");
+                throw invalid(
+                        text,
+                        "\"" + host + "\" is not a valid host name (letters, digits, '-' and '_' "
+                                + "in dot-separated labels of at most " + MAX_LABEL_LENGTH + ")");
             }
         }
         if (labels[labels.length - 1].chars().allMatch(c -> c >= '0' && c <= '9')) {
@@ -309,7 +320,9 @@ public final class AddressRule {
         byte[] out = new byte[4];
         for (int i = 0; i < 4; i++) {
             String p = parts[i];
-            if (p.isEmpty() || p.length() > 3 || (p.length() > 1 && p.charAt(0) == '0')
+            if (p.isEmpty()
+                    || p.length() > 3
+                    || (p.length() > 1 && p.charAt(0) == '0')
                     || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
                 return null;
             }
@@ -378,7 +391,8 @@ public final class AddressRule {
     }
 
     private static String formatIpv4(byte[] ip, int from) {
-        return (ip[from] & 0xff) + "." + (ip[from + 1] & 0xff) + "." + (ip[from + 2] & 0xff) + "." + (ip[from + 3] & 0xff);
+        return (ip[from] & 0xff) + "." + (ip[from + 1] & 0xff) + "." + (ip[from + 2] & 0xff) + "."
+                + (ip[from + 3] & 0xff);
     }
 
     /** RFC 5952: lower-case hex, the longest run (two or more, leftmost on a tie) of zero groups as "::". */

@@ -7,8 +7,7 @@ import java.net.SocketException;
 
 /** Socket options every relay socket gets, and closing that never throws. */
 public final class Sockets {
-    private Sockets() {
-    }
+    private Sockets() {}
 
     /**
      * TCP_NODELAY because relay forwards whatever it reads at once and interactive sessions must not wait for

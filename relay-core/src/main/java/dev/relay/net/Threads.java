@@ -12,8 +12,7 @@ public final class Threads {
     private static final Logger LOG = LoggerFactory.getLogger(Threads.class);
     private static final AtomicInteger LIVE = new AtomicInteger();
 
-    private Threads() {
-    }
+    private Threads() {}
 
     /** Starts a virtual thread named {@code name} running {@code task}. */
     public static Thread start(String name, Runnable task) {
@@ -36,7 +35,10 @@ public final class Threads {
             try {
                 task.run();
             } catch (Throwable t) {
-                LOG.error("bug: thread {} ended with an unexpected exception", Thread.currentThread().getName(), t);
+                LOG.error(
+                        "bug: thread {} ended with an unexpected exception",
+                        Thread.currentThread().getName(),
+                        t);
             } finally {
                 LIVE.decrementAndGet();
             }

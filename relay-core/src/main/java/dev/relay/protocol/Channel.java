@@ -37,8 +37,8 @@ public final class Channel implements Closeable {
      */
     public Channel(Socket socket, int firstByte) throws IOException {
         this.socket = socket;
-        this.in = new SequenceInputStream(new ByteArrayInputStream(new byte[] {(byte) firstByte}),
-                socket.getInputStream());
+        this.in = new SequenceInputStream(
+                new ByteArrayInputStream(new byte[] {(byte) firstByte}), socket.getInputStream());
         this.out = socket.getOutputStream();
     }
 

@@ -33,15 +33,15 @@ public final class Frames {
 
     static {
         // A hostile peer gets a few dozen bytes of numbers and a shallow tree, never the library's generous defaults.
-        JSON.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
-                .maxNestingDepth(16)
-                .maxNumberLength(32)
-                .maxStringLength(MAX_PAYLOAD)
-                .build());
+        JSON.getFactory()
+                .setStreamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(16)
+                        .maxNumberLength(32)
+                        .maxStringLength(MAX_PAYLOAD)
+                        .build());
     }
 
-    private Frames() {
-    }
+    private Frames() {}
 
     /** Encodes a message as one frame, ready to be written in a single call. */
     public static byte[] encode(Message message) {
@@ -49,7 +49,8 @@ public final class Frames {
         try {
             payload = JSON.writeValueAsBytes(message);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot encode " + message.getClass().getSimpleName(), e);
+            throw new IllegalStateException(
+                    "cannot encode " + message.getClass().getSimpleName(), e);
         }
         if (payload.length > MAX_PAYLOAD) {
             throw new IllegalArgumentException(message.getClass().getSimpleName() + " is " + payload.length
@@ -83,8 +84,8 @@ public final class Frames {
         int code = header[0] & 0xff;
         Class<?> type = WireCodes.typeOf(code);
         if (type == null || !direction.isAssignableFrom(type)) {
-            throw new ProtocolException("unexpected frame code " + code + " (not a " + direction.getSimpleName()
-                    + " message)");
+            throw new ProtocolException(
+                    "unexpected frame code " + code + " (not a " + direction.getSimpleName() + " message)");
         }
         if (header.length < HEADER) {
             throw new ProtocolException("truncated frame (code " + code + "): connection ended after "
@@ -92,8 +93,8 @@ public final class Frames {
         }
         int length = ByteBuffer.wrap(header, 1, 4).getInt();
         if (length < 0 || length > MAX_PAYLOAD) {
-            throw new ProtocolException("frame of " + Integer.toUnsignedString(length) + " bytes is over the limit of "
-                    + MAX_PAYLOAD);
+            throw new ProtocolException(
+                    "frame of " + Integer.toUnsignedString(length) + " bytes is over the limit of " + MAX_PAYLOAD);
         }
         byte[] payload = readFully(in, length, code);
         Object decoded;
@@ -117,7 +118,8 @@ public final class Frames {
             throw new PeerError(error.message());
         }
         if (!type.isInstance(m)) {
-            throw new ProtocolException("expected " + type.getSimpleName() + " but got " + m.getClass().getSimpleName());
+            throw new ProtocolException("expected " + type.getSimpleName() + " but got "
+                    + m.getClass().getSimpleName());
         }
         return type.cast(m);
     }
@@ -125,8 +127,8 @@ public final class Frames {
     private static byte[] readFully(InputStream in, int n, int code) throws IOException {
         byte[] b = in.readNBytes(n);
         if (b.length < n) {
-            throw new ProtocolException("truncated frame (code " + code + "): connection ended after " + b.length
-                    + " of " + n + " bytes");
+            throw new ProtocolException(
+                    "truncated frame (code " + code + "): connection ended after " + b.length + " of " + n + " bytes");
         }
         return b;
     }

@@ -5,8 +5,12 @@ import java.util.regex.Pattern;
 
 /** Messages the inner sends to the outer, on a control or a data connection. */
 public sealed interface InnerToOuter extends Message
-        permits InnerToOuter.Hello, InnerToOuter.Auth, InnerToOuter.PoolAuth, InnerToOuter.OpenFailed,
-        Message.Heartbeat, Message.Error {
+        permits InnerToOuter.Hello,
+                InnerToOuter.Auth,
+                InnerToOuter.PoolAuth,
+                InnerToOuter.OpenFailed,
+                Message.Heartbeat,
+                Message.Error {
 
     /** First frame of every connection: the protocol version, what the connection is for, and a fresh nonce. */
     record Hello(int version, Purpose purpose, String nonce) implements InnerToOuter {
@@ -66,5 +70,9 @@ public sealed interface InnerToOuter extends Message
      * What a connection is for: the control channel; a data connection answering one Open; or an idle data connection
      * for the outer's pool, which waits for an Open sent on itself.
      */
-    enum Purpose { CONTROL, DATA, POOL }
+    enum Purpose {
+        CONTROL,
+        DATA,
+        POOL
+    }
 }

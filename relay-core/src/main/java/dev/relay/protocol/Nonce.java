@@ -13,8 +13,7 @@ public final class Nonce {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
 
-    private Nonce() {
-    }
+    private Nonce() {}
 
     /** A new handshake nonce. */
     public static String next() {

@@ -5,8 +5,12 @@ import java.util.Objects;
 
 /** Messages the outer sends to the inner, on a control or a data connection. */
 public sealed interface OuterToInner extends Message
-        permits OuterToInner.Challenge, OuterToInner.Welcome, OuterToInner.Open, OuterToInner.Ready,
-        Message.Heartbeat, Message.Error {
+        permits OuterToInner.Challenge,
+                OuterToInner.Welcome,
+                OuterToInner.Open,
+                OuterToInner.Ready,
+                Message.Heartbeat,
+                Message.Error {
 
     /** Answers {@link InnerToOuter.Hello}: the outer's nonce, and proof that the outer holds the token too. */
     record Challenge(int version, String nonce, String proof) implements OuterToInner {
@@ -56,8 +60,7 @@ public sealed interface OuterToInner extends Message
     }
 
     /** The data connection is paired with its user; from the next byte on it carries only the session's bytes. */
-    record Ready() implements OuterToInner {
-    }
+    record Ready() implements OuterToInner {}
 
     /** One route as the inner knows it: a name and the private target it leads to. */
     record RouteSpec(String name, String target) {

@@ -25,8 +25,7 @@ public final class WireCodes {
         CODES.forEach((type, code) -> BY_CODE[code & 0xff] = type);
     }
 
-    private WireCodes() {
-    }
+    private WireCodes() {}
 
     /** The code of a message type. */
     public static byte codeOf(Class<? extends Message> type) {

@@ -14,8 +14,7 @@ final class Buffers {
 
     private static final ArrayBlockingQueue<byte[]> FREE = new ArrayBlockingQueue<>(KEPT);
 
-    private Buffers() {
-    }
+    private Buffers() {}
 
     static byte[] take() {
         byte[] b = FREE.poll();

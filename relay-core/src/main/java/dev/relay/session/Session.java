@@ -53,8 +53,8 @@ public final class Session {
      * @param idleTimeout how long no byte may move before the reaper closes the session; zero means never
      * @param onEnd called once, on the last direction's thread, after both sockets are closed
      */
-    public Session(String id, String label, Socket client, Socket server, Duration idleTimeout,
-                   Consumer<Session> onEnd) {
+    public Session(
+            String id, String label, Socket client, Socket server, Duration idleTimeout, Consumer<Session> onEnd) {
         this.id = id;
         this.label = label;
         this.client = client;
@@ -167,8 +167,14 @@ public final class Session {
         closeSockets();
         reason.compareAndSet(null, "ended");
         long ms = Duration.ofNanos(System.nanoTime() - startNanos).toMillis();
-        LOG.info("session closed id={} {} up={} down={} duration={}ms reason=\"{}\"",
-                id, label, bytes[UP], bytes[DOWN], ms, reason.get());
+        LOG.info(
+                "session closed id={} {} up={} down={} duration={}ms reason=\"{}\"",
+                id,
+                label,
+                bytes[UP],
+                bytes[DOWN],
+                ms,
+                reason.get());
         onEnd.accept(this);
     }
 

@@ -47,8 +47,9 @@ public final class Sessions {
         try {
             while (!live.isEmpty()) {
                 long left = deadline - System.nanoTime();
-                if (left <= 0 || !emptied.await(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)),
-                        TimeUnit.NANOSECONDS) && System.nanoTime() >= deadline) {
+                if (left <= 0
+                        || !emptied.await(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)), TimeUnit.NANOSECONDS)
+                                && System.nanoTime() >= deadline) {
                     return;
                 }
             }

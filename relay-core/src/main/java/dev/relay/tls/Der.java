@@ -24,8 +24,7 @@ final class Der {
     private static final DateTimeFormatter UTC_TIME_FORMAT = DateTimeFormatter.ofPattern("yyMMddHHmmss'Z'");
     private static final DateTimeFormatter GENERALIZED_TIME_FORMAT = DateTimeFormatter.ofPattern("yyyyMMddHHmmss'Z'");
 
-    private Der() {
-    }
+    private Der() {}
 
     /** A tag, its definite length (short form below 128, else long form) and the content. */
     static byte[] tlv(int tag, byte[] content) {

@@ -11,8 +11,7 @@ import java.util.Locale;
 public final class Fingerprint {
     private static final String PREFIX = "sha256:";
 
-    private Fingerprint() {
-    }
+    private Fingerprint() {}
 
     /** The fingerprint of a certificate's DER encoding. */
     public static String of(X509Certificate cert) {
@@ -35,10 +34,12 @@ public final class Fingerprint {
         }
         String hex = t.replace(":", "");
         if (hex.length() != 64 || !hex.chars().allMatch(c -> Character.digit(c, 16) >= 0 && c < 128)) {
-            throw new IllegalArgumentException("inner.tls.fingerprint: expected \"sha256:\" and 32 hex bytes, got \""
-                    + text + "\"");
+            throw new IllegalArgumentException(
+                    "inner.tls.fingerprint: expected \"sha256:\" and 32 hex bytes, got \"" + text + "\"");
         }
-        return PREFIX + HexFormat.ofDelimiter(":").withUpperCase()
-                .formatHex(HexFormat.of().parseHex(hex.toLowerCase(Locale.ROOT)));
+        return PREFIX
+                + HexFormat.ofDelimiter(":")
+                        .withUpperCase()
+                        .formatHex(HexFormat.of().parseHex(hex.toLowerCase(Locale.ROOT)));
     }
 }

@@ -19,11 +19,10 @@ import java.util.regex.Pattern;
 
 /** Reads PEM certificates and unencrypted PKCS#8 keys, the formats openssl and {@code --gen-cert} write. */
 public final class Pem {
-    private static final Pattern BLOCK = Pattern.compile(
-            "-----BEGIN ([A-Z0-9 ]+)-----\\s*([A-Za-z0-9+/=\\s]+?)\\s*-----END \\1-----");
+    private static final Pattern BLOCK =
+            Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----\\s*([A-Za-z0-9+/=\\s]+?)\\s*-----END \\1-----");
 
-    private Pem() {
-    }
+    private Pem() {}
 
     /** Every certificate in a PEM file, in order; fails when there is none. */
     public static List<X509Certificate> certificates(Path file) throws IOException {
@@ -49,7 +48,7 @@ public final class Pem {
             String text = Files.readString(file, StandardCharsets.US_ASCII);
             String hint = text.contains("BEGIN EC PRIVATE KEY") || text.contains("BEGIN RSA PRIVATE KEY")
                     ? " (this is a traditional OpenSSL key; convert it with: openssl pkcs8 -topk8 -nocrypt -in "
-                      + file.getFileName() + ")"
+                            + file.getFileName() + ")"
                     : text.contains("ENCRYPTED PRIVATE KEY") ? " (encrypted keys are not supported)" : "";
             throw new IOException(file + ": no \"BEGIN PRIVATE KEY\" block found" + hint);
         }

@@ -68,8 +68,8 @@ public final class SelfSigned {
         byte[] der = Der.sequence(tbs, signatureAlgorithm(), Der.bitString(signer.sign()));
 
         // Parsing our own encoding back is the check that it is well formed: a mistake fails here, loudly.
-        X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509")
-                .generateCertificate(new ByteArrayInputStream(der));
+        X509Certificate certificate = (X509Certificate)
+                CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
         certificate.verify(pair.getPublic());
         return new SelfSigned(certificate, pair.getPrivate());
     }
@@ -103,8 +103,15 @@ public final class SelfSigned {
         }
         for (String name : names) {
             Objects.requireNonNull(name, "name");
-            boolean dnsChars = !name.isEmpty() && name.chars().allMatch(c -> c >= 'a' && c <= 'z'
-                    || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '*');
+            boolean dnsChars = !name.isEmpty()
+                    && name.chars()
+                            .allMatch(c -> c >= 'a' && c <= 'z'
+                                    || c >= 'A' && c <= 'Z'
+                                    || c >= '0' && c <= '9'
+                                    || c == '-'
+                                    || c == '.'
+                                    || c == '_'
+                                    || c == '*');
             if (!dnsChars && AddressRule.literal(name).isEmpty()) {
                 throw new IllegalArgumentException("\"" + name + "\" is neither a DNS name nor an IP literal");
             }
@@ -120,8 +127,8 @@ public final class SelfSigned {
         return new BigInteger(1, bytes);
     }
 
-    private static byte[] tbsCertificate(List<String> names, BigInteger serial, Instant notBefore, Instant notAfter,
-            PublicKey publicKey) {
+    private static byte[] tbsCertificate(
+            List<String> names, BigInteger serial, Instant notBefore, Instant notAfter, PublicKey publicKey) {
         byte[] name = Der.sequence(Der.setOf(Der.sequence(Der.oid(OID_COMMON_NAME), Der.utf8String(names.get(0)))));
         return Der.sequence(
                 Der.explicit(0, Der.integer(2)), // v3 is encoded as 2
@@ -131,13 +138,15 @@ public final class SelfSigned {
                 Der.sequence(Der.time(notBefore), Der.time(notAfter)),
                 name,
                 publicKey.getEncoded(), // already a SubjectPublicKeyInfo
-                Der.explicit(3, Der.sequence(
-                        extension(OID_SUBJECT_ALT_NAME, false, subjectAltNames(names)),
-                        // cA defaults to FALSE, and DER omits a default: an empty SEQUENCE.
-                        extension(OID_BASIC_CONSTRAINTS, true, Der.sequence()),
-                        // digitalSignature is bit 0: one byte 0x80 whose 7 trailing bits are unused.
-                        extension(OID_KEY_USAGE, true, Der.bitString(new byte[] {(byte) 0x80}, 7)),
-                        extension(OID_EXT_KEY_USAGE, false, Der.sequence(Der.oid(OID_SERVER_AUTH))))));
+                Der.explicit(
+                        3,
+                        Der.sequence(
+                                extension(OID_SUBJECT_ALT_NAME, false, subjectAltNames(names)),
+                                // cA defaults to FALSE, and DER omits a default: an empty SEQUENCE.
+                                extension(OID_BASIC_CONSTRAINTS, true, Der.sequence()),
+                                // digitalSignature is bit 0: one byte 0x80 whose 7 trailing bits are unused.
+                                extension(OID_KEY_USAGE, true, Der.bitString(new byte[] {(byte) 0x80}, 7)),
+                                extension(OID_EXT_KEY_USAGE, false, Der.sequence(Der.oid(OID_SERVER_AUTH))))));
     }
 
     /** No parameters, not even NULL: RFC 5758 3.2 says the field is absent for ECDSA. */

@@ -35,8 +35,7 @@ public final class Tls {
     /** The first byte of every TLS connection (a handshake record); no relay frame starts with it. */
     public static final int HANDSHAKE_RECORD = 0x16;
 
-    private Tls() {
-    }
+    private Tls() {}
 
     /** The outer's context, from its certificate and key. */
     public static SSLContext server(ServerTls tls) throws IOException {
@@ -49,8 +48,10 @@ public final class Tls {
                 try (InputStream in = Files.newInputStream(tls.keystore())) {
                     ks.load(in, password);
                 } catch (IOException e) {
-                    throw new IOException(tls.keystore() + ": cannot open keystore (wrong password or not PKCS#12): "
-                            + e.getMessage(), e);
+                    throw new IOException(
+                            tls.keystore() + ": cannot open keystore (wrong password or not PKCS#12): "
+                                    + e.getMessage(),
+                            e);
                 }
             } else {
                 List<X509Certificate> chain = Pem.certificates(tls.cert());

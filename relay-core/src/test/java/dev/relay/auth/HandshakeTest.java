@@ -1,7 +1,6 @@
 package dev.relay.auth;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -69,7 +68,8 @@ class HandshakeTest {
         Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
         Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.CONTROL, "home-lab", null));
         dialled.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-        assertEquals(new Handshake.Greeting(Purpose.CONTROL, "home-lab", null, null),
+        assertEquals(
+                new Handshake.Greeting(Purpose.CONTROL, "home-lab", null, null),
                 accepted.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
     }
 
@@ -78,7 +78,8 @@ class HandshakeTest {
         Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
         Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.DATA, "home-lab", "s-42"));
         dialled.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-        assertEquals(new Handshake.Greeting(Purpose.DATA, "home-lab", "s-42", null),
+        assertEquals(
+                new Handshake.Greeting(Purpose.DATA, "home-lab", "s-42", null),
                 accepted.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
     }
 
@@ -98,8 +99,8 @@ class HandshakeTest {
         Future<List<Message>> seen = threads.submit(() -> {
             InnerToOuter.Hello hello = outer.expect(InnerToOuter.class, InnerToOuter.Hello.class);
             String nonce = Nonce.next();
-            outer.send(new OuterToInner.Challenge(Handshake.VERSION, nonce,
-                    Proof.of(TOKEN, Proof.OUTER, hello.nonce(), nonce)));
+            outer.send(new OuterToInner.Challenge(
+                    Handshake.VERSION, nonce, Proof.of(TOKEN, Proof.OUTER, hello.nonce(), nonce)));
             List<Message> rest = new ArrayList<>();
             try {
                 while (true) {
@@ -122,8 +123,8 @@ class HandshakeTest {
         Future<Void> fake = run(() -> {
             InnerToOuter.Hello hello = outer.expect(InnerToOuter.class, InnerToOuter.Hello.class);
             String nonce = Nonce.next();
-            outer.send(new OuterToInner.Challenge(Handshake.VERSION + 1, nonce,
-                    Proof.of(TOKEN, Proof.OUTER, hello.nonce(), nonce)));
+            outer.send(new OuterToInner.Challenge(
+                    Handshake.VERSION + 1, nonce, Proof.of(TOKEN, Proof.OUTER, hello.nonce(), nonce)));
         });
         Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.CONTROL, "home-lab", null));
         fake.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
@@ -197,7 +198,8 @@ class HandshakeTest {
         Set<String> outstanding = outstanding(ticket);
         Future<Handshake.Greeting> first = acceptRedeeming(outstanding);
         Handshake.dialWithTicket(inner, TOKEN, "home-lab", "channel-7", ticket);
-        assertEquals(Purpose.POOL, first.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).purpose());
+        assertEquals(
+                Purpose.POOL, first.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).purpose());
         // The same PoolAuth again, as a replay would send it: refused, and the inner is told why.
         Future<Handshake.Greeting> again = acceptRedeeming(outstanding);
         Handshake.dialWithTicket(inner, TOKEN, "home-lab", "channel-7", ticket);
@@ -233,7 +235,8 @@ class HandshakeTest {
         String innerNonce = Nonce.next();
         String nonce = Nonce.next();
         List<String> proofs = List.of(Proof.INNER, Proof.OUTER, Proof.POOL_INNER, Proof.POOL_OUTER).stream()
-                .map(label -> Proof.of(TOKEN, label, innerNonce, nonce)).toList();
+                .map(label -> Proof.of(TOKEN, label, innerNonce, nonce))
+                .toList();
         assertEquals(4, Set.copyOf(proofs).size(), proofs::toString);
     }
 

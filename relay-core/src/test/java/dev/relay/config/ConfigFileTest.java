@@ -30,38 +30,42 @@ class ConfigFileTest {
     Stream<DynamicTest> everyValidFileLoads() throws Exception {
         List<Path> files = fixtures("valid");
         assertTrue(files.size() >= 5, "valid fixtures: " + files);
-        return files.stream().map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
-            JsonNode sections = new ObjectMapper().readTree(file.toFile());
-            boolean outer = sections.has("outer");
-            boolean inner = sections.has("inner");
-            assertTrue(outer || inner, file + " has neither an outer nor an inner section");
-            ConfigFile config = ConfigFile.load(file, NO_ENV);
-            if (outer) {
-                assertNotNull(config.outer());
-            }
-            if (inner) {
-                assertNotNull(config.inner(null));
-            }
-        }));
+        return files.stream()
+                .map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
+                    JsonNode sections = new ObjectMapper().readTree(file.toFile());
+                    boolean outer = sections.has("outer");
+                    boolean inner = sections.has("inner");
+                    assertTrue(outer || inner, file + " has neither an outer nor an inner section");
+                    ConfigFile config = ConfigFile.load(file, NO_ENV);
+                    if (outer) {
+                        assertNotNull(config.outer());
+                    }
+                    if (inner) {
+                        assertNotNull(config.inner(null));
+                    }
+                }));
     }
 
     @TestFactory
     Stream<DynamicTest> everyInvalidFileFailsWithItsMessage() throws Exception {
         List<Path> files = fixtures("invalid");
         assertTrue(files.size() >= 19, "invalid fixtures: " + files);
-        return files.stream().map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
-            Path expectedFile = file.resolveSibling(file.getFileName().toString().replace(".json", ".expected"));
-            assertTrue(Files.exists(expectedFile), "missing " + expectedFile);
-            String expected = Files.readString(expectedFile).strip();
-            assertFalse(expected.isEmpty(), expectedFile + " is empty");
-            List<String> failures = failures(file);
-            assertFalse(failures.isEmpty(), file + " loaded for both outer and inner");
-            for (String m : failures) {
-                assertTrue(m.startsWith(file + ": "), "message does not start with the path: " + m);
-            }
-            assertTrue(failures.stream().anyMatch(m -> m.contains(expected)),
-                    "expected a message containing [" + expected + "], got " + failures);
-        }));
+        return files.stream()
+                .map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
+                    Path expectedFile =
+                            file.resolveSibling(file.getFileName().toString().replace(".json", ".expected"));
+                    assertTrue(Files.exists(expectedFile), "missing " + expectedFile);
+                    String expected = Files.readString(expectedFile).strip();
+                    assertFalse(expected.isEmpty(), expectedFile + " is empty");
+                    List<String> failures = failures(file);
+                    assertFalse(failures.isEmpty(), file + " loaded for both outer and inner");
+                    for (String m : failures) {
+                        assertTrue(m.startsWith(file + ": "), "message does not start with the path: " + m);
+                    }
+                    assertTrue(
+                            failures.stream().anyMatch(m -> m.contains(expected)),
+                            "expected a message containing [" + expected + "], got " + failures);
+                }));
     }
 
     @Test
@@ -70,7 +74,8 @@ class ConfigFileTest {
         OuterConfig outer = config.outer();
         assertEquals(new HostPort("0.0.0.0", 7000), outer.listen());
         assertEquals("change-me-to-a-long-random-secret", outer.token().value());
-        assertEquals(List.of(
+        assertEquals(
+                List.of(
                         Route.of("ssh", new HostPort("0.0.0.0", 5122), new HostPort("192.168.1.4", 22)),
                         Route.of("web", new HostPort("0.0.0.0", 5128), new HostPort("192.168.1.5", 80))),
                 outer.routes());
@@ -93,7 +98,8 @@ class ConfigFileTest {
 
     @Test
     void routeOptionsAndTuningAreRead() throws Exception {
-        OuterConfig routes = ConfigFile.load(fixture("valid", "route-options.json"), NO_ENV).outer();
+        OuterConfig routes =
+                ConfigFile.load(fixture("valid", "route-options.json"), NO_ENV).outer();
         assertEquals(new HostPort("0.0.0.0", 7000), routes.listen());
         assertEquals(Duration.ofMinutes(5), routes.routes().get(0).idleTimeout());
         assertEquals(4, routes.routes().get(0).maxSessions());
@@ -102,8 +108,17 @@ class ConfigFileTest {
 
         ConfigFile full = ConfigFile.load(fixture("valid", "full-tuning.json"), NO_ENV);
         Tuning t = full.outer().tuning();
-        assertEquals(new Tuning(Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofMillis(7500),
-                Duration.ofSeconds(3), 100, Duration.ofMillis(250), Duration.ofSeconds(60), Duration.ofSeconds(90)), t);
+        assertEquals(
+                new Tuning(
+                        Duration.ofSeconds(2),
+                        Duration.ofSeconds(4),
+                        Duration.ofMillis(7500),
+                        Duration.ofSeconds(3),
+                        100,
+                        Duration.ofMillis(250),
+                        Duration.ofSeconds(60),
+                        Duration.ofSeconds(90)),
+                t);
         // A route without its own limit takes the tuning's.
         assertEquals(100, full.outer().routes().get(0).maxSessions());
         assertEquals("home-lab", full.inner(null).name());
@@ -112,7 +127,8 @@ class ConfigFileTest {
 
     @Test
     void ipv6AddressesAreRead() throws Exception {
-        OuterConfig outer = ConfigFile.load(fixture("valid", "ipv6-listen.json"), NO_ENV).outer();
+        OuterConfig outer =
+                ConfigFile.load(fixture("valid", "ipv6-listen.json"), NO_ENV).outer();
         assertEquals(new HostPort("::1", 7000), outer.listen());
         assertEquals(new HostPort("fd00::5", 5432), outer.routes().get(0).target());
     }
@@ -124,16 +140,16 @@ class ConfigFileTest {
         assertEquals(secret, config.outer().token().value());
         assertEquals(secret, config.inner(null).token().value());
         // The environment also stands in for a token missing from the file.
-        ConfigFile noToken = ConfigFile.load(fixture("invalid", "missing-token.json"),
-                Map.of(ConfigFile.TOKEN_ENV, secret));
+        ConfigFile noToken =
+                ConfigFile.load(fixture("invalid", "missing-token.json"), Map.of(ConfigFile.TOKEN_ENV, secret));
         assertEquals(secret, noToken.outer().token().value());
     }
 
     @Test
     void aShortEnvironmentTokenIsNamed() throws Exception {
         Path file = fixture("valid", "readme.json");
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> ConfigFile.load(file, Map.of(ConfigFile.TOKEN_ENV, "too-short")));
+        ConfigException e = assertThrows(
+                ConfigException.class, () -> ConfigFile.load(file, Map.of(ConfigFile.TOKEN_ENV, "too-short")));
         assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
         assertTrue(e.getMessage().contains("RELAY_TOKEN"), e.getMessage());
         assertFalse(e.getMessage().contains("too-short"), "the message shows the secret: " + e.getMessage());
@@ -152,7 +168,8 @@ class ConfigFileTest {
         assertEquals(new HostPort("127.0.0.1", 9), config.inner("127.0.0.1:9").connect());
         // It also stands in for a missing inner section.
         ConfigFile outerOnly = ConfigFile.load(fixture("valid", "route-options.json"), NO_ENV);
-        assertEquals(new HostPort("127.0.0.1", 9), outerOnly.inner("127.0.0.1:9").connect());
+        assertEquals(
+                new HostPort("127.0.0.1", 9), outerOnly.inner("127.0.0.1:9").connect());
         ConfigException e = assertThrows(ConfigException.class, () -> config.inner("nowhere"));
         assertTrue(e.getMessage().contains("--connect"), e.getMessage());
     }

@@ -22,10 +22,25 @@ class HostPortTest {
 
     @Test
     void rejectsMalformedAddresses() {
-        for (String text : new String[] {":80", "host:", "host:abc", "::1:80", "host:65536", "host", "", "host:-1",
-            "host:99999999999", "[::1]", "[::1]80", "[::1:80", "[]:80", "host:80 ", "host: 80"}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HostPort.parse(text),
-                    () -> "accepted \"" + text + "\"");
+        for (String text : new String[] {
+            ":80",
+            "host:",
+            "host:abc",
+            "::1:80",
+            "host:65536",
+            "host",
+            "",
+            "host:-1",
+            "host:99999999999",
+            "[::1]",
+            "[::1]80",
+            "[::1:80",
+            "[]:80",
+            "host:80 ",
+            "host: 80"
+        }) {
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class, () -> HostPort.parse(text), () -> "accepted \"" + text + "\"");
             assertTrue(e.getMessage().contains(text), e.getMessage());
         }
     }
@@ -67,6 +82,7 @@ class HostPortTest {
     }
 
     private static String message(String text) {
-        return assertThrows(IllegalArgumentException.class, () -> HostPort.parse(text)).getMessage();
+        return assertThrows(IllegalArgumentException.class, () -> HostPort.parse(text))
+                .getMessage();
     }
 }

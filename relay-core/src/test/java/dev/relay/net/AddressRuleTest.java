@@ -17,13 +17,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 class AddressRuleTest {
     @ParameterizedTest(name = "{0} matches {1}")
     @CsvSource({
-        "203.0.113.0/24,    203.0.113.0",     // first address
-        "203.0.113.0/24,    203.0.113.255",   // last address
+        "203.0.113.0/24,    203.0.113.0", // first address
+        "203.0.113.0/24,    203.0.113.255", // last address
         "203.0.113.0/24,    203.0.113.77",
         "198.51.100.7,      198.51.100.7",
         "198.51.100.7/32,   198.51.100.7",
         "10.0.0.0/8,        10.255.255.255",
-        "172.16.0.0/12,     172.31.0.1",      // prefix not on a byte boundary
+        "172.16.0.0/12,     172.31.0.1", // prefix not on a byte boundary
         "0.0.0.0/0,         255.255.255.255",
         "2001:db8::/32,     2001:db8::",
         "2001:db8::/32,     2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
@@ -39,8 +39,8 @@ class AddressRuleTest {
 
     @ParameterizedTest(name = "{0} does not match {1}")
     @CsvSource({
-        "203.0.113.0/24,    203.0.112.255",   // one below the first
-        "203.0.113.0/24,    203.0.114.0",     // one above the last
+        "203.0.113.0/24,    203.0.112.255", // one below the first
+        "203.0.113.0/24,    203.0.114.0", // one above the last
         "198.51.100.7,      198.51.100.8",
         "172.16.0.0/12,     172.32.0.0",
         "10.0.0.0/8,        11.0.0.0",
@@ -48,10 +48,10 @@ class AddressRuleTest {
         "2001:db8::/33,     2001:db8:8000::",
         "::1,               ::2",
         "fe80::/10,         fec0::1",
-        "10.0.0.0/8,        ::a00:1",         // IPv4-compatible, not IPv4-mapped
-        "0.0.0.0/0,         2001:db8::1",     // families do not mix
+        "10.0.0.0/8,        ::a00:1", // IPv4-compatible, not IPv4-mapped
+        "0.0.0.0/0,         2001:db8::1", // families do not mix
         "::/0,              10.0.0.1",
-        "db.lan,            10.0.0.1",        // a name never matches an address
+        "db.lan,            10.0.0.1", // a name never matches an address
     })
     void doesNotMatch(String rule, String address) {
         assertFalse(AddressRule.parse(rule).matches(ip(address)));
@@ -112,11 +112,11 @@ class AddressRuleTest {
         "db.lan:5432,           db.lan,            5433",
         "db.lan:5432,           other.lan,         5432",
         "db.lan:5432,           db.lan.evil,       5432",
-        "db.lan:5432,           10.0.0.5,          5432",  // an IP never matches a name entry
-        "10.0.0.0/8,            ten.lan,           22",    // a name never matches a network
+        "db.lan:5432,           10.0.0.5,          5432", // an IP never matches a name entry
+        "10.0.0.0/8,            ten.lan,           22", // a name never matches a network
         "0.0.0.0/0,             localhost,         22",
         "::/0,                  localhost,         22",
-        "10.0.0.0/8,            010.0.0.1,         22",    // not a strict literal, so a name
+        "10.0.0.0/8,            010.0.0.1,         22", // not a strict literal, so a name
     })
     void refusesTargets(String rule, String host, int port) {
         assertFalse(AddressRule.parse(rule).matchesTarget(host, port));
@@ -128,9 +128,9 @@ class AddressRuleTest {
         "198.51.100.7/32,              198.51.100.7",
         "2001:DB8:0:0::/32,            2001:db8::/32",
         "2001:0db8:0000:0000:0000:0000:0000:0001, 2001:db8::1",
-        "2001:db8:0:1:0:0:0:1,         2001:db8:0:1::1",     // the longer run of zeros is compressed
-        "2001:0:0:1:0:0:1:1,           2001::1:0:0:1:1",     // on a tie, the first
-        "2001:db8:0:1:1:1:1:1,         2001:db8:0:1:1:1:1:1",  // a single zero group stays
+        "2001:db8:0:1:0:0:0:1,         2001:db8:0:1::1", // the longer run of zeros is compressed
+        "2001:0:0:1:0:0:1:1,           2001::1:0:0:1:1", // on a tie, the first
+        "2001:db8:0:1:1:1:1:1,         2001:db8:0:1:1:1:1:1", // a single zero group stays
         "::1/128,                      ::1",
         "0:0:0:0:0:0:0:0/0,            ::/0",
         "::ffff:10.0.0.1,              ::ffff:10.0.0.1",
@@ -151,55 +151,57 @@ class AddressRuleTest {
     }
 
     @ParameterizedTest(name = "\"{0}\" is rejected: {1}")
-    @CsvSource(delimiter = '|', value = {
-        "''                     | empty",
-        "'   '                  | empty",
-        "10.0.0.0/33            | too long for an IPv4 address (at most /32)",
-        "2001:db8::/129         | too long for an IPv6 address (at most /128)",
-        "10.0.0.0/              | prefix length \"/\" is not a number",
-        "10.0.0.0/x             | is not a number",
-        "10.0.0.0/-1            | is not a number",
-        "10.0.0.0/1000          | the prefix length /1000 is too long",
-        "10.0.0.1/8             | host bits are set after the /8; did you mean \"10.0.0.0/8\"?",
-        "192.168.1.1/24:22      | did you mean \"192.168.1.0/24:22\"?",
-        "2001:db8::1/32         | did you mean \"2001:db8::/32\"?",
-        "[2001:db8::1/32]:443   | did you mean \"[2001:db8::/32]:443\"?",
-        "db.lan:http            | port \"http\" is not a number (or * for any port)",
-        "db.lan:                | port \"\" is not a number",
-        "db.lan:-1              | is not a number",
-        "db.lan:65536           | port 65536 is out of range (1-65535)",
-        "db.lan:0               | port 0 is out of range",
-        "db.lan:999999          | port 999999 is out of range",
-        "10.0.0.0/8:70000       | out of range",
-        "[::1]:abc              | port \"abc\" is not a number",
-        "2001:db8::/32:443      | an IPv6 entry with a port needs brackets: \"[2001:db8::/32]:443\"",
-        "::1:*                  | an IPv6 entry with a port needs brackets: \"[::1]:*\"",
-        "fe80::1%eth0           | zone",
-        "2001:db8::g            | \"2001:db8::g\" is not a valid IPv6 address",
-        "1:2:3:4:5:6:7:8:9      | needs brackets: \"[1:2:3:4:5:6:7:8]:9\"",
-        "1:2:3:4:5:6:7          | is not a valid IPv6 address",
-        "1::2::3                | is not a valid IPv6 address",
-        "12345::                | is not a valid IPv6 address",
-        "::1.2.3.4:5            | needs brackets: \"[::1.2.3.4]:5\"",
-        "[::1                   | has no matching",
-        "[::1]22                | expected \":port\"",
-        "[10.0.0.1]:22          | brackets are only for IPv6",
-        "[]:22                  | address is empty",
-        ":22                    | address is empty",
-        "/24                    | address is empty",
-        "10.0.0.256             | \"10.0.0.256\" is not a valid IPv4 address",
-        "10.0.0                 | is not a valid IPv4 address",
-        "010.0.0.1              | is not a valid IPv4 address",
-        "10.0.0.1.              | is not a valid IPv4 address",
-        "db.lan/24              | is a name, not an IP address, so it cannot have a prefix length",
-        "db..lan                | not a valid host name",
-        "-db.lan                | not a valid host name",
-        "db lan                 | not a valid host name",
-        "host.123               | neither a valid IPv4 address nor a host name",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "''                     | empty",
+                "'   '                  | empty",
+                "10.0.0.0/33            | too long for an IPv4 address (at most /32)",
+                "2001:db8::/129         | too long for an IPv6 address (at most /128)",
+                "10.0.0.0/              | prefix length \"/\" is not a number",
+                "10.0.0.0/x             | is not a number",
+                "10.0.0.0/-1            | is not a number",
+                "10.0.0.0/1000          | the prefix length /1000 is too long",
+                "10.0.0.1/8             | host bits are set after the /8; did you mean \"10.0.0.0/8\"?",
+                "192.168.1.1/24:22      | did you mean \"192.168.1.0/24:22\"?",
+                "2001:db8::1/32         | did you mean \"2001:db8::/32\"?",
+                "[2001:db8::1/32]:443   | did you mean \"[2001:db8::/32]:443\"?",
+                "db.lan:http            | port \"http\" is not a number (or * for any port)",
+                "db.lan:                | port \"\" is not a number",
+                "db.lan:-1              | is not a number",
+                "db.lan:65536           | port 65536 is out of range (1-65535)",
+                "db.lan:0               | port 0 is out of range",
+                "db.lan:999999          | port 999999 is out of range",
+                "10.0.0.0/8:70000       | out of range",
+                "[::1]:abc              | port \"abc\" is not a number",
+                "2001:db8::/32:443      | an IPv6 entry with a port needs brackets: \"[2001:db8::/32]:443\"",
+                "::1:*                  | an IPv6 entry with a port needs brackets: \"[::1]:*\"",
+                "fe80::1%eth0           | zone",
+                "2001:db8::g            | \"2001:db8::g\" is not a valid IPv6 address",
+                "1:2:3:4:5:6:7:8:9      | needs brackets: \"[1:2:3:4:5:6:7:8]:9\"",
+                "1:2:3:4:5:6:7          | is not a valid IPv6 address",
+                "1::2::3                | is not a valid IPv6 address",
+                "12345::                | is not a valid IPv6 address",
+                "::1.2.3.4:5            | needs brackets: \"[::1.2.3.4]:5\"",
+                "[::1                   | has no matching",
+                "[::1]22                | expected \":port\"",
+                "[10.0.0.1]:22          | brackets are only for IPv6",
+                "[]:22                  | address is empty",
+                ":22                    | address is empty",
+                "/24                    | address is empty",
+                "10.0.0.256             | \"10.0.0.256\" is not a valid IPv4 address",
+                "10.0.0                 | is not a valid IPv4 address",
+                "010.0.0.1              | is not a valid IPv4 address",
+                "10.0.0.1.              | is not a valid IPv4 address",
+                "db.lan/24              | is a name, not an IP address, so it cannot have a prefix length",
+                "db..lan                | not a valid host name",
+                "-db.lan                | not a valid host name",
+                "db lan                 | not a valid host name",
+                "host.123               | neither a valid IPv4 address nor a host name",
+            })
     void rejects(String text, String why) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AddressRule.parse(text),
-                () -> "accepted \"" + text + "\"");
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> AddressRule.parse(text), () -> "accepted \"" + text + "\"");
         assertTrue(e.getMessage().startsWith("invalid address rule \"" + text + "\": "), e.getMessage());
         assertTrue(e.getMessage().contains(why), e.getMessage());
     }
@@ -215,9 +217,11 @@ class AddressRuleTest {
     @Test
     void parseAllKeepsOrderAndReportsTheBadEntry() {
         List<AddressRule> rules = AddressRule.parseAll(List.of("10.0.0.0/8", "[::1]:22", "db.lan:*"));
-        assertEquals(List.of("10.0.0.0/8", "[::1]:22", "db.lan"), rules.stream().map(AddressRule::toString).toList());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> AddressRule.parseAll(List.of("10.0.0.0/8", "10.0.0.1/8")));
+        assertEquals(
+                List.of("10.0.0.0/8", "[::1]:22", "db.lan"),
+                rules.stream().map(AddressRule::toString).toList());
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> AddressRule.parseAll(List.of("10.0.0.0/8", "10.0.0.1/8")));
         assertTrue(e.getMessage().contains("\"10.0.0.1/8\""), e.getMessage());
         assertEquals(List.of(), AddressRule.parseAll(List.of()));
     }
@@ -234,8 +238,8 @@ class AddressRuleTest {
     void literalParsesOnlyIpLiterals() {
         assertEquals(ip("127.0.0.1"), AddressRule.literal("127.0.0.1").orElseThrow());
         assertEquals(ip("::1"), AddressRule.literal("::1").orElseThrow());
-        for (String notLiteral : new String[] {"localhost", "relay.example.com", "1.2.3", "01.2.3.4", "::1%lo",
-            "g::1", "", "[::1]"}) {
+        for (String notLiteral :
+                new String[] {"localhost", "relay.example.com", "1.2.3", "01.2.3.4", "::1%lo", "g::1", "", "[::1]"}) {
             assertTrue(AddressRule.literal(notLiteral).isEmpty(), notLiteral);
         }
     }

@@ -47,8 +47,12 @@ class FramesTest {
         List<OuterToInner> messages = List.of(
                 new OuterToInner.Challenge(1, NONCE, "proof"),
                 new OuterToInner.Welcome(List.of(), 5000, "channel-1"),
-                new OuterToInner.Welcome(List.of(new OuterToInner.RouteSpec("ssh", "192.168.1.4:22"),
-                        new OuterToInner.RouteSpec("web", "[::1]:80")), 1, "channel-2"),
+                new OuterToInner.Welcome(
+                        List.of(
+                                new OuterToInner.RouteSpec("ssh", "192.168.1.4:22"),
+                                new OuterToInner.RouteSpec("web", "[::1]:80")),
+                        1,
+                        "channel-2"),
                 new OuterToInner.Open("session-1", "ssh"),
                 new OuterToInner.Open("session-1", "ssh", NONCE, "proof"),
                 new OuterToInner.Ready(),
@@ -78,8 +82,8 @@ class FramesTest {
     void anOversizedLengthIsRejectedBeforeThePayloadIsRead() {
         // Only the header: reading a payload would report "truncated", so "over the limit" proves the order.
         for (int length : new int[] {Frames.MAX_PAYLOAD + 1, Integer.MAX_VALUE, -1, Integer.MIN_VALUE}) {
-            ProtocolException e = assertThrows(ProtocolException.class,
-                    () -> Frames.read(stream(header(9, length)), InnerToOuter.class));
+            ProtocolException e = assertThrows(
+                    ProtocolException.class, () -> Frames.read(stream(header(9, length)), InnerToOuter.class));
             assertTrue(e.getMessage().contains("over the limit"), e.getMessage());
         }
     }
@@ -102,8 +106,8 @@ class FramesTest {
 
     @Test
     void aTruncatedHeaderIsAProtocolError() {
-        ProtocolException e = assertThrows(ProtocolException.class,
-                () -> Frames.read(stream(new byte[] {9, 0, 0}), InnerToOuter.class));
+        ProtocolException e = assertThrows(
+                ProtocolException.class, () -> Frames.read(stream(new byte[] {9, 0, 0}), InnerToOuter.class));
         assertTrue(e.getMessage().contains("truncated"), e.getMessage());
         e = assertThrows(ProtocolException.class, () -> Frames.read(stream(new byte[] {9}), InnerToOuter.class));
         assertTrue(e.getMessage().contains("truncated"), e.getMessage());
@@ -199,7 +203,8 @@ class FramesTest {
 
     @Test
     void expectRejectsANullPayloadAsAProtocolError() {
-        Throwable t = assertThrows(Throwable.class,
+        Throwable t = assertThrows(
+                Throwable.class,
                 () -> Frames.expect(stream(frame(8, "null")), InnerToOuter.class, InnerToOuter.Hello.class));
         assertInstanceOf(ProtocolException.class, t, () -> "threw " + t);
     }
@@ -217,7 +222,8 @@ class FramesTest {
     @Test
     void expectTurnsAnErrorIntoAPeerError() {
         byte[] frame = Frames.encode(new Message.Error("authentication failed"));
-        Frames.PeerError e = assertThrows(Frames.PeerError.class,
+        Frames.PeerError e = assertThrows(
+                Frames.PeerError.class,
                 () -> Frames.expect(stream(frame), OuterToInner.class, OuterToInner.Challenge.class));
         assertEquals("authentication failed", e.getMessage());
     }
@@ -225,7 +231,8 @@ class FramesTest {
     @Test
     void expectRejectsAnotherType() throws IOException {
         byte[] frame = Frames.encode(new Message.Heartbeat());
-        assertThrows(ProtocolException.class,
+        assertThrows(
+                ProtocolException.class,
                 () -> Frames.expect(stream(frame), OuterToInner.class, OuterToInner.Challenge.class));
         OuterToInner.Open open = new OuterToInner.Open("s", "r");
         assertEquals(open, Frames.expect(stream(Frames.encode(open)), OuterToInner.class, OuterToInner.Open.class));
@@ -233,9 +240,34 @@ class FramesTest {
 
     @Test
     void generatedInputNeverEscapesAsAnotherException() {
-        String[] tokens = {"{", "}", "[", "]", ":", ",", "\"", "\"message\"", "\"session\"", "\"route\"",
-            "\"routes\"", "\"nonce\"", "\"version\"", "\"purpose\"", "\"ticket\"", "\"proof\"", "\"DATA\"", "\"x\"", "1", "-1", "1e999", "0.5",
-            "true", "null", "\\u0000", " "};
+        String[] tokens = {
+            "{",
+            "}",
+            "[",
+            "]",
+            ":",
+            ",",
+            "\"",
+            "\"message\"",
+            "\"session\"",
+            "\"route\"",
+            "\"routes\"",
+            "\"nonce\"",
+            "\"version\"",
+            "\"purpose\"",
+            "\"ticket\"",
+            "\"proof\"",
+            "\"DATA\"",
+            "\"x\"",
+            "1",
+            "-1",
+            "1e999",
+            "0.5",
+            "true",
+            "null",
+            "\\u0000",
+            " "
+        };
         Random random = new Random(20240607L);
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
             for (int i = 0; i < 2000; i++) {
@@ -268,15 +300,15 @@ class FramesTest {
         } catch (EOFException | ProtocolException expected) {
             // Either is a correct answer to garbage.
         } catch (Throwable t) {
-            throw new AssertionError("iteration " + iteration + ": " + HexFormat.of().formatHex(input)
-                    + " escaped as " + t, t);
+            throw new AssertionError(
+                    "iteration " + iteration + ": " + HexFormat.of().formatHex(input) + " escaped as " + t, t);
         }
     }
 
     private static void assertRejected(byte[] frame, Class<? extends Message> direction) {
         String shown = new String(frame, Frames.HEADER, Math.min(60, Math.max(0, frame.length - Frames.HEADER)), UTF_8);
-        Throwable t = assertThrows(Throwable.class, () -> Frames.read(stream(frame), direction),
-                () -> "accepted: " + shown);
+        Throwable t =
+                assertThrows(Throwable.class, () -> Frames.read(stream(frame), direction), () -> "accepted: " + shown);
         assertInstanceOf(ProtocolException.class, t, () -> shown + " threw " + t);
     }
 
@@ -285,7 +317,10 @@ class FramesTest {
     }
 
     private static byte[] header(int code, int length) {
-        return ByteBuffer.allocate(Frames.HEADER).put((byte) code).putInt(length).array();
+        return ByteBuffer.allocate(Frames.HEADER)
+                .put((byte) code)
+                .putInt(length)
+                .array();
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

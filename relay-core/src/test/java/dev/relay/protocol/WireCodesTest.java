@@ -66,8 +66,8 @@ class WireCodesTest {
         assertTrue(permitted.length > 0);
         for (Class<?> type : permitted) {
             assertTrue(PINNED.containsKey(type), type.getName() + " has no pinned code in this test");
-            assertEquals(PINNED.get(type).byteValue(), WireCodes.codeOf((Class<? extends Message>) type),
-                    type.getName());
+            assertEquals(
+                    PINNED.get(type).byteValue(), WireCodes.codeOf((Class<? extends Message>) type), type.getName());
         }
     }
 }

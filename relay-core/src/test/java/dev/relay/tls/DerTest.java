@@ -17,7 +17,8 @@ class DerTest {
         assertEquals("048180", HEX.formatHex(Der.octetString(new byte[128])).substring(0, 6));
         assertEquals("0481ff", HEX.formatHex(Der.octetString(new byte[255])).substring(0, 6));
         assertEquals("04820100", HEX.formatHex(Der.octetString(new byte[256])).substring(0, 8));
-        assertEquals("0483011170", HEX.formatHex(Der.octetString(new byte[70000])).substring(0, 10));
+        assertEquals(
+                "0483011170", HEX.formatHex(Der.octetString(new byte[70000])).substring(0, 10));
     }
 
     @Test
@@ -38,10 +39,10 @@ class DerTest {
 
     @Test
     void timesSwitchToGeneralizedTimeIn2050() {
-        assertEquals("170d3439313233313233353935395a",
-                HEX.formatHex(Der.time(Instant.parse("2049-12-31T23:59:59.999Z"))));
-        assertEquals("180f32303530303130313030303030305a",
-                HEX.formatHex(Der.time(Instant.parse("2050-01-01T00:00:00Z"))));
+        assertEquals(
+                "170d3439313233313233353935395a", HEX.formatHex(Der.time(Instant.parse("2049-12-31T23:59:59.999Z"))));
+        assertEquals(
+                "180f32303530303130313030303030305a", HEX.formatHex(Der.time(Instant.parse("2050-01-01T00:00:00Z"))));
     }
 
     @Test

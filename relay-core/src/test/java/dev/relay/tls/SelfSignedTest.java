@@ -69,7 +69,13 @@ class SelfSignedTest {
         assertEquals(cert.getSubjectX500Principal(), cert.getIssuerX500Principal());
         assertTrue(cert.getSerialNumber().signum() > 0);
         assertEquals(16, cert.getSerialNumber().toByteArray().length);
-        assertEquals(256, ((ECPublicKey) cert.getPublicKey()).getParams().getCurve().getField().getFieldSize());
+        assertEquals(
+                256,
+                ((ECPublicKey) cert.getPublicKey())
+                        .getParams()
+                        .getCurve()
+                        .getField()
+                        .getFieldSize());
         X509Certificate reparsed = (X509Certificate) CertificateFactory.getInstance("X.509")
                 .generateCertificate(new ByteArrayInputStream(cert.getEncoded()));
         assertEquals(cert, reparsed);
@@ -83,7 +89,8 @@ class SelfSignedTest {
     @Test
     void serialsAreRandom() throws Exception {
         SelfSigned other = SelfSigned.generate(List.of("localhost"), VALIDITY);
-        assertNotEquals(generated.certificate().getSerialNumber(), other.certificate().getSerialNumber());
+        assertNotEquals(
+                generated.certificate().getSerialNumber(), other.certificate().getSerialNumber());
     }
 
     @Test
@@ -117,9 +124,14 @@ class SelfSignedTest {
     @Test
     void datesFrom2050AreGeneralizedTime() throws Exception {
         Duration fortyYears = Duration.ofDays(40 * 366);
-        X509Certificate cert = SelfSigned.generate(List.of("localhost"), fortyYears).certificate();
-        Duration fromExpected = Duration.between(Instant.now().plus(fortyYears), cert.getNotAfter().toInstant()).abs();
-        assertTrue(fromExpected.compareTo(Duration.ofMinutes(1)) < 0, cert.getNotAfter().toString());
+        X509Certificate cert =
+                SelfSigned.generate(List.of("localhost"), fortyYears).certificate();
+        Duration fromExpected = Duration.between(
+                        Instant.now().plus(fortyYears), cert.getNotAfter().toInstant())
+                .abs();
+        assertTrue(
+                fromExpected.compareTo(Duration.ofMinutes(1)) < 0,
+                cert.getNotAfter().toString());
     }
 
     @Test
@@ -192,9 +204,11 @@ class SelfSignedTest {
                 SSLHandshakeException e = assertThrows(SSLHandshakeException.class, client::startHandshake);
                 assertTrue(e.getMessage().contains("other.example"), e.getMessage());
             }
-            ExecutionException serverSide = assertThrows(ExecutionException.class,
-                    () -> served.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
-            assertTrue(serverSide.getCause() instanceof IOException, serverSide.getCause().toString());
+            ExecutionException serverSide =
+                    assertThrows(ExecutionException.class, () -> served.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
+            assertTrue(
+                    serverSide.getCause() instanceof IOException,
+                    serverSide.getCause().toString());
         }
     }
 
@@ -206,7 +220,8 @@ class SelfSignedTest {
         kmf.init(keys, PASSWORD);
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(kmf.getKeyManagers(), null, null);
-        SSLServerSocket server = (SSLServerSocket) context.getServerSocketFactory().createServerSocket();
+        SSLServerSocket server =
+                (SSLServerSocket) context.getServerSocketFactory().createServerSocket();
         server.bind(new InetSocketAddress("127.0.0.1", 0));
         return server;
     }
@@ -243,8 +258,8 @@ class SelfSignedTest {
         plain.connect(server.getLocalSocketAddress(), TIMEOUT_MILLIS);
         plain.setSoTimeout(TIMEOUT_MILLIS);
         // Layering over a connected socket lets the client expect any name while connecting to 127.0.0.1.
-        SSLSocket client = (SSLSocket) context.getSocketFactory()
-                .createSocket(plain, expectedName, server.getLocalPort(), true);
+        SSLSocket client =
+                (SSLSocket) context.getSocketFactory().createSocket(plain, expectedName, server.getLocalPort(), true);
         SSLParameters params = client.getSSLParameters();
         params.setEndpointIdentificationAlgorithm("HTTPS");
         params.setServerNames(List.of(new SNIHostName(expectedName)));

@@ -122,7 +122,8 @@ public final class Inner implements AutoCloseable {
     }
 
     private void connectForever() {
-        Backoff backoff = new Backoff(config.tuning().reconnectMin(), config.tuning().reconnectMax());
+        Backoff backoff =
+                new Backoff(config.tuning().reconnectMin(), config.tuning().reconnectMax());
         HostPort outer = config.connect();
         while (!closed.get()) {
             String failure;
@@ -212,14 +213,13 @@ public final class Inner implements AutoCloseable {
      */
     Ticketed dialWithTicket(String channel, String ticket) throws IOException {
         String[] openProof = new String[1];
-        Channel ch = dial(c -> openProof[0] = Handshake.dialWithTicket(c, config.token(), config.name(), channel,
-                ticket));
+        Channel ch =
+                dial(c -> openProof[0] = Handshake.dialWithTicket(c, config.token(), config.name(), channel, ticket));
         return new Ticketed(ch, openProof[0]);
     }
 
     /** A pooled connection that authenticated with a ticket, and the proof the outer's Open on it must carry. */
-    record Ticketed(Channel channel, String openProof) {
-    }
+    record Ticketed(Channel channel, String openProof) {}
 
     private interface Authenticate {
         void on(Channel ch) throws IOException;
@@ -229,7 +229,8 @@ public final class Inner implements AutoCloseable {
         Socket s = new Socket();
         try {
             Sockets.tune(s);
-            s.connect(config.connect().resolve(), (int) config.tuning().handshake().toMillis());
+            s.connect(config.connect().resolve(), (int)
+                    config.tuning().handshake().toMillis());
             s.setSoTimeout((int) config.tuning().handshake().toMillis());
             Channel ch = new Channel(tls == null ? s : secure(s));
             authenticate.on(ch);
@@ -249,8 +250,9 @@ public final class Inner implements AutoCloseable {
             if (m != null) {
                 throw new AuthException(m.getMessage() + "; sending nothing to it");
             }
-            throw new IOException("TLS handshake with the outer failed: " + e.getMessage()
-                    + " (does the outer have outer.tls set?)", e);
+            throw new IOException(
+                    "TLS handshake with the outer failed: " + e.getMessage() + " (does the outer have outer.tls set?)",
+                    e);
         }
     }
 
@@ -280,7 +282,9 @@ public final class Inner implements AutoCloseable {
     private Duration deadPeer(long heartbeatMillis) {
         // Welcome caps heartbeatMillis at an hour, so three of them still fit a socket timeout.
         Duration theirs = Duration.ofMillis(heartbeatMillis * 3);
-        return theirs.compareTo(config.tuning().deadPeer()) > 0 ? theirs : config.tuning().deadPeer();
+        return theirs.compareTo(config.tuning().deadPeer()) > 0
+                ? theirs
+                : config.tuning().deadPeer();
     }
 
     private void setLink(OuterLink l) {

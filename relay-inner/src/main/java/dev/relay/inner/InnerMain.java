@@ -4,11 +4,11 @@ import dev.relay.config.ConfigException;
 import dev.relay.config.ConfigFile;
 import dev.relay.config.InnerConfig;
 import java.io.IOException;
-import org.slf4j.LoggerFactory;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.LoggerFactory;
 
 /** {@code java -jar relay-inner.jar}: parses arguments, loads the config, starts an {@link Inner}, waits for a signal. */
 public final class InnerMain {
@@ -29,8 +29,7 @@ public final class InnerMain {
 
     static int lastExit;
 
-    private InnerMain() {
-    }
+    private InnerMain() {}
 
     public static void main(String[] args) throws InterruptedException {
         Inner inner = start(args, System.getenv(), System.out, System.err);
@@ -39,10 +38,13 @@ public final class InnerMain {
             return;
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            inner.close();
-            stopped.countDown();
-        }, "shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            inner.close();
+                            stopped.countDown();
+                        },
+                        "shutdown"));
         stopped.await();
     }
 
@@ -76,7 +78,8 @@ public final class InnerMain {
         try {
             ConfigFile file = ConfigFile.load(Path.of(config), env);
             c = file.inner(connect);
-            file.secretWarnings(Path.of(config), env).forEach(w -> LoggerFactory.getLogger(InnerMain.class).warn(w));
+            file.secretWarnings(Path.of(config), env)
+                    .forEach(w -> LoggerFactory.getLogger(InnerMain.class).warn(w));
             return Inner.start(c);
         } catch (ConfigException e) {
             return fail(err, e.getMessage());

@@ -85,7 +85,8 @@ final class Opener {
         Socket t = new Socket();
         try {
             Sockets.tune(t);
-            t.connect(target.resolve(), (int) inner.config().tuning().openTimeout().toMillis());
+            t.connect(target.resolve(), (int)
+                    inner.config().tuning().openTimeout().toMillis());
             return t;
         } catch (IOException e) {
             Sockets.closeQuietly(t);
@@ -100,8 +101,8 @@ final class Opener {
     }
 
     private void start(Socket data, Socket t, String via) {
-        Session s = new Session(id, "route=" + route + " target=" + target, data, t, Duration.ZERO,
-                inner.sessions()::remove);
+        Session s = new Session(
+                id, "route=" + route + " target=" + target, data, t, Duration.ZERO, inner.sessions()::remove);
         inner.sessions().add(s);
         LOG.info("session open id={} route={} target={} via={}", id, route, target, via);
         s.start();

@@ -45,8 +45,11 @@ final class OuterLink {
     }
 
     String describeRoutes() {
-        return routes.isEmpty() ? "no routes" : routes.entrySet().stream()
-                .map(e -> e.getKey() + " -> " + e.getValue()).collect(Collectors.joining(", "));
+        return routes.isEmpty()
+                ? "no routes"
+                : routes.entrySet().stream()
+                        .map(e -> e.getKey() + " -> " + e.getValue())
+                        .collect(Collectors.joining(", "));
     }
 
     /** Reads until the channel ends; returns why it ended. */
@@ -55,15 +58,16 @@ final class OuterLink {
         pool.start();
         try {
             channel.socket().setSoTimeout((int) deadPeer.toMillis());
-            for (;;) {
+            for (; ; ) {
                 OuterToInner m = channel.read(OuterToInner.class);
                 switch (m) {
-                    case Message.Heartbeat h -> { }
+                    case Message.Heartbeat h -> {}
                     case Open o -> open(o);
                     case Message.Error e -> {
                         return "outer said: " + e.message();
                     }
-                    case OuterToInner.Challenge c -> throw new ProtocolException("Challenge on an open control channel");
+                    case OuterToInner.Challenge c ->
+                        throw new ProtocolException("Challenge on an open control channel");
                     case OuterToInner.Welcome w -> throw new ProtocolException("Welcome on an open control channel");
                     case OuterToInner.Ready r -> throw new ProtocolException("Ready on a control channel");
                 }

@@ -60,7 +60,8 @@ final class Pool {
     }
 
     private void fill() {
-        Backoff backoff = new Backoff(inner.config().tuning().reconnectMin(), inner.config().tuning().reconnectMax());
+        Backoff backoff = new Backoff(
+                inner.config().tuning().reconnectMin(), inner.config().tuning().reconnectMax());
         String ticket = null;
         while (link.isOpen()) {
             Channel ch;
@@ -119,9 +120,12 @@ final class Pool {
         }
         idle.remove(ch);
         switch (m) {
-            case Open o when openProof != null && !Proof.matches(openProof, o.proof()) -> {
-                LOG.warn("pooled connection closed: the Open on it does not carry the outer's proof for this "
-                        + "inner's token (session {} not opened)", Frames.printable(o.session()));
+            case Open o
+            when openProof != null && !Proof.matches(openProof, o.proof()) -> {
+                LOG.warn(
+                        "pooled connection closed: the Open on it does not carry the outer's proof for this "
+                                + "inner's token (session {} not opened)",
+                        Frames.printable(o.session()));
                 ch.reset();
             }
             case Open o -> {
@@ -131,7 +135,9 @@ final class Pool {
             case Message.Error e -> {
                 // Not part of normal running (a full pool, a refused ticket), so said, but at most once a minute.
                 String why = Frames.printable(e.message());
-                refusals.event(left -> LOG.info("outer closed a pooled connection: {}{}", why,
+                refusals.event(left -> LOG.info(
+                        "outer closed a pooled connection: {}{}",
+                        why,
                         left == 0 ? "" : " (" + left + " more since the last line)"));
                 ch.close();
             }
@@ -139,7 +145,6 @@ final class Pool {
         }
         return null;
     }
-
 
     private static boolean pause(Backoff backoff) {
         try {

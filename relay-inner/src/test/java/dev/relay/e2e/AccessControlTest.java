@@ -79,11 +79,12 @@ class AccessControlTest {
 
     @Test
     void anInnerRefusesRoutesWhoseTargetIsNotInItsAllowListAndServesTheRest() throws Exception {
-        try (Target allowed = Target.echo(); Target forbidden = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("ok", allowed),
-                     TestTunnel.route("no", forbidden))) {
-            t.startInner(t.innerConfig().withAllowTargets(
-                    AddressRule.parseAll(List.of("127.0.0.1:" + allowed.port()))));
+        try (Target allowed = Target.echo();
+                Target forbidden = Target.echo();
+                TestTunnel t = TestTunnel.outerOnly(
+                        TestTunnel.FAST, TestTunnel.route("ok", allowed), TestTunnel.route("no", forbidden))) {
+            t.startInner(
+                    t.innerConfig().withAllowTargets(AddressRule.parseAll(List.of("127.0.0.1:" + allowed.port()))));
             try (Socket s = t.connect("ok")) {
                 assertEquals("fine", TunnelTest.roundTrip(s, "fine"));
             }

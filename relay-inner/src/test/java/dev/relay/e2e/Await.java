@@ -6,8 +6,7 @@ import java.util.function.BooleanSupplier;
 
 /** Waits for a condition to become true, failing the test with {@code what} if it does not in time. */
 final class Await {
-    private Await() {
-    }
+    private Await() {}
 
     static void until(String what, Duration timeout, BooleanSupplier condition) {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -6,8 +6,7 @@ import java.io.OutputStream;
 
 /** Reproducible byte streams: the byte at position i depends only on the seed and i, so a reader can check any chunk. */
 final class Bytes {
-    private Bytes() {
-    }
+    private Bytes() {}
 
     static byte at(long seed, long i) {
         long x = (i + seed) * 0x9E3779B97F4A7C15L;

@@ -28,7 +28,7 @@ class EmbeddingExampleTest {
             Token token = new Token("embedding-example-token-0123");
             Route route = Route.of("app", new HostPort("127.0.0.1", 0), new HostPort("127.0.0.1", appPort));
             try (Outer outer = Outer.start(OuterConfig.of(new HostPort("127.0.0.1", 0), token, List.of(route)));
-                 Inner inner = Inner.start(InnerConfig.of(new HostPort("127.0.0.1", outer.controlPort()), token))) {
+                    Inner inner = Inner.start(InnerConfig.of(new HostPort("127.0.0.1", outer.controlPort()), token))) {
                 assertTrue(inner.awaitConnected(Duration.ofSeconds(5)));
                 int publicPort = outer.port("app");
                 // --- end of the example ---

@@ -31,7 +31,7 @@ class HandshakeFloodTest {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicInteger trickled = new AtomicInteger();
         try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo))) {
+                TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo))) {
             int baselineFiles = NoLeaks.openFiles();
             for (int i = 0; i < FLOOD; i++) {
                 Socket s = new Socket();

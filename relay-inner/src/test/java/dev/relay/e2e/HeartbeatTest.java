@@ -27,8 +27,8 @@ class HeartbeatTest {
     @Test
     void theOuterDropsAnInnerThatStopsSendingHeartbeats() throws Exception {
         try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
-             Socket s = t.controlConnection()) {
+                TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
+                Socket s = t.controlConnection()) {
             Channel ch = new Channel(s);
             Handshake.dial(ch, TestTunnel.TOKEN, InnerToOuter.Purpose.CONTROL, "silent", null);
             ch.expect(OuterToInner.class, OuterToInner.Welcome.class);
@@ -36,14 +36,15 @@ class HeartbeatTest {
             long start = System.nanoTime();
             // Heartbeats keep arriving from the outer; the silent inner never answers, so the outer hangs up.
             try {
-                for (;;) {
+                for (; ; ) {
                     assertInstanceOf(Message.Heartbeat.class, ch.read(OuterToInner.class));
                 }
             } catch (EOFException | SocketException closed) {
                 // Declared gone.
             }
             long waitedMs = (System.nanoTime() - start) / 1_000_000;
-            assertTrue(waitedMs >= TestTunnel.FAST.deadPeer().toMillis() - 250, "dropped after only " + waitedMs + "ms");
+            assertTrue(
+                    waitedMs >= TestTunnel.FAST.deadPeer().toMillis() - 250, "dropped after only " + waitedMs + "ms");
             Await.until("the outer to forget it", () -> !t.outer.innerConnected());
             t.startInner(); // a live inner takes its place at once
             try (Socket u = t.connect()) {
@@ -54,11 +55,11 @@ class HeartbeatTest {
 
     @Test
     void theInnerReconnectsWhenItsOuterFallsSilent() throws Exception {
-        try (ServerSocket fake = new ServerSocket(0, 10, InetAddress.getLoopbackAddress()); Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo))) {
+        try (ServerSocket fake = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
+                Target echo = Target.echo();
+                TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo))) {
             // No pool: the only connection the inner makes after the first is its reconnect.
-            t.launchInner(t.innerConfig().withPool(0)
-                    .withConnect(new HostPort("127.0.0.1", fake.getLocalPort())));
+            t.launchInner(t.innerConfig().withPool(0).withConnect(new HostPort("127.0.0.1", fake.getLocalPort())));
             fake.setSoTimeout(20_000);
             try (Socket first = fake.accept()) {
                 Channel ch = new Channel(first);

@@ -35,10 +35,14 @@ class HostilePeerTest {
     @Test
     void anInnerWithTheWrongTokenIsRefusedAndServesNothing() throws Exception {
         try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST.withOpenTimeout(Duration.ofMillis(1500)),
-                     TestTunnel.route("r0", echo))) {
-            t.launchInner(new InnerConfig(t.innerConfig().connect(), new Token("wrong-token-0123456789abcdef"),
-                    "impostor", InnerConfig.DEFAULT_POOL, TestTunnel.FAST));
+                TestTunnel t = TestTunnel.outerOnly(
+                        TestTunnel.FAST.withOpenTimeout(Duration.ofMillis(1500)), TestTunnel.route("r0", echo))) {
+            t.launchInner(new InnerConfig(
+                    t.innerConfig().connect(),
+                    new Token("wrong-token-0123456789abcdef"),
+                    "impostor",
+                    InnerConfig.DEFAULT_POOL,
+                    TestTunnel.FAST));
             Await.until("the inner to learn it was refused", () -> t.inner.lastFailure() != null);
             assertTrue(t.inner.lastFailure().contains("token"), t.inner.lastFailure());
             assertFalse(t.inner.connected());
@@ -53,42 +57,48 @@ class HostilePeerTest {
 
     @Test
     void garbageOnTheControlPortIsDroppedAndRoutesKeepWorking() throws Exception {
-        assertDroppedWhileTunnelWorks(out -> out.write("\u0000\u00ff garbage \r\n\r\n".getBytes(StandardCharsets.UTF_8)));
+        assertDroppedWhileTunnelWorks(
+                out -> out.write("\u0000\u00ff garbage \r\n\r\n".getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test
     void anHttpRequestOnTheControlPortIsDropped() throws Exception {
-        assertDroppedWhileTunnelWorks(out -> out.write(
-                "GET / HTTP/1.1\r\nHost: relay.example.com\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+        assertDroppedWhileTunnelWorks(out ->
+                out.write("GET / HTTP/1.1\r\nHost: relay.example.com\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
     }
 
     @Test
     void anOversizedFrameIsDroppedBeforeItIsRead() throws Exception {
-        assertDroppedWhileTunnelWorks(out -> out.write(ByteBuffer.allocate(5).put((byte) 1)
-                .putInt(Frames.MAX_PAYLOAD + 1).array()));
+        assertDroppedWhileTunnelWorks(out -> out.write(ByteBuffer.allocate(5)
+                .put((byte) 1)
+                .putInt(Frames.MAX_PAYLOAD + 1)
+                .array()));
     }
 
     @Test
     void aTruncatedFrameIsDropped() throws Exception {
-        assertDroppedWhileTunnelWorks(out -> {
-            byte[] hello = Frames.encode(new InnerToOuter.Hello(1, InnerToOuter.Purpose.CONTROL, Nonce.next()));
-            out.write(hello, 0, hello.length - 3);
-            out.flush();
-            // Half-close: the outer sees the frame end early, rather than waiting for the rest.
-        }, true);
+        assertDroppedWhileTunnelWorks(
+                out -> {
+                    byte[] hello = Frames.encode(new InnerToOuter.Hello(1, InnerToOuter.Purpose.CONTROL, Nonce.next()));
+                    out.write(hello, 0, hello.length - 3);
+                    out.flush();
+                    // Half-close: the outer sees the frame end early, rather than waiting for the rest.
+                },
+                true);
     }
 
     @Test
     void aPeerThatSaysNothingIsDroppedAfterTheHandshakeTimeout() throws Exception {
-        assertDroppedWhileTunnelWorks(out -> { }, false);
+        assertDroppedWhileTunnelWorks(out -> {}, false);
     }
 
     @Test
     void aDataConnectionForAnUnknownSessionIsRefused() throws Exception {
-        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo); Socket s = t.controlConnection()) {
+        try (Target echo = Target.echo();
+                TestTunnel t = TestTunnel.to(echo);
+                Socket s = t.controlConnection()) {
             dev.relay.protocol.Channel ch = new dev.relay.protocol.Channel(s);
-            dev.relay.auth.Handshake.dial(ch, TestTunnel.TOKEN, InnerToOuter.Purpose.DATA, "prober",
-                    Nonce.sessionId());
+            dev.relay.auth.Handshake.dial(ch, TestTunnel.TOKEN, InnerToOuter.Purpose.DATA, "prober", Nonce.sessionId());
             Message m = Frames.read(s.getInputStream(), OuterToInner.class);
             Message.Error e = assertInstanceOf(Message.Error.class, m);
             assertTrue(e.message().contains("unknown or expired session"), e.message());
@@ -109,8 +119,10 @@ class HostilePeerTest {
 
     /** Sends {@code abuse} to the control port, expects the outer to close that connection, and the tunnel to work. */
     private static void assertDroppedWhileTunnelWorks(Abuse abuse, boolean halfClose) throws Exception {
-        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo)) {
-            try (Socket user = t.connect(); Socket bad = t.controlConnection()) {
+        try (Target echo = Target.echo();
+                TestTunnel t = TestTunnel.to(echo)) {
+            try (Socket user = t.connect();
+                    Socket bad = t.controlConnection()) {
                 assertEquals("before", TunnelTest.roundTrip(user, "before"));
                 abuse.send(bad.getOutputStream());
                 if (halfClose) {
@@ -129,7 +141,7 @@ class HostilePeerTest {
     /** The outer may say why in an Error frame first; then the connection must end. */
     private static void assertClosedByOuter(InputStream in) throws IOException {
         try {
-            for (;;) {
+            for (; ; ) {
                 Message m = Frames.read(in, OuterToInner.class);
                 assertNotNull(m);
                 assertInstanceOf(Message.Error.class, m, "only an Error may come back, got " + m);
@@ -141,8 +153,9 @@ class HostilePeerTest {
 
     @Test
     void aSecondInnerIsRefusedWhileTheFirstIsConnected() throws Exception {
-        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo);
-             dev.relay.inner.Inner second = dev.relay.inner.Inner.start(t.innerConfig())) {
+        try (Target echo = Target.echo();
+                TestTunnel t = TestTunnel.to(echo);
+                dev.relay.inner.Inner second = dev.relay.inner.Inner.start(t.innerConfig())) {
             Await.until("the second inner to be refused", () -> second.lastFailure() != null);
             assertTrue(second.lastFailure().contains("another inner"), second.lastFailure());
             assertFalse(second.connected());
@@ -154,11 +167,13 @@ class HostilePeerTest {
 
     @Test
     void theTokenAloneDoesNotLetAStrangerJoinTheInnersPool() throws Exception {
-        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo, 0); Socket s = t.controlConnection()) {
+        try (Target echo = Target.echo();
+                TestTunnel t = TestTunnel.to(echo, 0);
+                Socket s = t.controlConnection()) {
             dev.relay.protocol.Channel ch = new dev.relay.protocol.Channel(s);
-            dev.relay.auth.Handshake.dial(ch, TestTunnel.TOKEN, InnerToOuter.Purpose.POOL, "thief",
-                    Nonce.sessionId());
-            Message.Error e = assertInstanceOf(Message.Error.class, Frames.read(s.getInputStream(), OuterToInner.class));
+            dev.relay.auth.Handshake.dial(ch, TestTunnel.TOKEN, InnerToOuter.Purpose.POOL, "thief", Nonce.sessionId());
+            Message.Error e =
+                    assertInstanceOf(Message.Error.class, Frames.read(s.getInputStream(), OuterToInner.class));
             assertTrue(e.message().contains("another control channel"), e.message());
             assertEquals(0, t.outer.pooledConnections());
             try (Socket u = t.connect()) {

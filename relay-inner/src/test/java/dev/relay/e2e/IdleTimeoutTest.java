@@ -36,7 +36,7 @@ class IdleTimeoutTest {
                     s.getInputStream().read();
                     Bytes.write(s.getOutputStream(), 3, total);
                 });
-             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, route(source))) {
+                TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, route(source))) {
             t.startInner();
             try (Socket s = t.connect()) {
                 s.getOutputStream().write(1);
@@ -66,15 +66,15 @@ class IdleTimeoutTest {
                         Thread.currentThread().interrupt();
                     }
                 });
-             Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(TestCert.shared(), TestTunnel.FAST, route(deaf),
-                     TestTunnel.route("ok", echo))) {
+                Target echo = Target.echo();
+                TestTunnel t = TestTunnel.outerOnly(
+                        TestCert.shared(), TestTunnel.FAST, route(deaf), TestTunnel.route("ok", echo))) {
             t.startInner();
             try (Socket s = t.connect("r0")) {
                 Future<?> flood = Executors.newVirtualThreadPerTaskExecutor().submit(() -> {
                     OutputStream out = s.getOutputStream();
                     byte[] chunk = new byte[64 * 1024];
-                    for (;;) {
+                    for (; ; ) {
                         out.write(chunk); // blocks once every buffer on the way is full, then fails when closed
                     }
                 });

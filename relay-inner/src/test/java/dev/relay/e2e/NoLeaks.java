@@ -4,12 +4,12 @@ import dev.relay.net.Threads;
 import dev.relay.protocol.Frames;
 import dev.relay.protocol.Message;
 import dev.relay.protocol.Nonce;
+import java.io.File;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.io.File;
-import java.time.Duration;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -38,22 +38,28 @@ final class NoLeaks implements BeforeAllCallback, AfterEachCallback, AfterAllCal
         Nonce.next();
         LoggerFactory.getLogger(NoLeaks.class).debug("warm");
         try (Target echo = Target.echo();
-             ExecutorService vt = Executors.newVirtualThreadPerTaskExecutor()) {
+                ExecutorService vt = Executors.newVirtualThreadPerTaskExecutor()) {
             vt.submit(() -> {
-                try (Socket s = new Socket(InetAddress.getLoopbackAddress(), echo.port())) {
-                    s.getOutputStream().write(1);
-                    return s.getInputStream().read();
-                }
-            }).get();
+                        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), echo.port())) {
+                            s.getOutputStream().write(1);
+                            return s.getInputStream().read();
+                        }
+                    })
+                    .get();
         }
     }
 
     @Override
     public void afterEach(ExtensionContext context) {
-        Await.until("relay threads to end (live: " + Threads.live() + ")", Duration.ofSeconds(10),
+        Await.until(
+                "relay threads to end (live: " + Threads.live() + ")",
+                Duration.ofSeconds(10),
                 () -> Threads.live() == 0);
-        Await.until("no outer-timer thread", Duration.ofSeconds(10), () -> Thread.getAllStackTraces().keySet()
-                .stream().noneMatch(t -> t.getName().equals("outer-timer")));
+        Await.until(
+                "no outer-timer thread",
+                Duration.ofSeconds(10),
+                () -> Thread.getAllStackTraces().keySet().stream()
+                        .noneMatch(t -> t.getName().equals("outer-timer")));
         assertNoOpenFilesLeft(context.getParent().orElseThrow());
     }
 

@@ -14,7 +14,8 @@ class PoolTest {
 
     @Test
     void theInnerFillsThePoolAndRefillsItAfterEachSession() throws Exception {
-        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo, 4)) {
+        try (Target echo = Target.echo();
+                TestTunnel t = TestTunnel.to(echo, 4)) {
             Await.until("a full pool", () -> t.outer.pooledConnections() == 4);
             for (int i = 0; i < 10; i++) {
                 try (Socket s = t.connect()) {
@@ -30,7 +31,8 @@ class PoolTest {
 
     @Test
     void aBurstLargerThanThePoolFallsBackToTheControlChannel() throws Exception {
-        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo, 2)) {
+        try (Target echo = Target.echo();
+                TestTunnel t = TestTunnel.to(echo, 2)) {
             Await.until("a full pool", () -> t.outer.pooledConnections() == 2);
             Socket[] users = new Socket[6];
             for (int i = 0; i < users.length; i++) {
@@ -47,7 +49,8 @@ class PoolTest {
 
     @Test
     void thePoolGoesWithItsInner() throws Exception {
-        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo, InnerConfig.DEFAULT_POOL)) {
+        try (Target echo = Target.echo();
+                TestTunnel t = TestTunnel.to(echo, InnerConfig.DEFAULT_POOL)) {
             Await.until("a full pool", () -> t.outer.pooledConnections() == InnerConfig.DEFAULT_POOL);
             t.stopInner();
             Await.until("the pool emptied", () -> t.outer.pooledConnections() == 0);
@@ -62,8 +65,9 @@ class PoolTest {
     @Test
     void idlePooledConnectionsAreRetiredAndReplaced() throws Exception {
         try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST.withPoolMaxIdle(Duration.ofMillis(300)),
-                     TestTunnel.route("r0", echo)).pool(2)) {
+                TestTunnel t = TestTunnel.outerOnly(
+                                TestTunnel.FAST.withPoolMaxIdle(Duration.ofMillis(300)), TestTunnel.route("r0", echo))
+                        .pool(2)) {
             t.startInner();
             Await.until("a full pool", () -> t.outer.pooledConnections() == 2);
             long before = t.outer.pooledConnectionsRetired();

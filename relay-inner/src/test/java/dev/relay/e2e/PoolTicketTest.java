@@ -39,8 +39,8 @@ class PoolTicketTest {
     @Test
     void theOuterPoolsATicketedConnectionOnceAndProvesItselfInItsOpen() throws Exception {
         try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
-             TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
+                TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
+                TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
             String channel = scripted.id();
 
             // A pooled connection made with the full exchange: its Open brings a ticket and no proof.
@@ -90,7 +90,7 @@ class PoolTicketTest {
     @Test
     void aTicketIsRefusedForAnotherControlChannel() throws Exception {
         try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo))) {
+                TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo))) {
             String ticket;
             String firstChannel;
             try (TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
@@ -139,16 +139,19 @@ class PoolTicketTest {
     @Test
     void theInnerUsesItsTicketAndActsOnlyOnAnOpenThatProvesTheOuter() throws Exception {
         try (Target echo = Target.echo();
-             ServerSocket fake = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo))) {
+                ServerSocket fake = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo))) {
             fake.setSoTimeout(10_000);
-            t.launchInner(t.innerConfig().withConnect(new HostPort("127.0.0.1", fake.getLocalPort())).withPool(1));
+            t.launchInner(t.innerConfig()
+                    .withConnect(new HostPort("127.0.0.1", fake.getLocalPort()))
+                    .withPool(1));
             try (Socket control = fake.accept()) {
                 control.setSoTimeout(10_000);
                 Channel c = new Channel(control);
-                assertEquals(Purpose.CONTROL, Handshake.accept(c, TestTunnel.TOKEN).purpose());
-                c.send(new OuterToInner.Welcome(List.of(new OuterToInner.RouteSpec("r0", "127.0.0.1:" + echo.port())),
-                        100, "channel-1"));
+                assertEquals(
+                        Purpose.CONTROL, Handshake.accept(c, TestTunnel.TOKEN).purpose());
+                c.send(new OuterToInner.Welcome(
+                        List.of(new OuterToInner.RouteSpec("r0", "127.0.0.1:" + echo.port())), 100, "channel-1"));
                 // The inner wants heartbeats from its outer; this one answers for as long as the test runs.
                 Thread beat = Threads.start("fake-outer-heartbeat", () -> heartbeats(c));
                 try {
@@ -156,7 +159,9 @@ class PoolTicketTest {
                     String ticket = Nonce.next();
                     try (Socket first = fake.accept()) {
                         Channel c1 = new Channel(first);
-                        assertEquals(Purpose.POOL, Handshake.accept(c1, TestTunnel.TOKEN).purpose());
+                        assertEquals(
+                                Purpose.POOL,
+                                Handshake.accept(c1, TestTunnel.TOKEN).purpose());
                         c1.send(new OuterToInner.Open("s1", "r0", ticket, null));
                         assertEchoes(first, "one");
                     }
@@ -165,13 +170,14 @@ class PoolTicketTest {
                     String next = Nonce.next();
                     try (Socket second = fake.accept()) {
                         Channel c2 = new Channel(second);
-                        InnerToOuter.PoolAuth a = assertInstanceOf(InnerToOuter.PoolAuth.class,
-                                c2.read(InnerToOuter.class));
+                        InnerToOuter.PoolAuth a =
+                                assertInstanceOf(InnerToOuter.PoolAuth.class, c2.read(InnerToOuter.class));
                         assertEquals(ticket, a.ticket());
                         assertEquals("channel-1", a.channel());
-                        assertTrue(Proof.matches(Proof.of(TestTunnel.TOKEN, Proof.POOL_INNER, a.nonce(), ticket), a.proof()));
-                        c2.send(new OuterToInner.Open("s2", "r0", next,
-                                Proof.of(TestTunnel.TOKEN, Proof.POOL_OUTER, a.nonce(), ticket)));
+                        assertTrue(Proof.matches(
+                                Proof.of(TestTunnel.TOKEN, Proof.POOL_INNER, a.nonce(), ticket), a.proof()));
+                        c2.send(new OuterToInner.Open(
+                                "s2", "r0", next, Proof.of(TestTunnel.TOKEN, Proof.POOL_OUTER, a.nonce(), ticket)));
                         assertEchoes(second, "two");
                     }
 
@@ -179,10 +185,11 @@ class PoolTicketTest {
                     try (Socket third = fake.accept()) {
                         third.setSoTimeout(10_000);
                         Channel c3 = new Channel(third);
-                        InnerToOuter.PoolAuth a = assertInstanceOf(InnerToOuter.PoolAuth.class,
-                                c3.read(InnerToOuter.class));
+                        InnerToOuter.PoolAuth a =
+                                assertInstanceOf(InnerToOuter.PoolAuth.class, c3.read(InnerToOuter.class));
                         assertEquals(next, a.ticket());
-                        // The Open and the user's bytes in one write, as the outer sends them, before the inner answers.
+                        // The Open and the user's bytes in one write, as the outer sends them, before the inner
+                        // answers.
                         ByteArrayOutputStream open = new ByteArrayOutputStream();
                         open.write(Frames.encode(new OuterToInner.Open("s3", "r0", Nonce.next(), "not-the-proof")));
                         open.write("three".getBytes(StandardCharsets.US_ASCII));

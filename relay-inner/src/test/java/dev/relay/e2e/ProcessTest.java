@@ -39,7 +39,8 @@ class ProcessTest {
             Process outer = start("dev.relay.outer.OuterMain", config, "outer.log");
             Process inner = start("dev.relay.inner.InnerMain", config, "inner.log");
             try {
-                Await.until("the inner to connect (outer log: " + dir.resolve("outer.log") + ")",
+                Await.until(
+                        "the inner to connect (outer log: " + dir.resolve("outer.log") + ")",
                         () -> log("outer.log").contains("connected from"));
                 try (Socket s = new Socket()) {
                     s.connect(new InetSocketAddress("127.0.0.1", route), 5000);
@@ -63,11 +64,16 @@ class ProcessTest {
     }
 
     private Process start(String main, Path config, String log) throws IOException {
-        String java = ProcessHandle.current().info().command()
+        String java = ProcessHandle.current()
+                .info()
+                .command()
                 .orElse(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"), main,
-                "--config", config.toString()));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve(log).toFile()).start();
+        List<String> cmd = new ArrayList<>(
+                List.of(java, "-cp", System.getProperty("java.class.path"), main, "--config", config.toString()));
+        return new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve(log).toFile())
+                .start();
     }
 
     private String log(String name) {

@@ -28,15 +28,14 @@ class ScriptedPoolTest {
     @Test
     void deadPooledConnectionsAreSkippedAndTheOpenFallsBackToTheControlChannel() throws Exception {
         try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
-             TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
+                TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
+                TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
             Channel ch = scripted.channel();
 
             List<Socket> pooled = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 Socket p = t.controlConnection();
-                Handshake.dial(new Channel(p), TestTunnel.TOKEN, InnerToOuter.Purpose.POOL, "scripted",
-                        scripted.id());
+                Handshake.dial(new Channel(p), TestTunnel.TOKEN, InnerToOuter.Purpose.POOL, "scripted", scripted.id());
                 pooled.add(p);
             }
             Await.until("three pooled connections", () -> t.outer.pooledConnections() == 3);
@@ -63,8 +62,8 @@ class ScriptedPoolTest {
     void theOuterHoldsAtMostMaxPoolIdleConnections() throws Exception {
         List<Socket> pooled = new ArrayList<>();
         try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
-             TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
+                TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
+                TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
             String channel = scripted.id();
             for (int i = 0; i < InnerConfig.MAX_POOL; i++) {
                 Socket p = t.controlConnection();
@@ -75,7 +74,8 @@ class ScriptedPoolTest {
             Socket extra = t.controlConnection();
             pooled.add(extra);
             Handshake.dial(new Channel(extra), TestTunnel.TOKEN, InnerToOuter.Purpose.POOL, "scripted", channel);
-            Message.Error e = assertInstanceOf(Message.Error.class, Frames.read(extra.getInputStream(), OuterToInner.class));
+            Message.Error e =
+                    assertInstanceOf(Message.Error.class, Frames.read(extra.getInputStream(), OuterToInner.class));
             assertTrue(e.message().contains("pool is full"), e.message());
             assertEquals(InnerConfig.MAX_POOL, t.outer.pooledConnections());
         } finally {

@@ -28,7 +28,8 @@ class SecretsInLogsTest {
         PrintStream original = System.err;
         System.setErr(new PrintStream(new Tee(original, captured), true));
         try {
-            try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo)) {
+            try (Target echo = Target.echo();
+                    TestTunnel t = TestTunnel.to(echo)) {
                 try (Socket s = t.connect()) {
                     TunnelTest.roundTrip(s, "hello");
                 }
@@ -71,5 +72,4 @@ class SecretsInLogsTest {
             b.write(buf, off, len);
         }
     }
-
 }

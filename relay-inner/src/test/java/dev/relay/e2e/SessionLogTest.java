@@ -24,21 +24,24 @@ class SessionLogTest {
     void oneLineAtOpenAndOneAtCloseOnEachSideNoLinePerChunk() throws Exception {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         PrintStream original = System.err;
-        System.setErr(new PrintStream(new OutputStream() {
-            @Override
-            public synchronized void write(int b) {
-                original.write(b);
-                captured.write(b);
-            }
+        System.setErr(new PrintStream(
+                new OutputStream() {
+                    @Override
+                    public synchronized void write(int b) {
+                        original.write(b);
+                        captured.write(b);
+                    }
 
-            @Override
-            public synchronized void write(byte[] b, int off, int len) {
-                original.write(b, off, len);
-                captured.write(b, off, len);
-            }
-        }, true));
+                    @Override
+                    public synchronized void write(byte[] b, int off, int len) {
+                        original.write(b, off, len);
+                        captured.write(b, off, len);
+                    }
+                },
+                true));
         long size = 4_000_000; // 4,000 writes of 1,000 bytes
-        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo)) {
+        try (Target echo = Target.echo();
+                TestTunnel t = TestTunnel.to(echo)) {
             try (Socket s = t.connect()) {
                 Future<?> w = Executors.newVirtualThreadPerTaskExecutor().submit(() -> {
                     // Many small writes: thousands of chunks through the relay.
@@ -62,13 +65,25 @@ class SessionLogTest {
         String id = m.group(1);
         List<String> lines = log.lines().filter(l -> l.contains(id)).toList();
         assertEquals(4, lines.size(), "lines naming the session: " + lines);
-        assertEquals(2, lines.stream().filter(l -> l.contains("session open id=" + id)).count(), lines.toString());
-        assertEquals(2, lines.stream().filter(l -> l.contains("session closed id=" + id)).count(), lines.toString());
-        assertTrue(lines.stream().anyMatch(l -> l.contains("session closed") && l.contains("up=" + size)),
+        assertEquals(
+                2,
+                lines.stream().filter(l -> l.contains("session open id=" + id)).count(),
+                lines.toString());
+        assertEquals(
+                2,
+                lines.stream()
+                        .filter(l -> l.contains("session closed id=" + id))
+                        .count(),
+                lines.toString());
+        assertTrue(
+                lines.stream().anyMatch(l -> l.contains("session closed") && l.contains("up=" + size)),
                 "the close line counts the bytes: " + lines);
     }
 
     private static long count(ByteArrayOutputStream captured, String text) {
-        return captured.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains(text)).count();
+        return captured.toString(StandardCharsets.UTF_8)
+                .lines()
+                .filter(l -> l.contains(text))
+                .count();
     }
 }

@@ -36,8 +36,13 @@ final class TestTunnel implements AutoCloseable {
     TestTunnel(OuterConfig outerConfig, ClientTls innerTls) throws IOException {
         this.outerConfig = outerConfig;
         this.outer = Outer.start(outerConfig);
-        this.innerConfig = new InnerConfig(new HostPort("127.0.0.1", outer.controlPort()), TOKEN, "test-inner",
-                InnerConfig.DEFAULT_POOL, outerConfig.tuning()).withTls(innerTls);
+        this.innerConfig = new InnerConfig(
+                        new HostPort("127.0.0.1", outer.controlPort()),
+                        TOKEN,
+                        "test-inner",
+                        InnerConfig.DEFAULT_POOL,
+                        outerConfig.tuning())
+                .withTls(innerTls);
     }
 
     /** An outer with these routes and no inner yet, over plain TCP. */
@@ -47,8 +52,8 @@ final class TestTunnel implements AutoCloseable {
 
     /** The same, over TLS with {@code cert} pinned by the inner when it is not null. */
     static TestTunnel outerOnly(TestCert cert, Tuning tuning, Route... routes) throws IOException {
-        OuterConfig c = new OuterConfig(new HostPort("127.0.0.1", 0), TOKEN, List.of(routes), tuning,
-                cert == null ? null : cert.server());
+        OuterConfig c = new OuterConfig(
+                new HostPort("127.0.0.1", 0), TOKEN, List.of(routes), tuning, cert == null ? null : cert.server());
         return new TestTunnel(c, cert == null ? null : cert.pinned());
     }
 
@@ -110,7 +115,8 @@ final class TestTunnel implements AutoCloseable {
         List<Route> fixed = outerConfig.routes().stream()
                 .map(r -> r.withListen(r.listen().withPort(outer.port(r.name()))))
                 .toList();
-        OuterConfig again = outerConfig.withListen(outerConfig.listen().withPort(outer.controlPort()))
+        OuterConfig again = outerConfig
+                .withListen(outerConfig.listen().withPort(outer.controlPort()))
                 .withRoutes(fixed);
         outer.close();
         outer = Outer.start(again);
@@ -141,7 +147,8 @@ final class TestTunnel implements AutoCloseable {
         try {
             Channel ch = new Channel(control);
             Handshake.dial(ch, TOKEN, Purpose.CONTROL, "scripted", null);
-            String id = ch.expect(OuterToInner.class, OuterToInner.Welcome.class).channel();
+            String id =
+                    ch.expect(OuterToInner.class, OuterToInner.Welcome.class).channel();
             Await.until("the outer to take the scripted inner", () -> outer.innerConnected());
             return new ScriptedInner(control, ch, id);
         } catch (IOException | RuntimeException | Error e) {

@@ -16,8 +16,9 @@ class TlsTest {
 
     @Test
     void aPinnedFingerprintCarriesASession() throws Exception {
-        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo, 2, TestCert.shared());
-             Socket s = t.connect()) {
+        try (Target echo = Target.echo();
+                TestTunnel t = TestTunnel.to(echo, 2, TestCert.shared());
+                Socket s = t.connect()) {
             assertEquals("over tls", TunnelTest.roundTrip(s, "over tls"));
         }
     }
@@ -26,7 +27,7 @@ class TlsTest {
     void aCaFileWithAMatchingNameCarriesASession() throws Exception {
         TestCert cert = TestCert.shared();
         try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(cert, TestTunnel.FAST, TestTunnel.route("r0", echo))) {
+                TestTunnel t = TestTunnel.outerOnly(cert, TestTunnel.FAST, TestTunnel.route("r0", echo))) {
             t.startInner(t.innerConfig().withTls(cert.ca())); // dials 127.0.0.1, which the certificate names
             try (Socket s = t.connect()) {
                 assertEquals("ca", TunnelTest.roundTrip(s, "ca"));
@@ -44,7 +45,8 @@ class TlsTest {
 
     @Test
     void aCertificateFromAnotherCaIsRefused() throws Exception {
-        String why = refusal(TestCert.shared(), TestCert.create("localhost", "127.0.0.1").ca());
+        String why = refusal(
+                TestCert.shared(), TestCert.create("localhost", "127.0.0.1").ca());
         assertTrue(why.contains("TLS handshake"), why);
     }
 
@@ -73,7 +75,7 @@ class TlsTest {
      */
     private static String refusal(TestCert outerCert, ClientTls innerTls) throws Exception {
         try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(outerCert, TestTunnel.FAST, TestTunnel.route("r0", echo))) {
+                TestTunnel t = TestTunnel.outerOnly(outerCert, TestTunnel.FAST, TestTunnel.route("r0", echo))) {
             t.launchInner(t.innerConfig().withTls(innerTls));
             Await.until("the inner to fail to get in", () -> t.inner.lastFailure() != null);
             assertFalse(t.outer.innerConnected());
@@ -85,7 +87,7 @@ class TlsTest {
     @Test
     void thePoolFillsOverTls() throws Exception {
         try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.to(echo, InnerConfig.DEFAULT_POOL, TestCert.shared())) {
+                TestTunnel t = TestTunnel.to(echo, InnerConfig.DEFAULT_POOL, TestCert.shared())) {
             Await.until("a full pool", () -> t.outer.pooledConnections() == InnerConfig.DEFAULT_POOL);
             for (int i = 0; i < 20; i++) {
                 try (Socket s = t.connect()) {

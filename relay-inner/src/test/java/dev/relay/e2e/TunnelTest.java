@@ -1,6 +1,5 @@
 package dev.relay.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,7 +44,9 @@ class TunnelTest {
 
     @Test
     void echoesThroughTheTunnel() throws Exception {
-        try (Target echo = Target.echo(); TestTunnel t = tunnel(echo); Socket s = t.connect()) {
+        try (Target echo = Target.echo();
+                TestTunnel t = tunnel(echo);
+                Socket s = t.connect()) {
             assertEquals("hello, relay", roundTrip(s, "hello, relay"));
             assertEquals("again", roundTrip(s, "again"));
         }
@@ -54,7 +55,9 @@ class TunnelTest {
     @Test
     void moves64MiBEachWayAtOnceByteForByte() throws Exception {
         long size = 64L << 20;
-        try (Target echo = Target.echo(); TestTunnel t = tunnel(echo); Socket s = t.connect()) {
+        try (Target echo = Target.echo();
+                TestTunnel t = tunnel(echo);
+                Socket s = t.connect()) {
             Future<?> writer = Executors.newVirtualThreadPerTaskExecutor().submit(() -> {
                 Bytes.write(s.getOutputStream(), 42, size);
                 s.shutdownOutput();
@@ -73,7 +76,8 @@ class TunnelTest {
                     long got = s.getInputStream().transferTo(OutputStream.nullOutputStream());
                     Bytes.write(s.getOutputStream(), got, reply);
                 });
-             TestTunnel t = tunnel(t0); Socket s = t.connect()) {
+                TestTunnel t = tunnel(t0);
+                Socket s = t.connect()) {
             Bytes.write(s.getOutputStream(), 1, 100_000);
             s.shutdownOutput();
             assertEquals(reply, Bytes.readAndCheck(s.getInputStream(), 100_000));
@@ -83,8 +87,9 @@ class TunnelTest {
     @Test
     void twoHundredConcurrentSessionsNeverMix() throws Exception {
         int sessions = 200;
-        try (Target echo = Target.echo(); TestTunnel t = tunnel(echo);
-             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        try (Target echo = Target.echo();
+                TestTunnel t = tunnel(echo);
+                ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             CountDownLatch go = new CountDownLatch(1);
             List<Future<Long>> results = new ArrayList<>();
             for (int i = 0; i < sessions; i++) {
@@ -93,11 +98,12 @@ class TunnelTest {
                 results.add(pool.submit(() -> {
                     try (Socket s = t.connect()) {
                         go.await();
-                        Future<?> w = Executors.newVirtualThreadPerTaskExecutor().submit((Callable<Void>) () -> {
-                            Bytes.write(s.getOutputStream(), seed, size);
-                            s.shutdownOutput();
-                            return null;
-                        });
+                        Future<?> w = Executors.newVirtualThreadPerTaskExecutor()
+                                .submit((Callable<Void>) () -> {
+                                    Bytes.write(s.getOutputStream(), seed, size);
+                                    s.shutdownOutput();
+                                    return null;
+                                });
                         long got = Bytes.readAndCheck(s.getInputStream(), seed);
                         w.get();
                         assertEquals(size, got, "session " + seed);
@@ -133,12 +139,15 @@ class TunnelTest {
                         sent.addAndGet(chunk.length);
                     }
                 });
-             TestTunnel t = tunnel(flood); Socket s = t.connect()) {
+                TestTunnel t = tunnel(flood);
+                Socket s = t.connect()) {
             s.getOutputStream().write(1); // any byte makes sure the session is up before we stop reading
             Await.until("the sender to stall", () -> stalled(sent));
             long inFlight = sent.get();
-            assertTrue(inFlight < bound, "target got " + inFlight + " bytes out to a reader that reads nothing; "
-                    + "kernel buffers hold at most " + kernel);
+            assertTrue(
+                    inFlight < bound,
+                    "target got " + inFlight + " bytes out to a reader that reads nothing; "
+                            + "kernel buffers hold at most " + kernel);
             assertEquals(total, Bytes.readAndCheck(s.getInputStream(), 7));
         }
     }
@@ -147,7 +156,9 @@ class TunnelTest {
     private static long maxBuffer(String sysctl) throws IOException {
         // Files.readString trusts the size /proc reports (none) and stops short; a plain read does not.
         try (InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of("/proc/sys", sysctl))) {
-            String[] f = new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\s+");
+            String[] f = new String(in.readAllBytes(), StandardCharsets.US_ASCII)
+                    .trim()
+                    .split("\\s+");
             return Long.parseLong(f[2]);
         }
     }
@@ -168,8 +179,9 @@ class TunnelTest {
     @Test
     void aUserWhoArrivesBeforeTheInnerIsServedWhenItConnects() throws Exception {
         try (Target echo = Target.echo();
-             TestTunnel t = TestTunnel.outerOnly(cert(), TestTunnel.FAST, TestTunnel.route("r0", echo)).pool(pool());
-             Socket s = t.connect()) {
+                TestTunnel t = TestTunnel.outerOnly(cert(), TestTunnel.FAST, TestTunnel.route("r0", echo))
+                        .pool(pool());
+                Socket s = t.connect()) {
             s.getOutputStream().write("early".getBytes(StandardCharsets.UTF_8));
             Await.until("the user to be waiting", () -> t.outer.pendingOpens() == 1);
             t.startInner();
@@ -197,7 +209,8 @@ class TunnelTest {
 
     @Test
     void routesWorkAgainAfterTheInnerRestarts() throws Exception {
-        try (Target echo = Target.echo(); TestTunnel t = tunnel(echo)) {
+        try (Target echo = Target.echo();
+                TestTunnel t = tunnel(echo)) {
             t.stopInner();
             Await.until("outer notices the inner is gone", () -> !t.outer.innerConnected());
             t.startInner();
@@ -209,7 +222,8 @@ class TunnelTest {
 
     @Test
     void routesWorkAgainAfterTheOuterRestarts() throws Exception {
-        try (Target echo = Target.echo(); TestTunnel t = tunnel(echo)) {
+        try (Target echo = Target.echo();
+                TestTunnel t = tunnel(echo)) {
             try (Socket s = t.connect()) {
                 assertEquals("before", roundTrip(s, "before"));
             }
@@ -224,7 +238,8 @@ class TunnelTest {
 
     @Test
     void anInnerKilledMidSessionEndsThatSessionAndTheNextOneWorks() throws Exception {
-        try (Target echo = Target.echo(); TestTunnel t = tunnel(echo)) {
+        try (Target echo = Target.echo();
+                TestTunnel t = tunnel(echo)) {
             Socket s = t.connect();
             assertEquals("one", roundTrip(s, "one"));
             t.stopInner();
@@ -240,8 +255,12 @@ class TunnelTest {
     @Test
     void anIdleSessionIsClosedAfterItsRoutesIdleTimeout() throws Exception {
         try (Target echo = Target.echo()) {
-            Route r = new Route("r0", new HostPort("127.0.0.1", 0), new HostPort("127.0.0.1", echo.port()),
-                    Duration.ofMillis(300), 100);
+            Route r = new Route(
+                    "r0",
+                    new HostPort("127.0.0.1", 0),
+                    new HostPort("127.0.0.1", echo.port()),
+                    Duration.ofMillis(300),
+                    100);
             try (TestTunnel t = TestTunnel.outerOnly(cert(), TestTunnel.FAST, r).pool(pool())) {
                 t.startInner();
                 try (Socket s = t.connect()) {
@@ -257,8 +276,8 @@ class TunnelTest {
     @Test
     void usersOverTheRouteLimitAreClosedAndOthersKeepWorking() throws Exception {
         try (Target echo = Target.echo()) {
-            Route r = new Route("r0", new HostPort("127.0.0.1", 0), new HostPort("127.0.0.1", echo.port()),
-                    Duration.ZERO, 2);
+            Route r = new Route(
+                    "r0", new HostPort("127.0.0.1", 0), new HostPort("127.0.0.1", echo.port()), Duration.ZERO, 2);
             try (TestTunnel t = TestTunnel.outerOnly(cert(), TestTunnel.FAST, r).pool(pool())) {
                 t.startInner();
                 Socket a = t.connect();

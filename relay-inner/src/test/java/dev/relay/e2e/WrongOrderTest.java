@@ -1,10 +1,10 @@
 package dev.relay.e2e;
 
-import dev.relay.auth.Handshake;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.relay.auth.Handshake;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter;
@@ -71,7 +71,8 @@ class WrongOrderTest {
     @Test
     void theOuterDropsEveryOutOfOrderSequenceAndKeepsServing() throws Exception {
         Random random = new Random(20261126);
-        try (Target echo = Target.echo(); TestTunnel t = TestTunnel.to(echo)) {
+        try (Target echo = Target.echo();
+                TestTunnel t = TestTunnel.to(echo)) {
             for (int i = 0; i < SEQUENCES; i++) {
                 List<InnerToOuter> seq = sequence(random, innerFrames());
                 try (Socket s = t.controlConnection()) {
@@ -98,11 +99,14 @@ class WrongOrderTest {
     private static void assertOnlyErrorsThenClose(InputStream in, List<InnerToOuter> seq) throws IOException {
         int challenges = 0;
         try {
-            for (;;) {
+            for (; ; ) {
                 Message m = Frames.read(in, OuterToInner.class);
                 if (m instanceof OuterToInner.Challenge) {
                     challenges++;
-                    assertTrue(challenges == 1 && seq.get(0) instanceof InnerToOuter.Hello h && h.version() == Handshake.VERSION,
+                    assertTrue(
+                            challenges == 1
+                                    && seq.get(0) instanceof InnerToOuter.Hello h
+                                    && h.version() == Handshake.VERSION,
                             "a Challenge may only answer a first, valid Hello: " + seq);
                 } else {
                     assertTrue(m instanceof Message.Error, "unexpected " + m + " after " + seq);
@@ -117,8 +121,8 @@ class WrongOrderTest {
     void theInnerSurvivesAFakeOuterThatSendsFramesOutOfOrder() throws Exception {
         Random random = new Random(11);
         try (Target target = Target.echo();
-             ServerSocket fake = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-             TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("x", target))) {
+                ServerSocket fake = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("x", target))) {
             t.launchInner(t.innerConfig().withConnect(new dev.relay.config.HostPort("127.0.0.1", fake.getLocalPort())));
             fake.setSoTimeout(20_000);
             for (int i = 0; i < SEQUENCES / 3; i++) {

@@ -17,11 +17,11 @@ import java.util.List;
 final class CertCommand {
     /** How long a generated certificate is valid: long, because the inner pins it rather than checking a CA. */
     static final Duration VALIDITY = Duration.ofDays(3650);
+
     static final String CERT_FILE = "relay.crt";
     static final String KEY_FILE = "relay.key";
 
-    private CertCommand() {
-    }
+    private CertCommand() {}
 
     /** Writes the files and prints what to put in routes.json; returns the exit status. */
     static int run(List<String> names, Path dir, PrintStream out, PrintStream err) {
@@ -53,8 +53,9 @@ final class CertCommand {
         out.println();
         out.println("on the outer:  \"outer\": { \"listen\": \"0.0.0.0:7000\", \"tls\": { \"cert\": \"" + CERT_FILE
                 + "\", \"key\": \"" + KEY_FILE + "\" } }");
-        out.println("on the inner:  \"inner\": { \"connect\": \"relay.example.com:7000\", \"tls\": { \"fingerprint\": \""
-                + fp + "\" } }");
+        out.println(
+                "on the inner:  \"inner\": { \"connect\": \"relay.example.com:7000\", \"tls\": { \"fingerprint\": \""
+                        + fp + "\" } }");
         return 0;
     }
 }

@@ -12,9 +12,9 @@ import dev.relay.protocol.ProtocolException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Deque;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -47,9 +47,7 @@ final class InnerLink {
      * An idle data connection the inner opened in advance, when it arrived, and the proof its Open must carry (null
      * when it authenticated with the full exchange, in which the outer already proved itself).
      */
-    record Pooled(Channel channel, long sinceNanos, String openProof) {
-    }
-
+    record Pooled(Channel channel, long sinceNanos, String openProof) {}
 
     InnerLink(Outer outer, Channel channel, String name, InetAddress inetAddress, String address, Duration ticketTtl) {
         this.outer = outer;
@@ -67,8 +65,9 @@ final class InnerLink {
 
     /** Whether a pooled connection presented this channel's id. */
     boolean owns(String presented) {
-        return presented != null && MessageDigest.isEqual(id.getBytes(StandardCharsets.US_ASCII),
-                presented.getBytes(StandardCharsets.US_ASCII));
+        return presented != null
+                && MessageDigest.isEqual(
+                        id.getBytes(StandardCharsets.US_ASCII), presented.getBytes(StandardCharsets.US_ASCII));
     }
 
     /** Where the inner connects from; its data connections come from there too. */
@@ -89,10 +88,10 @@ final class InnerLink {
         String reason;
         try {
             channel.socket().setSoTimeout((int) deadPeer.toMillis());
-            for (;;) {
+            for (; ; ) {
                 InnerToOuter m = channel.read(InnerToOuter.class);
                 switch (m) {
-                    case Message.Heartbeat h -> { }
+                    case Message.Heartbeat h -> {}
                     case OpenFailed f -> outer.openFailed(f.session(), Frames.printable(f.reason()));
                     case Message.Error e -> throw new Frames.PeerError(e.message());
                     case InnerToOuter.Hello h -> throw new ProtocolException("Hello on an open control channel");

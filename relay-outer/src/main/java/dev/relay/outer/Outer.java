@@ -73,6 +73,7 @@ public final class Outer implements AutoCloseable {
     private final LogLimiter handshakeRefusals = new LogLimiter(Duration.ofSeconds(1));
     /** Strangers choose how often they fail to authenticate, so their log lines are limited too: ten a second. */
     private final LogLimiter handshakeFailures = new LogLimiter(Duration.ofMillis(100));
+
     private final Admission admission;
     private final AtomicReference<InnerLink> link = new AtomicReference<>();
     private final ScheduledExecutorService timer;
@@ -117,14 +118,20 @@ public final class Outer implements AutoCloseable {
         outer.acceptors.add(Threads.start("control-acceptor", outer.control::run));
         for (RouteListener l : outer.routes.values()) {
             outer.acceptors.add(Threads.start("route-" + l.route().name(), l::run));
-            LOG.info("route {} listening on {} -> {}", l.route().name(),
-                    l.route().listen().withPort(l.port()), l.route().target());
+            LOG.info(
+                    "route {} listening on {} -> {}",
+                    l.route().name(),
+                    l.route().listen().withPort(l.port()),
+                    l.route().target());
         }
-        long reapEvery = Math.max(50, Math.min(1000, config.tuning().openTimeout().toMillis() / 4));
+        long reapEvery =
+                Math.max(50, Math.min(1000, config.tuning().openTimeout().toMillis() / 4));
         outer.timer.scheduleAtFixedRate(outer::reap, reapEvery, reapEvery, TimeUnit.MILLISECONDS);
         long beat = config.tuning().heartbeat().toMillis();
         outer.timer.scheduleAtFixedRate(outer::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
-        LOG.info("outer listening for inners on {} ({})", config.listen().withPort(outer.controlPort()),
+        LOG.info(
+                "outer listening for inners on {} ({})",
+                config.listen().withPort(outer.controlPort()),
                 tls == null ? "plain TCP" : "TLS 1.3");
         if (tls == null) {
             LOG.warn("the control port is plain TCP: traffic between inner and outer is not encrypted; "
@@ -191,8 +198,11 @@ public final class Outer implements AutoCloseable {
         if (!route.allows(user.getInetAddress())) {
             // Closed before anything reaches the inner; logged sparingly, since a scan would otherwise flood the log.
             Sockets.closeQuietly(user);
-            listener.refusals.event(left -> LOG.warn("route={} user={} refused: not in the route's allow list{}",
-                    route.name(), from, left == 0 ? "" : " (" + left + " more refused since the last line)"));
+            listener.refusals.event(left -> LOG.warn(
+                    "route={} user={} refused: not in the route's allow list{}",
+                    route.name(),
+                    from,
+                    left == 0 ? "" : " (" + left + " more refused since the last line)"));
             return;
         }
         String refused = admission.tryAcquire(route);
@@ -213,7 +223,11 @@ public final class Outer implements AutoCloseable {
         if (l != null && openOnPooled(l, id, route, user, from)) {
             return;
         }
-        PendingOpen p = new PendingOpen(id, route, user, from,
+        PendingOpen p = new PendingOpen(
+                id,
+                route,
+                user,
+                from,
                 System.nanoTime() + config.tuning().openTimeout().toNanos());
         pending.add(p);
         // Read the link again: one that came up after the first look, but snapshotted the pending users before this
@@ -255,7 +269,11 @@ public final class Outer implements AutoCloseable {
     }
 
     private void drop(PendingOpen p, String reason) {
-        LOG.info("session failed id={} route={} user={} reason=\"{}\"", p.id(), p.route().name(), p.userAddress(),
+        LOG.info(
+                "session failed id={} route={} user={} reason=\"{}\"",
+                p.id(),
+                p.route().name(),
+                p.userAddress(),
                 reason);
         Sockets.closeQuietly(p.user());
         admission.release(p.route());
@@ -273,8 +291,11 @@ public final class Outer implements AutoCloseable {
         String refused = handshakeSlots.tryAcquire(s.getInetAddress(), innerAddress);
         if (refused != null) {
             Sockets.closeQuietly(s);
-            handshakeRefusals.event(left -> LOG.warn("control connection from {} refused: {}{}", Sockets.peer(s),
-                    refused, left == 0 ? "" : " (" + left + " more refused since the last line)"));
+            handshakeRefusals.event(left -> LOG.warn(
+                    "control connection from {} refused: {}{}",
+                    Sockets.peer(s),
+                    refused,
+                    left == 0 ? "" : " (" + left + " more refused since the last line)"));
             return;
         }
         Threads.start("handshake-" + Sockets.peer(s), () -> {
@@ -300,11 +321,14 @@ public final class Outer implements AutoCloseable {
         AtomicBoolean done = new AtomicBoolean();
         ScheduledFuture<?> deadline;
         try {
-            deadline = timer.schedule(() -> {
-                if (done.compareAndSet(false, true)) {
-                    Sockets.closeQuietly(s);
-                }
-            }, config.tuning().handshake().toMillis(), TimeUnit.MILLISECONDS);
+            deadline = timer.schedule(
+                    () -> {
+                        if (done.compareAndSet(false, true)) {
+                            Sockets.closeQuietly(s);
+                        }
+                    },
+                    config.tuning().handshake().toMillis(),
+                    TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException shuttingDown) {
             handshaking.remove(s);
             Sockets.closeQuietly(s);
@@ -330,7 +354,9 @@ public final class Outer implements AutoCloseable {
         } catch (Frames.PeerError e) {
             failure = "peer said: " + e.getMessage();
         } catch (IOException e) {
-            failure = done.get() ? "did not authenticate within " + config.tuning().handshake().toMillis() + "ms"
+            failure = done.get()
+                    ? "did not authenticate within "
+                            + config.tuning().handshake().toMillis() + "ms"
                     : String.valueOf(e.getMessage());
         } catch (RuntimeException e) {
             LOG.error("bug: handshake with {} failed", from, e);
@@ -341,7 +367,10 @@ public final class Outer implements AutoCloseable {
         }
         if (failure != null || !done.compareAndSet(false, true)) {
             String why = failure != null ? failure : "did not authenticate in time";
-            handshakeFailures.event(left -> LOG.warn("control connection from {} dropped: {}{}", from, why,
+            handshakeFailures.event(left -> LOG.warn(
+                    "control connection from {} dropped: {}{}",
+                    from,
+                    why,
                     left == 0 ? "" : " (" + left + " more dropped since the last line)"));
             Sockets.closeQuietly(s);
             return;
@@ -364,8 +393,9 @@ public final class Outer implements AutoCloseable {
         }
         if (tls != null) {
             if (first != Tls.HANDSHAKE_RECORD) {
-                new Channel(s, first).fail("this outer requires TLS: give the inner \"tls\": {\"fingerprint\": ...}"
-                        + " or {\"ca\": ...} (see README)");
+                new Channel(s, first)
+                        .fail("this outer requires TLS: give the inner \"tls\": {\"fingerprint\": ...}"
+                                + " or {\"ca\": ...} (see README)");
                 throw new AuthException("a plain connection to a TLS control port");
             }
             try {
@@ -440,8 +470,8 @@ public final class Outer implements AutoCloseable {
     }
 
     private void startSession(String id, Route route, Socket user, String from, Socket data, String via) {
-        Session s = new Session(id, "route=" + route.name() + " user=" + from, user, data, route.idleTimeout(),
-                ended -> {
+        Session s =
+                new Session(id, "route=" + route.name() + " user=" + from, user, data, route.idleTimeout(), ended -> {
                     sessions.remove(ended);
                     admission.release(route);
                 });
@@ -517,7 +547,10 @@ public final class Outer implements AutoCloseable {
             return;
         }
         if (l.stalled(config.tuning().deadPeer())) {
-            LOG.warn("{} stopped reading for {}s; closing its control channel", l, config.tuning().deadPeer().toSeconds());
+            LOG.warn(
+                    "{} stopped reading for {}s; closing its control channel",
+                    l,
+                    config.tuning().deadPeer().toSeconds());
             l.close();
             return;
         }
@@ -583,8 +616,8 @@ public final class Outer implements AutoCloseable {
 
     private static ServerSocket bind(String what, InetSocketAddress at) throws IOException {
         if (at.isUnresolved()) {
-            throw new IOException(what + ": cannot listen on " + at.getHostString() + ":" + at.getPort()
-                    + ": unknown host");
+            throw new IOException(
+                    what + ": cannot listen on " + at.getHostString() + ":" + at.getPort() + ": unknown host");
         }
         ServerSocket s = new ServerSocket();
         try {
@@ -592,8 +625,8 @@ public final class Outer implements AutoCloseable {
             s.bind(at, 1024);
         } catch (IOException e) {
             Sockets.closeQuietly(s);
-            throw new IOException(what + ": cannot listen on " + at.getHostString() + ":" + at.getPort() + ": "
-                    + e.getMessage(), e);
+            throw new IOException(
+                    what + ": cannot listen on " + at.getHostString() + ":" + at.getPort() + ": " + e.getMessage(), e);
         }
         return s;
     }

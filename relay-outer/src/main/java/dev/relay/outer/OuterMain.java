@@ -5,13 +5,13 @@ import dev.relay.config.ConfigFile;
 import dev.relay.config.OuterConfig;
 import dev.relay.tls.Tls;
 import java.io.IOException;
-import org.slf4j.LoggerFactory;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.LoggerFactory;
 
 /** {@code java -jar relay-outer.jar}: parses arguments, loads the config, starts an {@link Outer}, waits for a signal. */
 public final class OuterMain {
@@ -33,8 +33,7 @@ public final class OuterMain {
             it stops accepting, closes the control channel and every session, and exits (status 143 or 130).
             """;
 
-    private OuterMain() {
-    }
+    private OuterMain() {}
 
     public static void main(String[] args) throws InterruptedException {
         CountDownLatch stopped = new CountDownLatch(1);
@@ -43,10 +42,13 @@ public final class OuterMain {
             System.exit(lastExit);
             return;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            outer.close();
-            stopped.countDown();
-        }, "shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            outer.close();
+                            stopped.countDown();
+                        },
+                        "shutdown"));
         stopped.await();
     }
 
@@ -90,7 +92,8 @@ public final class OuterMain {
         try {
             ConfigFile file = ConfigFile.load(Path.of(config), env);
             c = file.outer();
-            file.secretWarnings(Path.of(config), env).forEach(w -> LoggerFactory.getLogger(OuterMain.class).warn(w));
+            file.secretWarnings(Path.of(config), env)
+                    .forEach(w -> LoggerFactory.getLogger(OuterMain.class).warn(w));
             if (c.tls() != null) {
                 Tls.server(c.tls()); // an unreadable certificate or key is a configuration error, found before binding
             }

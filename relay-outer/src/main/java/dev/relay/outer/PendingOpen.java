@@ -8,8 +8,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * A user who connected to a route and waits for the inner's data connection. Whoever removes it from
  * {@link PendingOpens} owns its socket: the pairing code, the reaper, an OpenFailed, or shutdown.
  */
-record PendingOpen(String id, Route route, Socket user, String userAddress, long deadlineNanos,
-                   AtomicReference<InnerLink> askedOn) {
+record PendingOpen(
+        String id,
+        Route route,
+        Socket user,
+        String userAddress,
+        long deadlineNanos,
+        AtomicReference<InnerLink> askedOn) {
 
     PendingOpen(String id, Route route, Socket user, String userAddress, long deadlineNanos) {
         this(id, route, user, userAddress, deadlineNanos, new AtomicReference<>());

@@ -104,13 +104,22 @@ class OuterMainTest {
     @Test
     void genCertWritesAKeyOnlyItsOwnerCanReadAndAFingerprintThatAConfigCanUse() throws IOException {
         Path certs = dir.resolve("certs");
-        assertNull(run(Map.of(), "--gen-cert", "--name", "relay.example.com", "--name", "127.0.0.1",
-                "--out", certs.toString()));
+        assertNull(run(
+                Map.of(),
+                "--gen-cert",
+                "--name",
+                "relay.example.com",
+                "--name",
+                "127.0.0.1",
+                "--out",
+                certs.toString()));
         assertEquals(0, OuterMain.lastExit, err());
         String printed = out.toString(StandardCharsets.UTF_8);
         assertTrue(printed.matches("(?s).*fingerprint: sha256:([0-9A-F]{2}:){31}[0-9A-F]{2}.*"), printed);
-        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
-                Files.getPosixFilePermissions(certs.resolve("relay.key"))));
+        assertEquals(
+                "rw-------",
+                java.nio.file.attribute.PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(certs.resolve("relay.key"))));
 
         assertNull(run(Map.of(), "--gen-cert", "--out", certs.toString()));
         assertEquals(2, OuterMain.lastExit);
