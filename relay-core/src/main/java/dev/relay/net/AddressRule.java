@@ -1,12 +1,10 @@
 package dev.relay.net;
 
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -88,14 +86,14 @@ public final class AddressRule {
             throw invalid(text, "brackets are only for IPv6 addresses");
         }
         if (host.contains(":")) {
-            byte[] ip = parseIpv6(host);
+            byte[] ip = IpLiteral.parseIpv6(host);
             if (ip == null) {
                 throw invalid(text, ipv6Problem(text, host, address, bracketed));
             }
             return network(text, ip, slash < 0 ? null : address.substring(slash + 1), port);
         }
         if (host.chars().allMatch(c -> c >= '0' && c <= '9' || c == '.')) {
-            byte[] ip = parseIpv4(host);
+            byte[] ip = IpLiteral.parseIpv4(host);
             if (ip == null) {
                 throw invalid(text, "\"" + host + "\" is not a valid IPv4 address");
             }
@@ -126,7 +124,7 @@ public final class AddressRule {
             return false;
         }
         String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-        byte[] ip = parseLiteral(h);
+        byte[] ip = IpLiteral.parse(h);
         if (ip != null) {
             return network != null && contains(ip);
         }
@@ -142,19 +140,6 @@ public final class AddressRule {
     /** The one port this entry allows, or empty when it allows every port. */
     public OptionalInt port() {
         return port == ANY_PORT ? OptionalInt.empty() : OptionalInt.of(port);
-    }
-
-    /** The IPv4 or IPv6 address {@code text} spells, without a DNS lookup; empty if it is not an IP literal. */
-    public static Optional<InetAddress> literal(String text) {
-        byte[] ip = parseLiteral(text);
-        if (ip == null) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(InetAddress.getByAddress(ip));
-        } catch (UnknownHostException e) {
-            throw new AssertionError("4 or 16 bytes are always an address", e);
-        }
     }
 
     /** The canonical text: lower case, IPv6 compressed per RFC 5952, no prefix for one address, no port for any. */
@@ -174,7 +159,7 @@ public final class AddressRule {
     }
 
     private boolean contains(byte[] address) {
-        byte[] a = unmapped(address);
+        byte[] a = IpLiteral.unmapped(address);
         if (a.length != network.length) {
             return false;
         }
@@ -208,8 +193,8 @@ public final class AddressRule {
         if (!Arrays.equals(masked, ip)) {
             throw invalid(text, "host bits are set after the /" + prefix + "; did you mean \"" + canonical + "\"?");
         }
-        if (masked.length == 16 && isMapped(masked) && prefix >= MAPPED_PREFIX_BITS) {
-            return new AddressRule(unmapped(masked), prefix - MAPPED_PREFIX_BITS, null, port, canonical);
+        if (masked.length == 16 && IpLiteral.isMapped(masked) && prefix >= MAPPED_PREFIX_BITS) {
+            return new AddressRule(IpLiteral.unmapped(masked), prefix - MAPPED_PREFIX_BITS, null, port, canonical);
         }
         return new AddressRule(masked, prefix, null, port, canonical);
     }
@@ -261,7 +246,7 @@ public final class AddressRule {
         if (!bracketed && last > 0) {
             String before = text.substring(0, last);
             int slash = before.indexOf('/');
-            if (parseIpv6(slash < 0 ? before : before.substring(0, slash)) != null) {
+            if (IpLiteral.parseIpv6(slash < 0 ? before : before.substring(0, slash)) != null) {
                 return "an IPv6 entry with a port needs brackets: \"[" + before + "]" + text.substring(last) + "\"";
             }
         }
@@ -277,7 +262,7 @@ public final class AddressRule {
     }
 
     private static String canonical(byte[] ip, int prefix, int port) {
-        String a = ip.length == 4 ? formatIpv4(ip, 0) : formatIpv6(ip);
+        String a = IpLiteral.format(ip);
         String net = prefix == ip.length * 8 ? a : a + "/" + prefix;
         if (port == ANY_PORT) {
             return net;
@@ -292,147 +277,5 @@ public final class AddressRule {
             out[i] &= (byte) (0xff << (8 - keep));
         }
         return out;
-    }
-
-    private static boolean isMapped(byte[] ip) {
-        for (int i = 0; i < 10; i++) {
-            if (ip[i] != 0) {
-                return false;
-            }
-        }
-        return ip[10] == (byte) 0xff && ip[11] == (byte) 0xff;
-    }
-
-    private static byte[] unmapped(byte[] ip) {
-        return ip.length == 16 && isMapped(ip) ? Arrays.copyOfRange(ip, 12, 16) : ip;
-    }
-
-    private static byte[] parseLiteral(String s) {
-        return s.contains(":") ? parseIpv6(s) : parseIpv4(s);
-    }
-
-    /** Strict dotted quad: four decimal parts, no leading zeros (which some parsers read as octal). */
-    private static byte[] parseIpv4(String s) {
-        String[] parts = s.split("\\.", -1);
-        if (parts.length != 4) {
-            return null;
-        }
-        byte[] out = new byte[4];
-        for (int i = 0; i < 4; i++) {
-            String p = parts[i];
-            if (p.isEmpty()
-                    || p.length() > 3
-                    || (p.length() > 1 && p.charAt(0) == '0')
-                    || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                return null;
-            }
-            int v = Integer.parseInt(p);
-            if (v > 255) {
-                return null;
-            }
-            out[i] = (byte) v;
-        }
-        return out;
-    }
-
-    /** RFC 4291 2.2 text forms: eight groups, one "::" for a run of zero groups, an optional dotted-quad tail. */
-    private static byte[] parseIpv6(String s) {
-        int gap = s.indexOf("::");
-        if (gap >= 0 && gap != s.lastIndexOf("::")) {
-            return null;
-        }
-        int[] head = groups(gap < 0 ? s : s.substring(0, gap), gap < 0);
-        int[] tail = gap < 0 ? new int[0] : groups(s.substring(gap + 2), true);
-        if (head == null || tail == null) {
-            return null;
-        }
-        int total = head.length + tail.length;
-        if (gap < 0 ? total != 8 : total > 7) {
-            return null;
-        }
-        byte[] out = new byte[16];
-        for (int i = 0; i < head.length; i++) {
-            out[2 * i] = (byte) (head[i] >> 8);
-            out[2 * i + 1] = (byte) head[i];
-        }
-        for (int i = 0; i < tail.length; i++) {
-            int g = 8 - tail.length + i;
-            out[2 * g] = (byte) (tail[i] >> 8);
-            out[2 * g + 1] = (byte) tail[i];
-        }
-        return out;
-    }
-
-    /** The 16-bit groups of a colon-separated part; only the address's last part may end with a dotted quad. */
-    private static int[] groups(String part, boolean last) {
-        if (part.isEmpty()) {
-            return new int[0];
-        }
-        String[] pieces = part.split(":", -1);
-        int[] out = new int[pieces.length + 1];
-        int n = 0;
-        for (int i = 0; i < pieces.length; i++) {
-            String p = pieces[i];
-            if (p.contains(".")) {
-                byte[] v4 = last && i == pieces.length - 1 ? parseIpv4(p) : null;
-                if (v4 == null) {
-                    return null;
-                }
-                out[n++] = (v4[0] & 0xff) << 8 | v4[1] & 0xff;
-                out[n++] = (v4[2] & 0xff) << 8 | v4[3] & 0xff;
-            } else {
-                if (p.isEmpty() || p.length() > 4 || !p.chars().allMatch(c -> Character.digit(c, 16) >= 0 && c < 128)) {
-                    return null;
-                }
-                out[n++] = Integer.parseInt(p, 16);
-            }
-        }
-        return Arrays.copyOf(out, n);
-    }
-
-    private static String formatIpv4(byte[] ip, int from) {
-        return (ip[from] & 0xff) + "." + (ip[from + 1] & 0xff) + "." + (ip[from + 2] & 0xff) + "."
-                + (ip[from + 3] & 0xff);
-    }
-
-    /** RFC 5952: lower-case hex, the longest run (two or more, leftmost on a tie) of zero groups as "::". */
-    private static String formatIpv6(byte[] ip) {
-        if (isMapped(ip)) {
-            return "::ffff:" + formatIpv4(ip, 12);
-        }
-        int[] g = new int[8];
-        for (int i = 0; i < 8; i++) {
-            g[i] = (ip[2 * i] & 0xff) << 8 | ip[2 * i + 1] & 0xff;
-        }
-        int bestStart = -1;
-        int bestLength = 1;
-        for (int i = 0; i < 8; ) {
-            if (g[i] != 0) {
-                i++;
-                continue;
-            }
-            int j = i;
-            while (j < 8 && g[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLength) {
-                bestStart = i;
-                bestLength = j - i;
-            }
-            i = j;
-        }
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                sb.append("::");
-                i += bestLength - 1;
-                continue;
-            }
-            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
-                sb.append(':');
-            }
-            sb.append(Integer.toHexString(g[i]));
-        }
-        return sb.toString();
     }
 }

@@ -1,6 +1,6 @@
 package dev.relay.tls;
 
-import dev.relay.net.AddressRule;
+import dev.relay.net.IpLiteral;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
@@ -112,7 +112,7 @@ public final class SelfSigned {
                                     || c == '.'
                                     || c == '_'
                                     || c == '*');
-            if (!dnsChars && AddressRule.literal(name).isEmpty()) {
+            if (!dnsChars && IpLiteral.literal(name).isEmpty()) {
                 throw new IllegalArgumentException("\"" + name + "\" is neither a DNS name nor an IP literal");
             }
         }
@@ -164,7 +164,7 @@ public final class SelfSigned {
     private static byte[] subjectAltNames(List<String> names) {
         byte[][] generalNames = new byte[names.size()][];
         for (int i = 0; i < names.size(); i++) {
-            Optional<InetAddress> ip = AddressRule.literal(names.get(i));
+            Optional<InetAddress> ip = IpLiteral.literal(names.get(i));
             generalNames[i] = ip.isPresent()
                     ? Der.implicitPrimitive(GENERAL_NAME_IP, ip.get().getAddress())
                     : Der.implicitPrimitive(GENERAL_NAME_DNS, names.get(i).getBytes(StandardCharsets.US_ASCII));
