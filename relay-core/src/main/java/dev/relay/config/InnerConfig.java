@@ -1,7 +1,7 @@
 package dev.relay.config;
 
 import dev.relay.net.AddressRule;
-import dev.relay.protocol.InnerToOuter.Auth;
+import dev.relay.protocol.Names;
 import java.util.List;
 import java.util.Objects;
 
@@ -37,10 +37,7 @@ public record InnerConfig(
         if (connect.port() == 0) {
             throw new IllegalArgumentException("inner.connect: port 0 is out of range (1-65535)");
         }
-        if (!Auth.NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("inner.name \"" + name
-                    + "\" must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
-        }
+        Names.check("inner.name", name);
         if (pool < 0 || pool > MAX_POOL) {
             throw new IllegalArgumentException("inner.pool must be between 0 and " + MAX_POOL + ", got " + pool);
         }

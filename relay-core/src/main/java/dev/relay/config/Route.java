@@ -1,11 +1,11 @@
 package dev.relay.config;
 
 import dev.relay.net.AddressRule;
+import dev.relay.protocol.Names;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * One public port on the outer and the private target it leads to.
@@ -16,8 +16,6 @@ import java.util.regex.Pattern;
  */
 public record Route(
         String name, HostPort listen, HostPort target, Duration idleTimeout, int maxSessions, List<AddressRule> allow) {
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-
     public Route {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(listen, "listen");
@@ -30,10 +28,7 @@ public record Route(
                         "allow: \"" + r + "\" must be an address or network, without a" + " port or host name");
             }
         }
-        if (!NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("name \"" + name
-                    + "\" must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
-        }
+        Names.check("name", name);
         if (target.port() == 0) {
             throw new IllegalArgumentException("target port 0 is out of range (1-65535)");
         }

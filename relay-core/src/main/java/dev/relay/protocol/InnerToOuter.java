@@ -1,7 +1,6 @@
 package dev.relay.protocol;
 
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /** Messages the inner sends to the outer, on a control or a data connection. */
 public sealed interface InnerToOuter extends Message
@@ -26,15 +25,9 @@ public sealed interface InnerToOuter extends Message
      * control channel's id from {@link OuterToInner.Welcome}, on the control connection nothing.
      */
     record Auth(String proof, String name, String session) implements InnerToOuter {
-        /** What a name may be, so a stranger's name cannot forge or break a log line. */
-        public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-
         public Auth {
             Objects.requireNonNull(proof, "proof");
-            Objects.requireNonNull(name, "name");
-            if (!NAME.matcher(name).matches()) {
-                throw new IllegalArgumentException("name must be 1-64 letters, digits, '.', '_' or '-'");
-            }
+            Names.check("name", name);
         }
     }
 
@@ -50,10 +43,7 @@ public sealed interface InnerToOuter extends Message
             Nonce.check(nonce);
             Nonce.check(ticket);
             Objects.requireNonNull(proof, "proof");
-            Objects.requireNonNull(name, "name");
-            if (!Auth.NAME.matcher(name).matches()) {
-                throw new IllegalArgumentException("name must be 1-64 letters, digits, '.', '_' or '-'");
-            }
+            Names.check("name", name);
             Objects.requireNonNull(channel, "channel");
         }
     }
