@@ -73,7 +73,7 @@ class ConfigFileTest {
         ConfigFile config = ConfigFile.load(fixture("valid", "readme.json"), NO_ENV);
         OuterConfig outer = config.outer();
         assertEquals(new HostPort("0.0.0.0", 7000), outer.listen());
-        assertEquals("change-me-to-a-long-random-secret", outer.token().value());
+        assertEquals("a-long-random-secret", outer.token().value());
         assertEquals(
                 List.of(
                         Route.of("ssh", new HostPort("0.0.0.0", 5122), new HostPort("192.168.1.4", 22)),
@@ -86,9 +86,13 @@ class ConfigFileTest {
     }
 
     @Test
-    void theRepositoryRoutesFileLoads() throws Exception {
+    void theRepositoryRoutesFileLoadsOnlyOnceItsPlaceholderTokenIsReplaced() throws Exception {
         // Surefire runs in the module directory; the example config sits at the repository root.
-        ConfigFile config = ConfigFile.load(Path.of("../routes.json"), NO_ENV);
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> ConfigFile.load(Path.of("../routes.json"), NO_ENV));
+        assertTrue(e.getMessage().contains("placeholder"), e.getMessage());
+        ConfigFile config = ConfigFile.load(
+                Path.of("../routes.json"), Map.of(ConfigFile.TOKEN_ENV, "a-real-secret-from-the-environment"));
         OuterConfig outer = config.outer();
         assertEquals(2, outer.routes().size());
         assertEquals("ssh", outer.routes().get(0).name());
@@ -190,7 +194,7 @@ class ConfigFileTest {
 
     @Test
     void secretsNeverPrint() throws Exception {
-        String secret = "change-me-to-a-long-random-secret";
+        String secret = "a-long-random-secret";
         assertFalse(new Token(secret).toString().contains(secret));
         assertTrue(new Token(secret).toString().contains("MASKED"));
         ConfigFile config = ConfigFile.load(fixture("valid", "readme.json"), NO_ENV);

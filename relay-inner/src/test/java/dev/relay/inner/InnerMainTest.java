@@ -25,8 +25,15 @@ class InnerMainTest {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
-    private Inner run(Map<String, String> env, String... args) {
+    private InnerMain.Launch run(Map<String, String> env, String... args) {
         return InnerMain.start(args, env, new PrintStream(out, true), new PrintStream(err, true));
+    }
+
+    /** Runs a command line that must not start an inner; returns its exit status. */
+    private int exitStatus(Map<String, String> env, String... args) {
+        InnerMain.Launch launch = run(env, args);
+        assertNull(launch.inner(), "an inner was started");
+        return launch.exitStatus();
     }
 
     private String err() {
@@ -41,8 +48,7 @@ class InnerMainTest {
 
     @Test
     void helpPrintsUsage() {
-        assertNull(run(Map.of(), "--help"));
-        assertEquals(0, InnerMain.lastExit);
+        assertEquals(0, exitStatus(Map.of(), "--help"));
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("--connect HOST:PORT"));
     }
 
@@ -51,8 +57,7 @@ class InnerMainTest {
         Path p = config("""
                 { "inner": { "connect": "127.0.0.1:7000" }, "token": "short" }
                 """);
-        assertNull(run(Map.of(), "--config", p.toString()));
-        assertEquals(2, InnerMain.lastExit);
+        assertEquals(2, exitStatus(Map.of(), "--config", p.toString()));
         assertTrue(err().contains("token") && err().contains("16"), err());
         assertTrue(!err().contains("\"short\""), "the message must not echo the secret: " + err());
     }
@@ -62,8 +67,7 @@ class InnerMainTest {
         Path p = config("""
                 { "inner": { "connect": "127.0.0.1:7000" }, "token": "%s" }
                 """.formatted(TOKEN));
-        assertNull(run(Map.of(), "--config", p.toString(), "--connect", "no-port-here"));
-        assertEquals(2, InnerMain.lastExit);
+        assertEquals(2, exitStatus(Map.of(), "--config", p.toString(), "--connect", "no-port-here"));
         assertTrue(err().contains("--connect") && err().contains("no-port-here"), err());
     }
 
@@ -72,8 +76,7 @@ class InnerMainTest {
         Path p = config("""
                 { "token": "%s" }
                 """.formatted(TOKEN));
-        assertNull(run(Map.of(), "--config", p.toString()));
-        assertEquals(2, InnerMain.lastExit);
+        assertEquals(2, exitStatus(Map.of(), "--config", p.toString()));
         assertTrue(err().contains("inner.connect"), err());
     }
 
@@ -82,8 +85,15 @@ class InnerMainTest {
         Path p = config("""
                 { "token": "%s" }
                 """.formatted(TOKEN));
-        try (Inner inner = run(Map.of(), "--config", p.toString(), "--connect", "127.0.0.1:9")) {
+        try (Inner inner = run(Map.of(), "--config", p.toString(), "--connect", "127.0.0.1:9")
+                .inner()) {
             assertNotNull(inner, err());
         }
+    }
+
+    @Test
+    void theSampleRoutesJsonIsRefusedForItsPlaceholderToken() {
+        assertEquals(2, exitStatus(Map.of(), "--config", "../routes.json"));
+        assertTrue(err().contains("placeholder") && err().contains("/dev/urandom"), err());
     }
 }

@@ -13,6 +13,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,8 +28,15 @@ class OuterMainTest {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
-    private Outer run(Map<String, String> env, String... args) {
+    private OuterMain.Launch run(Map<String, String> env, String... args) {
         return OuterMain.start(args, env, new PrintStream(out, true), new PrintStream(err, true));
+    }
+
+    /** Runs a command line that must not start an outer; returns its exit status. */
+    private int exitStatus(Map<String, String> env, String... args) {
+        OuterMain.Launch launch = run(env, args);
+        assertNull(launch.outer(), "an outer was started");
+        return launch.exitStatus();
     }
 
     private String err() {
@@ -43,8 +51,7 @@ class OuterMainTest {
 
     @Test
     void helpPrintsUsageAndNoSecret() {
-        assertNull(run(Map.of("RELAY_TOKEN", TOKEN), "--help"));
-        assertEquals(0, OuterMain.lastExit);
+        assertEquals(0, exitStatus(Map.of("RELAY_TOKEN", TOKEN), "--help"));
         String usage = out.toString(StandardCharsets.UTF_8);
         assertTrue(usage.contains("--config FILE"), usage);
         assertTrue(!usage.contains(TOKEN));
@@ -52,8 +59,8 @@ class OuterMainTest {
 
     @Test
     void aMissingFileExitsWith2AndNamesIt() {
-        assertNull(run(Map.of(), "--config", dir.resolve("nope.json").toString()));
-        assertEquals(2, OuterMain.lastExit);
+        assertEquals(
+                2, exitStatus(Map.of(), "--config", dir.resolve("nope.json").toString()));
         assertTrue(err().contains("nope.json") && err().contains("no such file"), err());
     }
 
@@ -63,15 +70,13 @@ class OuterMainTest {
                 { "outer": { "listen": "127.0.0.1:0" }, "token": "%s",
                   "routes": [ { "name": "ssh", "listen": 70000, "target": "10.0.0.1:22" } ] }
                 """.formatted(TOKEN));
-        assertNull(run(Map.of(), "--config", p.toString()));
-        assertEquals(2, OuterMain.lastExit);
+        assertEquals(2, exitStatus(Map.of(), "--config", p.toString()));
         assertTrue(err().contains(p.toString()) && err().contains("routes[0]") && err().contains("70000"), err());
     }
 
     @Test
     void anUnknownArgumentExitsWith2() {
-        assertNull(run(Map.of(), "--frobnicate"));
-        assertEquals(2, OuterMain.lastExit);
+        assertEquals(2, exitStatus(Map.of(), "--frobnicate"));
         assertTrue(err().contains("--frobnicate"), err());
     }
 
@@ -82,8 +87,7 @@ class OuterMainTest {
                     { "outer": { "listen": "127.0.0.1:0" }, "token": "%s",
                       "routes": [ { "name": "busy", "listen": "127.0.0.1:%d", "target": "10.0.0.1:22" } ] }
                     """.formatted(TOKEN, taken.getLocalPort()));
-            assertNull(run(Map.of(), "--config", p.toString()));
-            assertEquals(1, OuterMain.lastExit);
+            assertEquals(1, exitStatus(Map.of(), "--config", p.toString()));
             assertTrue(err().contains("route \"busy\"") && err().contains(":" + taken.getLocalPort()), err());
         }
     }
@@ -94,7 +98,8 @@ class OuterMainTest {
                 { "outer": { "listen": "127.0.0.1:0" },
                   "routes": [ { "name": "web", "listen": "127.0.0.1:0", "target": "10.0.0.1:80" } ] }
                 """);
-        try (Outer outer = run(Map.of("RELAY_TOKEN", TOKEN), "--config", p.toString())) {
+        try (Outer outer =
+                run(Map.of("RELAY_TOKEN", TOKEN), "--config", p.toString()).outer()) {
             assertNotNull(outer, err());
             assertTrue(outer.controlPort() > 0);
             assertTrue(outer.port("web") > 0);
@@ -104,25 +109,24 @@ class OuterMainTest {
     @Test
     void genCertWritesAKeyOnlyItsOwnerCanReadAndAFingerprintThatAConfigCanUse() throws IOException {
         Path certs = dir.resolve("certs");
-        assertNull(run(
-                Map.of(),
-                "--gen-cert",
-                "--name",
-                "relay.example.com",
-                "--name",
-                "127.0.0.1",
-                "--out",
-                certs.toString()));
-        assertEquals(0, OuterMain.lastExit, err());
+        assertEquals(
+                0,
+                exitStatus(
+                        Map.of(),
+                        "--gen-cert",
+                        "--name",
+                        "relay.example.com",
+                        "--name",
+                        "127.0.0.1",
+                        "--out",
+                        certs.toString()),
+                err());
         String printed = out.toString(StandardCharsets.UTF_8);
         assertTrue(printed.matches("(?s).*fingerprint: sha256:([0-9A-F]{2}:){31}[0-9A-F]{2}.*"), printed);
         assertEquals(
-                "rw-------",
-                java.nio.file.attribute.PosixFilePermissions.toString(
-                        Files.getPosixFilePermissions(certs.resolve("relay.key"))));
+                "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(certs.resolve("relay.key"))));
 
-        assertNull(run(Map.of(), "--gen-cert", "--out", certs.toString()));
-        assertEquals(2, OuterMain.lastExit);
+        assertEquals(2, exitStatus(Map.of(), "--gen-cert", "--out", certs.toString()));
         assertTrue(err().contains("already exists"), err());
 
         Path p = config("""
@@ -130,7 +134,7 @@ class OuterMainTest {
                   "token": "%s",
                   "routes": [ { "name": "web", "listen": "127.0.0.1:0", "target": "10.0.0.1:80" } ] }
                 """.formatted(TOKEN));
-        try (Outer outer = run(Map.of(), "--config", p.toString())) {
+        try (Outer outer = run(Map.of(), "--config", p.toString()).outer()) {
             assertNotNull(outer, err());
         }
     }
@@ -142,8 +146,13 @@ class OuterMainTest {
                   "token": "%s",
                   "routes": [ { "name": "web", "listen": "127.0.0.1:0", "target": "10.0.0.1:80" } ] }
                 """.formatted(TOKEN));
-        assertNull(run(Map.of(), "--config", p.toString()));
-        assertEquals(2, OuterMain.lastExit);
+        assertEquals(2, exitStatus(Map.of(), "--config", p.toString()));
         assertTrue(err().contains("nope.crt"), err());
+    }
+
+    @Test
+    void theSampleRoutesJsonIsRefusedForItsPlaceholderToken() {
+        assertEquals(2, exitStatus(Map.of(), "--config", "../routes.json"));
+        assertTrue(err().contains("placeholder") && err().contains("/dev/urandom"), err());
     }
 }
