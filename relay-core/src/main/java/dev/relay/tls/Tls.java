@@ -38,7 +38,7 @@ public final class Tls {
     private Tls() {}
 
     /** The outer's context, from its certificate and key. */
-    public static SSLContext server(ServerTls tls) throws IOException {
+    public static SSLContext server(ServerTls tls) throws TlsSetupException {
         try {
             KeyStore ks;
             char[] password;
@@ -70,13 +70,13 @@ public final class Tls {
             SSLContext ctx = SSLContext.getInstance(PROTOCOL);
             ctx.init(kmf.getKeyManagers(), null, null);
             return ctx;
-        } catch (GeneralSecurityException e) {
-            throw new IOException("outer.tls: " + e.getMessage(), e);
+        } catch (IOException | GeneralSecurityException e) {
+            throw new TlsSetupException(e.getMessage(), e);
         }
     }
 
     /** The inner's context: trusts the configured CA, or exactly the pinned certificate. */
-    public static SSLContext client(ClientTls tls) throws IOException {
+    public static SSLContext client(ClientTls tls) throws TlsSetupException {
         try {
             TrustManager[] trust;
             if (tls.fingerprint() != null) {
@@ -95,8 +95,8 @@ public final class Tls {
             SSLContext ctx = SSLContext.getInstance(PROTOCOL);
             ctx.init(null, trust, null);
             return ctx;
-        } catch (GeneralSecurityException e) {
-            throw new IOException("inner.tls: " + e.getMessage(), e);
+        } catch (IOException | GeneralSecurityException e) {
+            throw new TlsSetupException(e.getMessage(), e);
         }
     }
 

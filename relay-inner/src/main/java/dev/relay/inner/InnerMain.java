@@ -3,7 +3,7 @@ package dev.relay.inner;
 import dev.relay.config.ConfigException;
 import dev.relay.config.ConfigFile;
 import dev.relay.config.InnerConfig;
-import java.io.IOException;
+import dev.relay.tls.TlsSetupException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Map;
@@ -27,37 +27,41 @@ public final class InnerMain {
             channel and every session, and exits (status 143 or 130).
             """;
 
-    static int lastExit;
-
     private InnerMain() {}
 
     public static void main(String[] args) throws InterruptedException {
-        Inner inner = start(args, System.getenv(), System.out, System.err);
-        if (inner == null) {
-            System.exit(lastExit);
+        Launch launch = start(args, System.getenv(), System.out, System.err);
+        if (launch.inner() == null) {
+            System.exit(launch.exitStatus());
             return;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
                         () -> {
-                            inner.close();
+                            launch.inner().close();
                             stopped.countDown();
                         },
                         "shutdown"));
         stopped.await();
     }
 
-    /** Starts an inner as the command line asks, or prints why not and returns null with {@link #lastExit} set. */
-    static Inner start(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    /** What the command line led to: a running inner, or none and the status to exit with. */
+    record Launch(Inner inner, int exitStatus) {
+        static Launch exit(int status) {
+            return new Launch(null, status);
+        }
+    }
+
+    /** Starts an inner as the command line asks, or prints why not. */
+    static Launch start(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
         String config = ConfigFile.DEFAULT_PATH;
         String connect = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--help", "-h" -> {
                     out.print(USAGE);
-                    lastExit = 0;
-                    return null;
+                    return Launch.exit(0);
                 }
                 case "--config", "--connect" -> {
                     if (i + 1 >= args.length) {
@@ -80,17 +84,16 @@ public final class InnerMain {
             c = file.inner(connect);
             file.secretWarnings(Path.of(config), env)
                     .forEach(w -> LoggerFactory.getLogger(InnerMain.class).warn(w));
-            return Inner.start(c);
+            return new Launch(Inner.start(c), 0);
         } catch (ConfigException e) {
             return fail(err, e.getMessage());
-        } catch (IOException e) {
+        } catch (TlsSetupException e) {
             return fail(err, config + ": inner.tls: " + e.getMessage());
         }
     }
 
-    private static Inner fail(PrintStream err, String message) {
+    private static Launch fail(PrintStream err, String message) {
         err.println("relay-inner: " + message);
-        lastExit = 2;
-        return null;
+        return Launch.exit(2);
     }
 }

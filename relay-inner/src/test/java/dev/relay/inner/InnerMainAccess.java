@@ -9,10 +9,10 @@ public final class InnerMainAccess {
 
     /** Runs the command line with no environment; closes any inner it starts. */
     public static int run(String[] args, PrintStream out) {
-        Inner inner = InnerMain.start(args, Map.of(), out, out);
-        if (inner != null) {
-            inner.close();
+        InnerMain.Launch launch = InnerMain.start(args, Map.of(), out, out);
+        if (launch.inner() != null) {
+            launch.inner().close();
         }
-        return InnerMain.lastExit;
+        return launch.exitStatus();
     }
 }

@@ -3,7 +3,7 @@ package dev.relay.outer;
 import dev.relay.config.ConfigException;
 import dev.relay.config.ConfigFile;
 import dev.relay.config.OuterConfig;
-import dev.relay.tls.Tls;
+import dev.relay.tls.TlsSetupException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -36,26 +36,31 @@ public final class OuterMain {
     private OuterMain() {}
 
     public static void main(String[] args) throws InterruptedException {
-        CountDownLatch stopped = new CountDownLatch(1);
-        Outer outer = start(args, System.getenv(), System.out, System.err);
-        if (outer == null) {
-            System.exit(lastExit);
+        Launch launch = start(args, System.getenv(), System.out, System.err);
+        if (launch.outer() == null) {
+            System.exit(launch.exitStatus());
             return;
         }
+        CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
                         () -> {
-                            outer.close();
+                            launch.outer().close();
                             stopped.countDown();
                         },
                         "shutdown"));
         stopped.await();
     }
 
-    static int lastExit;
+    /** What the command line led to: a running outer, or none and the status to exit with. */
+    record Launch(Outer outer, int exitStatus) {
+        static Launch exit(int status) {
+            return new Launch(null, status);
+        }
+    }
 
-    /** Starts an outer as the command line asks, or prints why not and returns null with {@link #lastExit} set. */
-    static Outer start(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    /** Starts an outer as the command line asks, or prints why not. */
+    static Launch start(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
         String config = ConfigFile.DEFAULT_PATH;
         boolean genCert = false;
         List<String> names = new ArrayList<>();
@@ -64,8 +69,7 @@ public final class OuterMain {
             switch (args[i]) {
                 case "--help", "-h" -> {
                     out.print(USAGE);
-                    lastExit = 0;
-                    return null;
+                    return Launch.exit(0);
                 }
                 case "--gen-cert" -> genCert = true;
                 case "--config", "--name", "--out" -> {
@@ -85,8 +89,8 @@ public final class OuterMain {
             }
         }
         if (genCert) {
-            lastExit = CertCommand.run(names.isEmpty() ? List.of("localhost") : names, Path.of(outDir), out, err);
-            return null;
+            return Launch.exit(
+                    CertCommand.run(names.isEmpty() ? List.of("localhost") : names, Path.of(outDir), out, err));
         }
         OuterConfig c;
         try {
@@ -94,24 +98,21 @@ public final class OuterMain {
             c = file.outer();
             file.secretWarnings(Path.of(config), env)
                     .forEach(w -> LoggerFactory.getLogger(OuterMain.class).warn(w));
-            if (c.tls() != null) {
-                Tls.server(c.tls()); // an unreadable certificate or key is a configuration error, found before binding
-            }
         } catch (ConfigException e) {
             return fail(err, 2, e.getMessage());
-        } catch (IOException e) {
-            return fail(err, 2, config + ": outer.tls: " + e.getMessage());
         }
         try {
-            return Outer.start(c);
+            return new Launch(Outer.start(c), 0);
+        } catch (TlsSetupException e) {
+            // An unreadable certificate or key is a configuration error; Outer.start finds it before binding.
+            return fail(err, 2, config + ": outer.tls: " + e.getMessage());
         } catch (IOException e) {
             return fail(err, 1, e.getMessage());
         }
     }
 
-    private static Outer fail(PrintStream err, int status, String message) {
+    private static Launch fail(PrintStream err, int status, String message) {
         err.println("relay-outer: " + message);
-        lastExit = status;
-        return null;
+        return Launch.exit(status);
     }
 }
