@@ -7,6 +7,7 @@ import dev.relay.protocol.InnerToOuter.Auth;
 import dev.relay.protocol.InnerToOuter.Hello;
 import dev.relay.protocol.InnerToOuter.PoolAuth;
 import dev.relay.protocol.InnerToOuter.Purpose;
+import dev.relay.protocol.Message;
 import dev.relay.protocol.Nonce;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.OuterToInner.Challenge;
@@ -42,33 +43,32 @@ public final class Handshake {
      */
     public record Greeting(Purpose purpose, String name, String session, String openProof) {}
 
-    /** The outer's side for an outer that gives out no tickets: every pooled connection makes the full exchange. */
-    public static Greeting accept(Channel ch, Token token) throws IOException {
-        return accept(ch, token, ticket -> false);
-    }
-
     /**
      * The outer's side: returns the greeting of an inner that proved it holds the token, or throws. {@code redeem}
      * takes a ticket out of the outer's list of unused ones, false if it is not there.
      */
     public static Greeting accept(Channel ch, Token token, Predicate<String> redeem) throws IOException {
         InnerToOuter first = ch.expect(InnerToOuter.class, InnerToOuter.class);
-        int version = switch (first) {
-            case Hello h -> h.version();
-            case PoolAuth p -> p.version();
-            default ->
-                throw new ProtocolException(
-                        "expected Hello but got " + first.getClass().getSimpleName());
+        return switch (first) {
+            case Hello h -> acceptHello(ch, token, h);
+            case PoolAuth p -> acceptTicket(ch, token, redeem, p);
+            case Auth a -> throw unexpected(a);
+            case InnerToOuter.OpenFailed f -> throw unexpected(f);
+            case Message.Heartbeat h -> throw unexpected(h);
+            case Message.Error e -> throw unexpected(e);
         };
+    }
+
+    private static void checkVersion(Channel ch, int version) throws AuthException {
         if (version != VERSION) {
             String why = "protocol version " + version + " is not supported; this outer speaks " + VERSION;
             ch.fail(why);
             throw new AuthException(why);
         }
-        if (first instanceof PoolAuth p) {
-            return acceptTicket(ch, token, redeem, p);
-        }
-        Hello hello = (Hello) first;
+    }
+
+    private static Greeting acceptHello(Channel ch, Token token, Hello hello) throws IOException {
+        checkVersion(ch, hello.version());
         String outerNonce = Nonce.next();
         ch.send(new Challenge(VERSION, outerNonce, Proof.of(token, Proof.OUTER, hello.nonce(), outerNonce)));
         Auth auth = ch.expect(InnerToOuter.class, Auth.class);
@@ -86,8 +86,14 @@ public final class Handshake {
         return new Greeting(hello.purpose(), auth.name(), auth.session(), null);
     }
 
+    private static ProtocolException unexpected(InnerToOuter first) {
+        return new ProtocolException(
+                "expected Hello but got " + first.getClass().getSimpleName());
+    }
+
     private static Greeting acceptTicket(Channel ch, Token token, Predicate<String> redeem, PoolAuth p)
             throws IOException {
+        checkVersion(ch, p.version());
         // Redeemed before the proof is checked: a ticket is spent by its first use, good or bad.
         if (!redeem.test(p.ticket())) {
             ch.fail("unknown or already used pool ticket");

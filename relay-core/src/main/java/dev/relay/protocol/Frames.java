@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 
 /**
@@ -22,6 +21,8 @@ public final class Frames {
     public static final int MAX_PAYLOAD = 64 * 1024;
     /** Bytes before the payload: code and length. */
     public static final int HEADER = 5;
+    /** Longest text from a peer that goes into one log line; the rest is cut off. */
+    public static final int MAX_PRINTABLE = 200;
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -61,12 +62,6 @@ public final class Frames {
                 .putInt(payload.length)
                 .put(payload)
                 .array();
-    }
-
-    /** Writes one frame. Callers that share the stream hold its lock. */
-    public static void write(OutputStream out, Message message) throws IOException {
-        out.write(encode(message));
-        out.flush();
     }
 
     /**
@@ -141,7 +136,7 @@ public final class Frames {
 
     /**
      * The peer closed the connection with an {@link Message.Error}; the message is the peer's reason, made safe to
-     * log: control characters become '?' and it is cut at 200 characters, so a stranger cannot forge log lines.
+     * log: control characters become '?' and it is cut at {@link #MAX_PRINTABLE} characters, so a stranger cannot forge log lines.
      */
     public static final class PeerError extends IOException {
         public PeerError(String message) {
@@ -151,11 +146,11 @@ public final class Frames {
 
     /** Text from a peer, fit for one log line. */
     public static String printable(String text) {
-        StringBuilder b = new StringBuilder(Math.min(text.length(), 200));
-        for (int i = 0; i < text.length() && b.length() < 200; i++) {
+        StringBuilder b = new StringBuilder(Math.min(text.length(), MAX_PRINTABLE));
+        for (int i = 0; i < text.length() && b.length() < MAX_PRINTABLE; i++) {
             char c = text.charAt(i);
             b.append(c < 0x20 || c == 0x7f || Character.isISOControl(c) ? '?' : c);
         }
-        return text.length() > 200 ? b + "..." : b.toString();
+        return text.length() > MAX_PRINTABLE ? b + "..." : b.toString();
     }
 }

@@ -69,11 +69,6 @@ public final class Session {
         Threads.start("session-" + id + "-down", () -> pump(server, client, DOWN));
     }
 
-    /** The session's id, as in its log lines. */
-    public String id() {
-        return id;
-    }
-
     /** The idle timeout this session was given; zero means never. */
     public Duration idleTimeout() {
         return idleTimeout;

@@ -65,7 +65,7 @@ class HandshakeTest {
 
     @Test
     void aControlConnectionWithTheSameTokenIsAccepted() throws Exception {
-        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
         Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.CONTROL, "home-lab", null));
         dialled.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
         assertEquals(
@@ -75,7 +75,7 @@ class HandshakeTest {
 
     @Test
     void aDataConnectionWithTheSameTokenCarriesItsSession() throws Exception {
-        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
         Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.DATA, "home-lab", "s-42"));
         dialled.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
         assertEquals(
@@ -85,7 +85,7 @@ class HandshakeTest {
 
     @Test
     void differentTokensFailOnBothSides() throws Exception {
-        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
         Future<Void> dialled = run(() -> Handshake.dial(inner, OTHER, Purpose.CONTROL, "impostor", null));
         assertInstanceOf(AuthException.class, failure(dialled));
         Throwable outerFailure = failure(accepted);
@@ -133,7 +133,7 @@ class HandshakeTest {
 
     @Test
     void aHelloOfAnotherVersionIsRefused() throws Exception {
-        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
         Future<Message> reply = threads.submit(() -> {
             inner.send(new InnerToOuter.Hello(Handshake.VERSION + 1, Purpose.CONTROL, Nonce.next()));
             return inner.read(OuterToInner.class);
@@ -148,7 +148,7 @@ class HandshakeTest {
 
     @Test
     void aDataConnectionWithoutASessionIsRefused() throws Exception {
-        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
         Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.DATA, "home-lab", null));
         dialled.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
         Throwable t = failure(accepted);
@@ -158,7 +158,7 @@ class HandshakeTest {
 
     @Test
     void aControlConnectionWithASessionIsRefused() throws Exception {
-        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
         Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.CONTROL, "home-lab", "s-1"));
         dialled.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
         assertInstanceOf(AuthException.class, failure(accepted));
@@ -167,7 +167,7 @@ class HandshakeTest {
     @Test
     void aReplayedOuterProofIsNotAnInnerProof() throws Exception {
         // An impostor inner that echoes the outer's own proof back must fail: the role labels differ.
-        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN));
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
         Future<Void> impostor = run(() -> {
             inner.send(new InnerToOuter.Hello(Handshake.VERSION, Purpose.CONTROL, Nonce.next()));
             OuterToInner.Challenge c = inner.expect(OuterToInner.class, OuterToInner.Challenge.class);

@@ -63,7 +63,7 @@ class HeartbeatTest {
             fake.setSoTimeout(20_000);
             try (Socket first = fake.accept()) {
                 Channel ch = new Channel(first);
-                Handshake.accept(ch, TestTunnel.TOKEN);
+                Handshake.accept(ch, TestTunnel.TOKEN, ticket -> false);
                 ch.send(new OuterToInner.Welcome(List.of(), 200, "fake-channel"));
                 Await.until("the inner to be connected", () -> t.inner.connected());
                 // Now say nothing at all: the inner must give up on this outer and dial again.

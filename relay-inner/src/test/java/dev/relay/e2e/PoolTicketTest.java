@@ -149,7 +149,8 @@ class PoolTicketTest {
                 control.setSoTimeout(10_000);
                 Channel c = new Channel(control);
                 assertEquals(
-                        Purpose.CONTROL, Handshake.accept(c, TestTunnel.TOKEN).purpose());
+                        Purpose.CONTROL,
+                        Handshake.accept(c, TestTunnel.TOKEN, none -> false).purpose());
                 c.send(new OuterToInner.Welcome(
                         List.of(new OuterToInner.RouteSpec("r0", "127.0.0.1:" + echo.port())), 100, "channel-1"));
                 // The inner wants heartbeats from its outer; this one answers for as long as the test runs.
@@ -161,7 +162,8 @@ class PoolTicketTest {
                         Channel c1 = new Channel(first);
                         assertEquals(
                                 Purpose.POOL,
-                                Handshake.accept(c1, TestTunnel.TOKEN).purpose());
+                                Handshake.accept(c1, TestTunnel.TOKEN, none -> false)
+                                        .purpose());
                         c1.send(new OuterToInner.Open("s1", "r0", ticket, null));
                         assertEchoes(first, "one");
                     }

@@ -46,8 +46,4 @@ final class Tickets {
     synchronized void discard(String ticket) {
         issued.remove(ticket);
     }
-
-    synchronized int outstanding() {
-        return issued.size();
-    }
 }

@@ -1,6 +1,5 @@
 package dev.relay.outer;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,7 +31,7 @@ class TicketsTest {
         String old = tickets.issue(T0);
         assertTrue(tickets.redeem(fresh, T0 + TTL.toNanos()), "good up to its time to live");
         assertFalse(tickets.redeem(old, T0 + TTL.toNanos() + 1), "too old");
-        assertEquals(0, tickets.outstanding(), "an expired ticket is gone too");
+        assertFalse(tickets.redeem(old, T0), "an expired ticket is gone, not kept for a clock that runs back");
     }
 
     @Test
@@ -42,7 +41,6 @@ class TicketsTest {
         for (int i = 0; i < Tickets.MAX + 3; i++) {
             issued.add(tickets.issue(T0 + i));
         }
-        assertEquals(Tickets.MAX, tickets.outstanding());
         for (int i = 0; i < 3; i++) {
             assertFalse(tickets.redeem(issued.get(i), T0 + Tickets.MAX), "the oldest are forgotten");
         }
