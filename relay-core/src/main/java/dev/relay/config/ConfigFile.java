@@ -15,11 +15,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -67,8 +72,12 @@ public final class ConfigFile {
             Double reconnectMaxSeconds,
             Double poolMaxIdleSeconds) {}
 
-    private static final java.util.regex.Pattern QUOTED_TOKEN =
-            java.util.regex.Pattern.compile("(Unrecognized token )'[^']*'");
+    /** The longest time any field may give, a year: longer is a typo, and would overflow some timers. */
+    private static final double MAX_SECONDS = 365 * 24 * 3600.0;
+    /** The resolution of every time field, a millisecond. */
+    private static final double MIN_SECONDS = 0.001;
+
+    private static final Pattern QUOTED_TOKEN = Pattern.compile("(Unrecognized token )'[^']*'");
 
     private final String source;
     private final Path baseDir;
@@ -194,18 +203,17 @@ public final class ConfigFile {
         return warnings;
     }
 
-    private static java.util.Optional<String> readableByOthers(Path file, String what) {
+    private static Optional<String> readableByOthers(Path file, String what) {
         try {
             var perms = Files.getPosixFilePermissions(file);
-            if (perms.contains(java.nio.file.attribute.PosixFilePermission.GROUP_READ)
-                    || perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)) {
-                return java.util.Optional.of(file + " " + what + " and is readable by other users ("
-                        + java.nio.file.attribute.PosixFilePermissions.toString(perms) + "); run: chmod 600 " + file);
+            if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
+                return Optional.of(file + " " + what + " and is readable by other users ("
+                        + PosixFilePermissions.toString(perms) + "); run: chmod 600 " + file);
             }
         } catch (IOException | UnsupportedOperationException e) {
             // Missing files are reported where they are used; non-POSIX file systems have nothing to check.
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
     /** A file named in the config, relative to the config file's folder. */
@@ -294,10 +302,10 @@ public final class ConfigFile {
         if (value == null) {
             return fallback;
         }
-        if (value.isNaN() || value < 0 || value > 365 * 24 * 3600.0) {
+        if (value.isNaN() || value < 0 || value > MAX_SECONDS) {
             throw new IllegalArgumentException("seconds out of range: " + value);
         }
-        if (value > 0 && value < 0.001) {
+        if (value > 0 && value < MIN_SECONDS) {
             // Rounding it to zero would silently mean "never" where a timeout was asked for.
             throw new IllegalArgumentException(value + " seconds is below the 1 ms resolution; use 0 for never");
         }
@@ -317,7 +325,7 @@ public final class ConfigFile {
         }
     }
 
-    private static <T> T prefixed(String field, java.util.function.Supplier<T> build) {
+    private static <T> T prefixed(String field, Supplier<T> build) {
         try {
             return build.get();
         } catch (IllegalArgumentException e) {

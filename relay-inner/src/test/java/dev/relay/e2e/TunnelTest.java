@@ -12,6 +12,8 @@ import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -155,7 +158,7 @@ class TunnelTest {
     /** The largest buffer autotuning may give a TCP socket: the third field of tcp_rmem or tcp_wmem. */
     private static long maxBuffer(String sysctl) throws IOException {
         // Files.readString trusts the size /proc reports (none) and stops short; a plain read does not.
-        try (InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of("/proc/sys", sysctl))) {
+        try (InputStream in = Files.newInputStream(Path.of("/proc/sys", sysctl))) {
             String[] f = new String(in.readAllBytes(), StandardCharsets.US_ASCII)
                     .trim()
                     .split("\\s+");
@@ -168,7 +171,7 @@ class TunnelTest {
         long before = counter.get();
         long until = System.nanoTime() + 250_000_000L;
         while (System.nanoTime() < until) {
-            java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+            LockSupport.parkNanos(10_000_000L);
             if (counter.get() != before) {
                 return false;
             }
