@@ -2,7 +2,7 @@ package dev.relay.net;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongConsumer;
+import java.util.function.Consumer;
 
 /**
  * At most one log line per interval for one kind of event, so a port scan or a flood cannot flood the log; the line
@@ -10,21 +10,31 @@ import java.util.function.LongConsumer;
  */
 public final class LogLimiter {
     private final long intervalNanos;
+    private final String verb;
     private final AtomicLong nextNanos = new AtomicLong(System.nanoTime());
     private final AtomicLong suppressed = new AtomicLong();
 
-    public LogLimiter(Duration interval) {
+    /** @param verb what happened to the events, for the suffix: "refused" gives " (3 more refused since the last line)" */
+    public LogLimiter(Duration interval, String verb) {
         this.intervalNanos = interval.toNanos();
+        this.verb = verb;
     }
 
-    /** Calls {@code log} with the number of events left out before this one, or counts this one as left out. */
-    public void event(LongConsumer log) {
+    /**
+     * Calls {@code log} with the suffix for the line, empty or naming how many events were left out before this one;
+     * or counts this one as left out.
+     */
+    public void event(Consumer<String> log) {
         long now = System.nanoTime();
         long next = nextNanos.get();
         if (now - next >= 0 && nextNanos.compareAndSet(next, now + intervalNanos)) {
-            log.accept(suppressed.getAndSet(0));
+            log.accept(suffix(suppressed.getAndSet(0)));
         } else {
             suppressed.incrementAndGet();
         }
+    }
+
+    private String suffix(long left) {
+        return left == 0 ? "" : " (" + left + " more " + verb + " since the last line)";
     }
 }
