@@ -1,5 +1,6 @@
 package dev.relay.net;
 
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +23,14 @@ public final class Threads {
     /** A virtual thread named {@code name}, not yet started. */
     public static Thread unstarted(String name, Runnable task) {
         return Thread.ofVirtual().name(name).unstarted(counted(task));
+    }
+
+    /**
+     * Platform daemon threads named {@code name}, for the one scheduled executor a side runs: its tasks are short and
+     * must not wait behind the virtual threads' carriers.
+     */
+    public static ThreadFactory platformDaemons(String name) {
+        return task -> Thread.ofPlatform().daemon().name(name).unstarted(counted(task));
     }
 
     /** How many relay threads are running now, in this JVM. */

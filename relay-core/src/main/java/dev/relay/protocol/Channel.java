@@ -82,6 +82,32 @@ public final class Channel implements Closeable {
     }
 
     /**
+     * Throws {@link Stalled} once a write has been blocked for longer than {@code limit}: the peer stopped reading. The
+     * reader of a control channel calls this after every frame, so a peer that keeps sending but never reads is found
+     * within a heartbeat of the limit; closing the channel then frees every writer stuck behind it.
+     */
+    public void checkPeerReads(Duration limit) throws Stalled {
+        if (writeStalled().compareTo(limit) > 0) {
+            throw new Stalled("stopped reading for " + limit.toSeconds() + "s");
+        }
+    }
+
+    /**
+     * Sends a heartbeat every {@code every} until the channel is closed or the thread interrupted; runs on the owner's
+     * heartbeat thread. A heartbeat is skipped while another frame is being written, which tells the peer as much.
+     */
+    public void sendHeartbeats(Duration every) {
+        try {
+            while (!socket.isClosed()) {
+                Thread.sleep(every);
+                trySend(new Message.Heartbeat());
+            }
+        } catch (InterruptedException | IOException e) {
+            // Interrupted when the channel ends; a failed send is the reader's to notice.
+        }
+    }
+
+    /**
      * Sends unless another writer holds the channel; for heartbeats, which a busy writer makes unnecessary and which
      * must never leave the timer thread stuck behind a stalled peer.
      */
@@ -128,5 +154,12 @@ public final class Channel implements Closeable {
             // Closing without the reset still ends the session, only less abruptly.
         }
         close();
+    }
+
+    /** The peer has not read what this side wrote for too long; the message says for how long. */
+    public static final class Stalled extends IOException {
+        Stalled(String message) {
+            super(message);
+        }
     }
 }

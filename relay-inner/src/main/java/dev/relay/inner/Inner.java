@@ -8,6 +8,7 @@ import dev.relay.net.Backoff;
 import dev.relay.net.Sockets;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
+import dev.relay.protocol.CloseReason;
 import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.OuterToInner;
@@ -15,6 +16,7 @@ import dev.relay.protocol.OuterToInner.Welcome;
 import dev.relay.session.Sessions;
 import dev.relay.tls.FingerprintMismatch;
 import dev.relay.tls.Tls;
+import dev.relay.tls.TlsSetupException;
 import java.io.IOException;
 import java.net.Socket;
 import java.time.Duration;
@@ -74,9 +76,9 @@ public final class Inner implements AutoCloseable {
     /**
      * Starts dialling the outer; returns at once.
      *
-     * @throws IOException when the TLS trust material (inner.tls.ca) cannot be read
+     * @throws TlsSetupException when the TLS trust material (inner.tls.ca) cannot be read
      */
-    public static Inner start(InnerConfig config) throws IOException {
+    public static Inner start(InnerConfig config) throws TlsSetupException {
         Inner inner = new Inner(config, config.tls() == null ? null : Tls.client(config.tls()));
         if (config.tls() == null) {
             LOG.warn("connecting to the outer over plain TCP: set inner.tls to encrypt and verify the outer");
@@ -144,7 +146,10 @@ public final class Inner implements AutoCloseable {
                 failure = "refused by the outer: " + e.getMessage();
                 refused = true;
             } catch (IOException e) {
-                failure = e.getMessage() == null ? e.toString() : e.getMessage();
+                failure = CloseReason.of(
+                        e,
+                        "outer",
+                        "no answer within " + config.tuning().handshake().toMillis() + "ms");
             } catch (RuntimeException e) {
                 // A bug must cost one connection, never the loop that keeps this inner reachable.
                 LOG.error("bug: the control channel failed unexpectedly", e);

@@ -3,15 +3,15 @@ package dev.relay.inner;
 import dev.relay.config.HostPort;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
+import dev.relay.protocol.CloseReason;
+import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter;
 import dev.relay.protocol.InnerToOuter.OpenFailed;
 import dev.relay.protocol.Message;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.OuterToInner.Open;
 import dev.relay.protocol.ProtocolException;
-import java.io.EOFException;
 import java.io.IOException;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -30,7 +30,7 @@ final class OuterLink {
     private final Inner inner;
     private final Channel channel;
     private final Map<String, HostPort> routes;
-    private final long heartbeatMillis;
+    private final Duration heartbeat;
     private final String channelId;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Pool pool;
@@ -39,7 +39,7 @@ final class OuterLink {
         this.inner = inner;
         this.channel = channel;
         this.routes = Map.copyOf(routes);
-        this.heartbeatMillis = heartbeatMillis;
+        this.heartbeat = Duration.ofMillis(heartbeatMillis);
         this.channelId = channelId;
         this.pool = new Pool(inner, this);
     }
@@ -52,35 +52,36 @@ final class OuterLink {
                         .collect(Collectors.joining(", "));
     }
 
-    /** Reads until the channel ends; returns why it ended. */
+    /**
+     * Reads until the channel ends, and returns why; runs on {@code inner-connector}, while {@code inner-heartbeat}
+     * sends heartbeats. The outer is gone when it closes, breaks the protocol, sends nothing (heartbeats included) for
+     * {@code deadPeer}, or stops reading for as long.
+     */
     String run(Duration deadPeer) {
-        Thread beat = Threads.start("inner-heartbeat", this::heartbeats);
+        Thread beat = Threads.start("inner-heartbeat", () -> channel.sendHeartbeats(heartbeat));
         pool.start();
         try {
             channel.socket().setSoTimeout((int) deadPeer.toMillis());
             for (; ; ) {
                 OuterToInner m = channel.read(OuterToInner.class);
+                channel.checkPeerReads(deadPeer);
                 switch (m) {
                     case Message.Heartbeat h -> {}
                     case Open o -> open(o);
-                    case Message.Error e -> {
-                        return "outer said: " + e.message();
-                    }
+                    case Message.Error e -> throw new Frames.PeerError(e.message());
                     case OuterToInner.Challenge c ->
                         throw new ProtocolException("Challenge on an open control channel");
                     case OuterToInner.Welcome w -> throw new ProtocolException("Welcome on an open control channel");
                     case OuterToInner.Ready r -> throw new ProtocolException("Ready on a control channel");
                 }
             }
-        } catch (SocketTimeoutException e) {
-            return "no heartbeat for " + deadPeer.toSeconds() + "s";
-        } catch (EOFException e) {
-            return "connection closed";
         } catch (ProtocolException e) {
             channel.fail(e.getMessage());
-            return "protocol violation: " + e.getMessage();
+            return CloseReason.of(e, "outer", null);
         } catch (IOException e) {
-            return closed.get() ? "closed" : String.valueOf(e.getMessage());
+            return closed.get()
+                    ? "closed"
+                    : CloseReason.of(e, "outer", "no heartbeat for " + deadPeer.toSeconds() + "s");
         } finally {
             close();
             beat.interrupt();
@@ -135,17 +136,6 @@ final class OuterLink {
             channel.send(m);
         } catch (IOException e) {
             LOG.debug("send {} to outer failed: {}", m.getClass().getSimpleName(), e.toString());
-        }
-    }
-
-    private void heartbeats() {
-        try {
-            while (!closed.get()) {
-                Thread.sleep(heartbeatMillis);
-                channel.trySend(new Message.Heartbeat());
-            }
-        } catch (InterruptedException | IOException e) {
-            // Interrupted when the channel ends; a failed send is noticed by the reader.
         }
     }
 

@@ -33,7 +33,7 @@ final class Pool {
     private final Inner inner;
     private final OuterLink link;
     private final Set<Channel> idle = ConcurrentHashMap.newKeySet();
-    private final LogLimiter refusals = new LogLimiter(Duration.ofMinutes(1));
+    private final LogLimiter refusals = new LogLimiter(Duration.ofMinutes(1), "closed");
     private final List<Thread> slots = new CopyOnWriteArrayList<>();
 
     Pool(Inner inner, OuterLink link) {
@@ -135,15 +135,19 @@ final class Pool {
             case Message.Error e -> {
                 // Not part of normal running (a full pool, a refused ticket), so said, but at most once a minute.
                 String why = Frames.printable(e.message());
-                refusals.event(left -> LOG.info(
-                        "outer closed a pooled connection: {}{}",
-                        why,
-                        left == 0 ? "" : " (" + left + " more since the last line)"));
+                refusals.event(more -> LOG.info("outer closed a pooled connection: {}{}", why, more));
                 ch.close();
             }
-            default -> ch.fail("unexpected " + m.getClass().getSimpleName() + " on a pooled connection");
+            case Message.Heartbeat h -> unexpected(ch, h);
+            case OuterToInner.Challenge c -> unexpected(ch, c);
+            case OuterToInner.Welcome w -> unexpected(ch, w);
+            case OuterToInner.Ready r -> unexpected(ch, r);
         }
         return null;
+    }
+
+    private static void unexpected(Channel ch, OuterToInner m) {
+        ch.fail("unexpected " + m.getClass().getSimpleName() + " on a pooled connection");
     }
 
     private static boolean pause(Backoff backoff) {

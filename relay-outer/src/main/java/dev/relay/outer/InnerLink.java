@@ -1,7 +1,9 @@
 package dev.relay.outer;
 
 import dev.relay.config.InnerConfig;
+import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
+import dev.relay.protocol.CloseReason;
 import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter;
 import dev.relay.protocol.InnerToOuter.OpenFailed;
@@ -9,10 +11,8 @@ import dev.relay.protocol.Message;
 import dev.relay.protocol.Nonce;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.ProtocolException;
-import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -25,9 +25,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The control channel to the authenticated inner, and the idle data connections it opened in advance (the pool).
- * Its reader runs on the {@code control-reader} thread; any thread may send an {@link OuterToInner.Open} or take a
- * pooled connection; the outer's timer sends heartbeats and retires old pooled connections. A read timeout longer
- * than the heartbeat interval is how a silent inner is found dead; its pooled connections go with it.
+ * Its reader runs on the {@code control-reader} thread and its heartbeats on {@code control-heartbeat}; any thread
+ * may send an {@link OuterToInner.Open} or take a pooled connection; the outer's reaper retires old pooled
+ * connections. A read timeout longer than the heartbeat interval is how a silent inner is found dead; its pooled
+ * connections go with it.
  */
 final class InnerLink {
     private static final Logger LOG = LoggerFactory.getLogger(InnerLink.class);
@@ -83,13 +84,19 @@ final class InnerLink {
         return !closed.get();
     }
 
-    /** Reads until the inner is gone; runs on {@code control-reader}. */
-    void run(Duration deadPeer) {
+    /**
+     * Reads until the inner is gone, and returns why; runs on {@code control-reader}, while {@code control-heartbeat}
+     * sends heartbeats. The inner is gone when it closes, breaks the protocol, sends nothing (heartbeats included) for
+     * {@code deadPeer}, or stops reading for as long.
+     */
+    String run(Duration heartbeat, Duration deadPeer) {
+        Thread beat = Threads.start("control-heartbeat", () -> channel.sendHeartbeats(heartbeat));
         String reason;
         try {
             channel.socket().setSoTimeout((int) deadPeer.toMillis());
             for (; ; ) {
                 InnerToOuter m = channel.read(InnerToOuter.class);
+                channel.checkPeerReads(deadPeer);
                 switch (m) {
                     case Message.Heartbeat h -> {}
                     case OpenFailed f -> outer.openFailed(f.session(), Frames.printable(f.reason()));
@@ -99,23 +106,21 @@ final class InnerLink {
                     case InnerToOuter.PoolAuth a -> throw new ProtocolException("PoolAuth on an open control channel");
                 }
             }
-        } catch (SocketTimeoutException e) {
-            reason = "no heartbeat for " + deadPeer.toSeconds() + "s";
-        } catch (EOFException e) {
-            reason = "connection closed";
-        } catch (Frames.PeerError e) {
-            reason = "inner said: " + e.getMessage();
         } catch (ProtocolException e) {
-            reason = "protocol violation: " + e.getMessage();
             channel.fail(e.getMessage());
+            reason = CloseReason.of(e, "inner", null);
         } catch (IOException e) {
-            reason = closed.get() ? "closed by outer" : String.valueOf(e.getMessage());
+            reason = closed.get()
+                    ? "closed by outer"
+                    : CloseReason.of(e, "inner", "no heartbeat for " + deadPeer.toSeconds() + "s");
         } catch (RuntimeException e) {
             LOG.error("bug: the control channel of {} failed", this, e);
             reason = "internal error: " + e;
+        } finally {
+            beat.interrupt();
         }
         close();
-        outer.linkGone(this, reason);
+        return reason;
     }
 
     /** Asks the inner to open a data connection for {@code p}, once per link. */
@@ -128,19 +133,6 @@ final class InnerLink {
         } catch (IOException e) {
             // The reader notices the broken channel too; the user keeps waiting for the next inner until the deadline.
             LOG.debug("could not send open id={} to inner: {}", p.id(), e.toString());
-        }
-    }
-
-    /** Whether a write to the inner has been blocked longer than {@code limit}: it stopped reading. */
-    boolean stalled(Duration limit) {
-        return channel.writeStalled().compareTo(limit) > 0;
-    }
-
-    void heartbeat() {
-        try {
-            channel.trySend(new Message.Heartbeat());
-        } catch (IOException e) {
-            LOG.debug("heartbeat to inner failed: {}", e.toString());
         }
     }
 

@@ -1,20 +1,32 @@
 package dev.relay.outer;
 
+import dev.relay.config.HostPort;
 import dev.relay.config.Route;
 import dev.relay.net.LogLimiter;
+import dev.relay.net.Sockets;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** One route's public port: its acceptor, which hands each user to the outer, on the {@code route-<name>} thread. */
+/**
+ * One route's public port, run on its {@code route-<name>} thread: accepts users, closes at once those outside the
+ * route's allow list (before the inner hears of them), and hands the rest to the {@link Outer}.
+ */
 final class RouteListener {
+    private static final Logger LOG = LoggerFactory.getLogger(RouteListener.class);
+
+    private final Outer outer;
     private final Route route;
     private final Acceptor acceptor;
-    /** Users refused by the allowlist are logged at most once a second per route. */
-    final LogLimiter refusals = new LogLimiter(Duration.ofSeconds(1));
+    /** A port scan would otherwise flood the log: refusals are logged at most once a second per route. */
+    private final LogLimiter refusals = new LogLimiter(Duration.ofSeconds(1), "refused");
 
     RouteListener(Outer outer, Route route, ServerSocket server) {
+        this.outer = outer;
         this.route = route;
-        this.acceptor = new Acceptor("route=" + route.name(), server, user -> outer.userArrived(this, user));
+        this.acceptor = new Acceptor("route=" + route.name(), server, this::accepted);
     }
 
     Route route() {
@@ -25,11 +37,28 @@ final class RouteListener {
         return acceptor.port();
     }
 
+    /** The address this route listens on, with the port it really bound. */
+    HostPort listening() {
+        return route.listen().withPort(port());
+    }
+
+    /** Accepts until {@link #close}. */
     void run() {
         acceptor.run();
     }
 
     void close() {
         acceptor.close();
+    }
+
+    private void accepted(Socket user) {
+        String from = Sockets.peer(user);
+        if (!route.allows(user.getInetAddress())) {
+            Sockets.closeQuietly(user);
+            refusals.event(more ->
+                    LOG.warn("route={} user={} refused: not in the route's allow list{}", route.name(), from, more));
+            return;
+        }
+        outer.userArrived(route, user, from);
     }
 }

@@ -1,0 +1,318 @@
+package dev.relay.outer;
+
+import dev.relay.auth.Handshake;
+import dev.relay.auth.Handshake.Greeting;
+import dev.relay.config.InnerConfig;
+import dev.relay.config.OuterConfig;
+import dev.relay.net.LogLimiter;
+import dev.relay.net.Sockets;
+import dev.relay.net.Threads;
+import dev.relay.protocol.Channel;
+import dev.relay.protocol.CloseReason;
+import dev.relay.protocol.OuterToInner;
+import dev.relay.protocol.ProtocolException;
+import dev.relay.tls.Tls;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The control port: admits connections within the handshake caps, tells TLS from plain frames, authenticates each
+ * one, and gives it its role. A control connection becomes the {@link InnerLink}, a pooled one joins that link's
+ * pool (with or without a ticket), and a data connection goes to {@link Outer} to be paired with its user.
+ *
+ * <p>Threads: {@code control-acceptor} accepts; {@code handshake-<peer>} authenticates each connection under one
+ * deadline on the outer's timer; the link's own threads take over from there.
+ */
+final class ControlPort {
+    private static final Logger LOG = LoggerFactory.getLogger(ControlPort.class);
+
+    private final Outer outer;
+    private final OuterConfig config;
+    private final SSLContext tls;
+    private final ScheduledExecutorService timer;
+    private final Acceptor acceptor;
+    private final HandshakeSlots slots = new HandshakeSlots(Outer.MAX_HANDSHAKES, Outer.MAX_HANDSHAKES_PER_SOURCE);
+    private final Set<Socket> handshaking = ConcurrentHashMap.newKeySet();
+    private final AtomicReference<InnerLink> link = new AtomicReference<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicLong ticketed = new AtomicLong();
+    private final LogLimiter refusals = new LogLimiter(Duration.ofSeconds(1), "refused");
+    /** Strangers choose how often they fail to authenticate, so their log lines are limited too: ten a second. */
+    private final LogLimiter failures = new LogLimiter(Duration.ofMillis(100), "dropped");
+
+    ControlPort(Outer outer, OuterConfig config, SSLContext tls, ScheduledExecutorService timer, ServerSocket server) {
+        this.outer = outer;
+        this.config = config;
+        this.tls = tls;
+        this.timer = timer;
+        this.acceptor = new Acceptor("control port", server, this::accepted);
+    }
+
+    /** Accepts until {@link #close}; runs on {@code control-acceptor}. */
+    void run() {
+        acceptor.run();
+    }
+
+    int port() {
+        return acceptor.port();
+    }
+
+    /** The connected inner's control channel, or null. */
+    InnerLink link() {
+        InnerLink l = link.get();
+        return l != null && l.isOpen() ? l : null;
+    }
+
+    /** Pooled connections so far that authenticated with a ticket, in one frame instead of a round trip. */
+    long ticketed() {
+        return ticketed.get();
+    }
+
+    /** Starts authenticating a new connection on a thread of its own, or closes it at once over a cap. */
+    private void accepted(Socket s) {
+        InnerLink l = link.get();
+        InetAddress innerAddress = l == null ? null : l.address();
+        String refused = slots.tryAcquire(s.getInetAddress(), innerAddress);
+        if (refused != null) {
+            Sockets.closeQuietly(s);
+            refusals.event(
+                    more -> LOG.warn("control connection from {} refused: {}{}", Sockets.peer(s), refused, more));
+            return;
+        }
+        Threads.start("handshake-" + Sockets.peer(s), () -> {
+            try {
+                handshake(s);
+            } finally {
+                slots.release(s.getInetAddress(), innerAddress);
+            }
+        });
+    }
+
+    /** Authenticates one connection and gives it its role; runs on its {@code handshake-} thread. */
+    private void handshake(Socket s) {
+        String from = Sockets.peer(s);
+        handshaking.add(s);
+        // close() sets the flag before it closes what is handshaking: either it saw this socket, or we see the flag.
+        if (closed.get()) {
+            handshaking.remove(s);
+            Sockets.closeQuietly(s);
+            return;
+        }
+        // The deadline covers the whole exchange, so a peer trickling one byte at a time cannot hold a slot.
+        AtomicBoolean done = new AtomicBoolean();
+        ScheduledFuture<?> deadline;
+        try {
+            deadline = timer.schedule(
+                    () -> {
+                        if (done.compareAndSet(false, true)) {
+                            Sockets.closeQuietly(s);
+                        }
+                    },
+                    config.tuning().handshake().toMillis(),
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException shuttingDown) {
+            handshaking.remove(s);
+            Sockets.closeQuietly(s);
+            return;
+        }
+        Channel ch = null;
+        Greeting g = null;
+        String failure = null;
+        try {
+            Sockets.tune(s);
+            s.setSoTimeout((int) config.tuning().handshake().toMillis());
+            ch = secure(s);
+            g = Handshake.accept(ch, config.token(), this::redeem);
+        } catch (ProtocolException e) {
+            failure = CloseReason.of(e, "peer", null);
+            if (ch != null) {
+                ch.fail(e.getMessage());
+            }
+        } catch (EOFException e) {
+            failure = "closed before authenticating";
+        } catch (IOException e) {
+            failure = done.get()
+                    ? "did not authenticate within "
+                            + config.tuning().handshake().toMillis() + "ms"
+                    : CloseReason.of(e, "peer", "did not authenticate in time");
+        } catch (RuntimeException e) {
+            LOG.error("bug: handshake with {} failed", from, e);
+            failure = "internal error: " + e;
+        } finally {
+            deadline.cancel(false);
+            handshaking.remove(s);
+        }
+        if (failure != null || !done.compareAndSet(false, true)) {
+            String why = failure != null ? failure : "did not authenticate in time";
+            failures.event(more -> LOG.warn("control connection from {} dropped: {}{}", from, why, more));
+            Sockets.closeQuietly(s);
+            return;
+        }
+        switch (g.purpose()) {
+            case CONTROL -> controlChannelOpened(ch, g, from);
+            case DATA -> outer.dataConnectionOpened(ch, g, from);
+            case POOL -> pooledConnectionOpened(ch, g, from);
+        }
+    }
+
+    /**
+     * The channel for a new connection: TLS when the outer has a certificate, plain frames otherwise. The first byte
+     * tells which one the peer speaks, so a mismatch gets a clear refusal instead of garbage.
+     */
+    private Channel secure(Socket s) throws IOException {
+        int first = s.getInputStream().read();
+        if (first < 0) {
+            throw new EOFException("closed before the first byte");
+        }
+        if (tls != null) {
+            if (first != Tls.HANDSHAKE_RECORD) {
+                new Channel(s, first)
+                        .fail("this outer requires TLS: give the inner \"tls\": {\"fingerprint\": ...}"
+                                + " or {\"ca\": ...} (see README)");
+                throw new IOException("a plain connection to a TLS control port");
+            }
+            try {
+                return new Channel(Tls.accept(tls, s, first));
+            } catch (SSLException e) {
+                throw new IOException("TLS handshake failed: " + e.getMessage());
+            }
+        }
+        if (first == Tls.HANDSHAKE_RECORD) {
+            throw new IOException("a TLS client on this plain control port: set outer.tls, or remove inner.tls");
+        }
+        return new Channel(s, first);
+    }
+
+    private void controlChannelOpened(Channel ch, Greeting g, String from) {
+        InnerLink current = link.get();
+        if (current != null && current.isOpen()) {
+            refuseSecondInner(ch, g, from, current);
+            return;
+        }
+        InnerLink fresh = new InnerLink(outer, ch, g.name(), ch.socket().getInetAddress(), from, ticketTtl());
+        // Welcome goes out before the link is published, so it is always the first frame the inner reads.
+        try {
+            ch.socket().setSoTimeout(0);
+            ch.send(welcome(config, fresh.id()));
+        } catch (IOException e) {
+            ch.close();
+            LOG.warn("inner \"{}\" from {} lost during welcome: {}", g.name(), from, e.getMessage());
+            return;
+        }
+        if (!link.compareAndSet(current, fresh)) {
+            refuseSecondInner(ch, g, from, link.get());
+            return;
+        }
+        if (closed.get()) {
+            // close() ran while this inner was authenticating; it must not outlive the outer.
+            link.compareAndSet(fresh, null);
+            fresh.close();
+            return;
+        }
+        LOG.info("inner \"{}\" connected from {}", g.name(), from);
+        Threads.start("control-reader", () -> {
+            String reason =
+                    fresh.run(config.tuning().heartbeat(), config.tuning().deadPeer());
+            if (link.compareAndSet(fresh, null)) {
+                LOG.info("{} disconnected: {}", fresh, reason);
+            }
+        });
+        outer.innerConnected(fresh);
+    }
+
+    private static void refuseSecondInner(Channel ch, Greeting g, String from, InnerLink current) {
+        String why = "another inner (" + (current == null ? "?" : "\"" + current.name() + "\"")
+                + ") is connected; a second one is refused until the first is gone";
+        LOG.warn("inner \"{}\" from {} refused: {}", g.name(), from, why);
+        ch.fail(why);
+    }
+
+    /** Admits a pooled connection into the connected inner's pool: only that inner's, and only while there is room. */
+    private void pooledConnectionOpened(Channel ch, Greeting g, String from) {
+        InnerLink l = link();
+        if (l == null) {
+            ch.fail("no control channel is open for this inner; connect it first");
+            return;
+        }
+        if (!l.owns(g.session())) {
+            // Holding the token is not enough to receive users: the pool is the connected inner's alone.
+            LOG.warn("pooled connection from {} refused: it names another control channel", from);
+            ch.fail("this pooled connection names another control channel");
+            return;
+        }
+        try {
+            ch.socket().setSoTimeout(0);
+        } catch (SocketException e) {
+            ch.close();
+            return;
+        }
+        if (l.offer(ch, g.openProof())) {
+            if (g.openProof() != null) {
+                ticketed.incrementAndGet();
+            }
+        } else {
+            LOG.debug("pooled connection from {} refused: pool full", from);
+            ch.fail("the pool is full (" + InnerConfig.MAX_POOL + " connections)");
+        }
+    }
+
+    /**
+     * Spends a pool ticket of the connected inner's control channel; false if that channel gave out no such ticket, or
+     * it was spent, or it is older than {@link #ticketTtl}.
+     */
+    private boolean redeem(String ticket) {
+        InnerLink l = link.get();
+        return l != null && l.tickets().redeem(ticket, System.nanoTime());
+    }
+
+    /**
+     * How long a pool ticket stays good. The inner dials with it as soon as it has reached the target of the session
+     * that brought it (within the open timeout) and the dial itself takes at most the handshake timeout; twice that
+     * leaves room for waiting on a dial slot. A later dial makes the full handshake instead.
+     */
+    private Duration ticketTtl() {
+        return config.tuning().openTimeout().plus(config.tuning().handshake().multipliedBy(2));
+    }
+
+    /** The route list an inner is given, checked at start to fit one frame. */
+    static OuterToInner.Welcome welcome(OuterConfig config, String channel) {
+        List<OuterToInner.RouteSpec> specs = config.routes().stream()
+                .map(r -> new OuterToInner.RouteSpec(r.name(), r.target().toString()))
+                .toList();
+        return new OuterToInner.Welcome(specs, config.tuning().heartbeat().toMillis(), channel);
+    }
+
+    /** Stops accepting and closes what is handshaking; the first step of the outer's close. */
+    void stopAccepting() {
+        closed.set(true);
+        acceptor.close();
+        handshaking.forEach(Sockets::closeQuietly);
+    }
+
+    /** Closes the inner's control channel and its pool; after {@link #stopAccepting}, so no new one can arrive. */
+    void closeLink() {
+        InnerLink l = link.getAndSet(null);
+        if (l != null) {
+            l.close();
+        }
+    }
+}
