@@ -26,8 +26,11 @@ public sealed interface InnerToOuter extends Message
      */
     record Auth(String proof, String name, String session) implements InnerToOuter {
         public Auth {
-            Objects.requireNonNull(proof, "proof");
+            Nonce.checkProof(proof);
             Names.check("name", name);
+            if (session != null) {
+                Nonce.checkId("session", session);
+            }
         }
     }
 
@@ -42,16 +45,16 @@ public sealed interface InnerToOuter extends Message
         public PoolAuth {
             Nonce.check(nonce);
             Nonce.check(ticket);
-            Objects.requireNonNull(proof, "proof");
+            Nonce.checkProof(proof);
             Names.check("name", name);
-            Objects.requireNonNull(channel, "channel");
+            Nonce.checkId("channel", channel);
         }
     }
 
     /** The inner could not reach the route's target for this session; the outer closes the waiting user. */
     record OpenFailed(String session, String reason) implements InnerToOuter {
         public OpenFailed {
-            Objects.requireNonNull(session, "session");
+            Nonce.checkId("session", session);
             Objects.requireNonNull(reason, "reason");
         }
     }

@@ -16,7 +16,7 @@ public sealed interface OuterToInner extends Message
     record Challenge(int version, String nonce, String proof) implements OuterToInner {
         public Challenge {
             Nonce.check(nonce);
-            Objects.requireNonNull(proof, "proof");
+            Nonce.checkProof(proof);
         }
     }
 
@@ -33,7 +33,7 @@ public sealed interface OuterToInner extends Message
             if (heartbeatMillis <= 0 || heartbeatMillis > MAX_HEARTBEAT_MILLIS) {
                 throw new IllegalArgumentException("heartbeatMillis must be between 1 and " + MAX_HEARTBEAT_MILLIS);
             }
-            Objects.requireNonNull(channel, "channel");
+            Nonce.checkId("channel", channel);
         }
     }
 
@@ -46,10 +46,13 @@ public sealed interface OuterToInner extends Message
      */
     record Open(String session, String route, String ticket, String proof) implements OuterToInner {
         public Open {
-            Objects.requireNonNull(session, "session");
-            Objects.requireNonNull(route, "route");
+            Nonce.checkId("session", session);
+            Names.check("route", route);
             if (ticket != null) {
                 Nonce.check(ticket);
+            }
+            if (proof != null) {
+                Nonce.checkProof(proof);
             }
         }
 
@@ -62,11 +65,21 @@ public sealed interface OuterToInner extends Message
     /** The data connection is paired with its user; from the next byte on it carries only the session's bytes. */
     record Ready() implements OuterToInner {}
 
-    /** One route as the inner knows it: a name and the private target it leads to. */
+    /**
+     * One route as the inner knows it: a name and the private target it leads to. The target is only bounded here;
+     * the inner parses it, and refuses that one route (not the whole Welcome) if it cannot.
+     */
     record RouteSpec(String name, String target) {
+        /** The longest {@code host:port} there is: a 253-character DNS name, or a bracketed IPv6 literal, and a port. */
+        public static final int MAX_TARGET_LENGTH = 260;
+
         public RouteSpec {
-            Objects.requireNonNull(name, "name");
+            Names.check("route", name);
             Objects.requireNonNull(target, "target");
+            if (target.length() > MAX_TARGET_LENGTH) {
+                throw new IllegalArgumentException(
+                        "target is " + target.length() + " characters, over " + MAX_TARGET_LENGTH);
+            }
         }
     }
 }

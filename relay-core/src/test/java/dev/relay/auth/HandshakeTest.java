@@ -35,6 +35,8 @@ import org.junit.jupiter.api.Test;
 /** Runs both sides of the handshake against each other over a loopback socket pair, one thread per side. */
 class HandshakeTest {
     private static final Token TOKEN = new Token("a-shared-secret-of-some-length");
+    private static final String SESSION = Nonce.sessionId();
+    private static final String CHANNEL = Nonce.sessionId();
     private static final Token OTHER = new Token("a-different-secret-entirely!!");
     private static final int TIMEOUT_MILLIS = 5000;
 
@@ -76,10 +78,10 @@ class HandshakeTest {
     @Test
     void aDataConnectionWithTheSameTokenCarriesItsSession() throws Exception {
         Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
-        Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.DATA, "home-lab", "s-42"));
+        Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.DATA, "home-lab", SESSION));
         dialled.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
         assertEquals(
-                new Handshake.Greeting(Purpose.DATA, "home-lab", "s-42", null),
+                new Handshake.Greeting(Purpose.DATA, "home-lab", SESSION, null),
                 accepted.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
     }
 
@@ -159,7 +161,7 @@ class HandshakeTest {
     @Test
     void aControlConnectionWithASessionIsRefused() throws Exception {
         Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
-        Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.CONTROL, "home-lab", "s-1"));
+        Future<Void> dialled = run(() -> Handshake.dial(inner, TOKEN, Purpose.CONTROL, "home-lab", SESSION));
         dialled.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
         assertInstanceOf(AuthException.class, failure(accepted));
     }
@@ -183,10 +185,10 @@ class HandshakeTest {
         Set<String> outstanding = outstanding(ticket);
         Future<Handshake.Greeting> accepted = acceptRedeeming(outstanding);
         // The inner sends its frame and returns without reading anything: no round trip.
-        String openProof = Handshake.dialWithTicket(inner, TOKEN, "home-lab", "channel-7", ticket);
+        String openProof = Handshake.dialWithTicket(inner, TOKEN, "home-lab", CHANNEL, ticket);
         Handshake.Greeting g = accepted.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
         assertEquals(Purpose.POOL, g.purpose());
-        assertEquals("channel-7", g.session());
+        assertEquals(CHANNEL, g.session());
         assertEquals(openProof, g.openProof(), "the outer knows the proof its Open must carry");
         assertTrue(outstanding.isEmpty(), "the ticket is spent");
         assertEquals(0, outer.socket().getInputStream().available(), "nothing else was sent");
@@ -197,12 +199,12 @@ class HandshakeTest {
         String ticket = Nonce.next();
         Set<String> outstanding = outstanding(ticket);
         Future<Handshake.Greeting> first = acceptRedeeming(outstanding);
-        Handshake.dialWithTicket(inner, TOKEN, "home-lab", "channel-7", ticket);
+        Handshake.dialWithTicket(inner, TOKEN, "home-lab", CHANNEL, ticket);
         assertEquals(
                 Purpose.POOL, first.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).purpose());
         // The same PoolAuth again, as a replay would send it: refused, and the inner is told why.
         Future<Handshake.Greeting> again = acceptRedeeming(outstanding);
-        Handshake.dialWithTicket(inner, TOKEN, "home-lab", "channel-7", ticket);
+        Handshake.dialWithTicket(inner, TOKEN, "home-lab", CHANNEL, ticket);
         Throwable t = failure(again);
         assertInstanceOf(AuthException.class, t);
         assertTrue(t.getMessage().contains("unknown or already used pool ticket"), t.getMessage());
@@ -212,7 +214,7 @@ class HandshakeTest {
     @Test
     void anUnknownTicketIsRefused() throws Exception {
         Future<Handshake.Greeting> accepted = acceptRedeeming(outstanding());
-        Handshake.dialWithTicket(inner, TOKEN, "home-lab", "channel-7", Nonce.next());
+        Handshake.dialWithTicket(inner, TOKEN, "home-lab", CHANNEL, Nonce.next());
         assertInstanceOf(AuthException.class, failure(accepted));
         assertInstanceOf(Message.Error.class, inner.read(OuterToInner.class));
     }
@@ -222,7 +224,7 @@ class HandshakeTest {
         String ticket = Nonce.next();
         Set<String> outstanding = outstanding(ticket);
         Future<Handshake.Greeting> accepted = acceptRedeeming(outstanding);
-        Handshake.dialWithTicket(inner, OTHER, "impostor", "channel-7", ticket);
+        Handshake.dialWithTicket(inner, OTHER, "impostor", CHANNEL, ticket);
         Throwable t = failure(accepted);
         assertInstanceOf(AuthException.class, t);
         assertTrue(t.getMessage().contains("wrong token"), t.getMessage());

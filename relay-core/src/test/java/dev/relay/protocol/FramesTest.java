@@ -25,16 +25,19 @@ import org.junit.jupiter.api.Test;
 
 class FramesTest {
     private static final String NONCE = Nonce.next();
+    private static final String ID = Nonce.sessionId();
+    /** A proof has the same form as a nonce: 32 bytes, base64url. */
+    private static final String PROOF = Nonce.next();
 
     @Test
     void everyInnerToOuterMessageSurvivesARoundTrip() throws IOException {
         List<InnerToOuter> messages = List.of(
                 new InnerToOuter.Hello(1, Purpose.CONTROL, NONCE),
                 new InnerToOuter.Hello(1, Purpose.DATA, NONCE),
-                new InnerToOuter.Auth("proof", "home", null),
-                new InnerToOuter.Auth("proof", "home", "session-1"),
-                new InnerToOuter.PoolAuth(2, NONCE, Nonce.next(), "proof", "home", "channel-1"),
-                new InnerToOuter.OpenFailed("session-1", "connection refused"),
+                new InnerToOuter.Auth(PROOF, "home", null),
+                new InnerToOuter.Auth(PROOF, "home", ID),
+                new InnerToOuter.PoolAuth(2, NONCE, Nonce.next(), PROOF, "home", ID),
+                new InnerToOuter.OpenFailed(ID, "connection refused"),
                 new Message.Heartbeat(),
                 new Message.Error("bye \u00e9\u4e2d\n\"quoted\""));
         for (InnerToOuter m : messages) {
@@ -45,16 +48,16 @@ class FramesTest {
     @Test
     void everyOuterToInnerMessageSurvivesARoundTrip() throws IOException {
         List<OuterToInner> messages = List.of(
-                new OuterToInner.Challenge(1, NONCE, "proof"),
-                new OuterToInner.Welcome(List.of(), 5000, "channel-1"),
+                new OuterToInner.Challenge(1, NONCE, PROOF),
+                new OuterToInner.Welcome(List.of(), 5000, ID),
                 new OuterToInner.Welcome(
                         List.of(
                                 new OuterToInner.RouteSpec("ssh", "192.168.1.4:22"),
                                 new OuterToInner.RouteSpec("web", "[::1]:80")),
                         1,
-                        "channel-2"),
-                new OuterToInner.Open("session-1", "ssh"),
-                new OuterToInner.Open("session-1", "ssh", NONCE, "proof"),
+                        Nonce.sessionId()),
+                new OuterToInner.Open(ID, "ssh"),
+                new OuterToInner.Open(ID, "ssh", NONCE, PROOF),
                 new OuterToInner.Ready(),
                 new Message.Heartbeat(),
                 new Message.Error("go away"));
@@ -131,13 +134,13 @@ class FramesTest {
 
     @Test
     void aCodeFromTheOtherDirectionIsRejected() {
-        byte[] challenge = Frames.encode(new OuterToInner.Challenge(1, NONCE, "p"));
+        byte[] challenge = Frames.encode(new OuterToInner.Challenge(1, NONCE, PROOF));
         assertThrows(ProtocolException.class, () -> Frames.read(stream(challenge), InnerToOuter.class));
         byte[] ready = Frames.encode(new OuterToInner.Ready());
         assertThrows(ProtocolException.class, () -> Frames.read(stream(ready), InnerToOuter.class));
         byte[] hello = Frames.encode(new InnerToOuter.Hello(1, Purpose.CONTROL, NONCE));
         assertThrows(ProtocolException.class, () -> Frames.read(stream(hello), OuterToInner.class));
-        byte[] auth = Frames.encode(new InnerToOuter.Auth("p", "n", null));
+        byte[] auth = Frames.encode(new InnerToOuter.Auth(PROOF, "n", null));
         assertThrows(ProtocolException.class, () -> Frames.read(stream(auth), OuterToInner.class));
     }
 
@@ -166,7 +169,16 @@ class FramesTest {
                 // A name that would forge a log line.
                 frame(3, "{\"proof\":\"p\",\"name\":\"x\\n2026-11-26 [INFO] forged\",\"session\":null}"),
                 frame(7, "{\"session\":\"s\"}"),
-                new byte[] {9, 0, 0, 0, 3, (byte) 0xff, (byte) 0xfe, (byte) 0xfd});
+                new byte[] {9, 0, 0, 0, 3, (byte) 0xff, (byte) 0xfe, (byte) 0xfd},
+                // Loose numbers, repeated keys and padded nonces: a strict decoder takes none of them.
+                frame(1, "{\"version\":2.9,\"purpose\":\"CONTROL\",\"nonce\":\"" + NONCE + "\"}"),
+                frame(1, "{\"version\":\"2\",\"purpose\":\"CONTROL\",\"nonce\":\"" + NONCE + "\"}"),
+                frame(1, "{\"version\":2,\"version\":1,\"purpose\":\"CONTROL\",\"nonce\":\"" + NONCE + "\"}"),
+                frame(1, "{\"version\":2,\"purpose\":\"CONTROL\",\"nonce\":\"" + NONCE + "=\"}"),
+                // Ids and proofs have one length; a 60 KB session id is refused before anyone logs it.
+                frame(3, "{\"proof\":\"" + PROOF + "\",\"name\":\"n\",\"session\":\"" + "A".repeat(60_000) + "\"}"),
+                frame(3, "{\"proof\":\"p\",\"name\":\"n\",\"session\":null}"),
+                frame(7, "{\"session\":\"" + ID + "x\",\"reason\":\"r\"}"));
         List<byte[]> outer = List.of(
                 frame(5, "{\"route\":\"ssh\"}"),
                 frame(5, "{\"session\":" + deep + ",\"route\":\"ssh\"}"),
@@ -178,7 +190,19 @@ class FramesTest {
                 // A heartbeat so long that its dead-peer timeout would overflow an int of milliseconds.
                 frame(4, "{\"routes\":[],\"heartbeatMillis\":3000000000,\"channel\":\"c\"}"),
                 frame(4, "{\"routes\":[],\"heartbeatMillis\":1000}"),
-                frame(2, "{\"version\":1,\"nonce\":\"" + NONCE + "\"}"));
+                frame(2, "{\"version\":1,\"nonce\":\"" + NONCE + "\"}"),
+                // A session id or route name that would forge a line in the inner's log, or flood it.
+                frame(5, "{\"session\":\"" + "s".repeat(60_000) + "\",\"route\":\"ssh\"}"),
+                frame(5, "{\"session\":\"" + ID + "\",\"route\":\"ssh\\n[INFO] forged\"}"),
+                frame(
+                        4,
+                        "{\"routes\":[{\"name\":\"a\\nb\",\"target\":\"h:1\"}],\"heartbeatMillis\":1,\"channel\":\""
+                                + ID + "\"}"),
+                frame(
+                        4,
+                        "{\"routes\":[{\"name\":\"a\",\"target\":\"" + "h".repeat(1000)
+                                + ":1\"}],\"heartbeatMillis\":1," + "\"channel\":\"" + ID + "\"}"),
+                frame(2, "{\"version\":2,\"nonce\":\"" + NONCE + "\",\"proof\":\"" + PROOF + "==\"}"));
         for (byte[] f : inner) {
             assertRejected(f, InnerToOuter.class);
         }
@@ -227,7 +251,7 @@ class FramesTest {
         assertThrows(
                 ProtocolException.class,
                 () -> Frames.expect(stream(frame), OuterToInner.class, OuterToInner.Challenge.class));
-        OuterToInner.Open open = new OuterToInner.Open("s", "r");
+        OuterToInner.Open open = new OuterToInner.Open(ID, "r");
         assertEquals(open, Frames.expect(stream(Frames.encode(open)), OuterToInner.class, OuterToInner.Open.class));
     }
 

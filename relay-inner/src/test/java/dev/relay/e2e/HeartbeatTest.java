@@ -9,6 +9,7 @@ import dev.relay.config.HostPort;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.InnerToOuter;
 import dev.relay.protocol.Message;
+import dev.relay.protocol.Nonce;
 import dev.relay.protocol.OuterToInner;
 import java.io.EOFException;
 import java.io.IOException;
@@ -64,7 +65,7 @@ class HeartbeatTest {
             try (Socket first = fake.accept()) {
                 Channel ch = new Channel(first);
                 Handshake.accept(ch, TestTunnel.TOKEN, ticket -> false);
-                ch.send(new OuterToInner.Welcome(List.of(), 200, "fake-channel"));
+                ch.send(new OuterToInner.Welcome(List.of(), 200, Nonce.sessionId()));
                 Await.until("the inner to be connected", () -> t.inner.connected());
                 // Now say nothing at all: the inner must give up on this outer and dial again.
                 try (Socket second = fake.accept()) {

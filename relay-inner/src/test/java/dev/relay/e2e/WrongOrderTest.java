@@ -38,10 +38,11 @@ class WrongOrderTest {
                 new InnerToOuter.Hello(Handshake.VERSION, InnerToOuter.Purpose.CONTROL, Nonce.next()),
                 new InnerToOuter.Hello(Handshake.VERSION, InnerToOuter.Purpose.DATA, Nonce.next()),
                 new InnerToOuter.Hello(Handshake.VERSION, InnerToOuter.Purpose.POOL, Nonce.next()),
-                new InnerToOuter.PoolAuth(Handshake.VERSION, Nonce.next(), Nonce.next(), "not-a-proof", "x", "c"),
+                new InnerToOuter.PoolAuth(
+                        Handshake.VERSION, Nonce.next(), Nonce.next(), Nonce.next(), "x", Nonce.sessionId()),
                 new InnerToOuter.Hello(99, InnerToOuter.Purpose.CONTROL, Nonce.next()),
-                new InnerToOuter.Auth("not-a-proof", "x", null),
-                new InnerToOuter.Auth("not-a-proof", "x", Nonce.sessionId()),
+                new InnerToOuter.Auth(Nonce.next(), "x", null),
+                new InnerToOuter.Auth(Nonce.next(), "x", Nonce.sessionId()),
                 new InnerToOuter.OpenFailed(Nonce.sessionId(), "no"),
                 new Message.Heartbeat(),
                 new Message.Error("nonsense"));
@@ -49,11 +50,12 @@ class WrongOrderTest {
 
     private static List<OuterToInner> outerFrames() {
         return List.of(
-                new OuterToInner.Challenge(Handshake.VERSION, Nonce.next(), "not-a-proof"),
-                new OuterToInner.Challenge(7, Nonce.next(), "not-a-proof"),
-                new OuterToInner.Welcome(List.of(new OuterToInner.RouteSpec("x", "127.0.0.1:9")), 1000, "c"),
+                new OuterToInner.Challenge(Handshake.VERSION, Nonce.next(), Nonce.next()),
+                new OuterToInner.Challenge(7, Nonce.next(), Nonce.next()),
+                new OuterToInner.Welcome(
+                        List.of(new OuterToInner.RouteSpec("x", "127.0.0.1:9")), 1000, Nonce.sessionId()),
                 new OuterToInner.Open(Nonce.sessionId(), "x"),
-                new OuterToInner.Open(Nonce.sessionId(), "x", Nonce.next(), "not-a-proof"),
+                new OuterToInner.Open(Nonce.sessionId(), "x", Nonce.next(), Nonce.next()),
                 new OuterToInner.Ready(),
                 new Message.Heartbeat(),
                 new Message.Error("nonsense"));
