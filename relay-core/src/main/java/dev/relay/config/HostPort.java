@@ -1,5 +1,6 @@
 package dev.relay.config;
 
+import dev.relay.protocol.Frames;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 
@@ -7,15 +8,35 @@ import java.util.Objects;
 public record HostPort(String host, int port) {
     /** The wildcard address a bare port number listens on, like the original rinetd. */
     public static final String ALL_INTERFACES = "0.0.0.0";
+    /** The longest DNS name. */
+    public static final int MAX_HOST_LENGTH = 253;
 
     public HostPort {
         Objects.requireNonNull(host, "host");
         if (host.isEmpty()) {
             throw new IllegalArgumentException("host is empty");
         }
+        if (host.length() > MAX_HOST_LENGTH || !host.chars().allMatch(HostPort::hostChar)) {
+            // Text a peer may send ends up in logs and in allowTargets comparisons: plain ASCII only, so neither a
+            // newline nor a look-alike letter (the Kelvin sign for K) gets through.
+            throw new IllegalArgumentException("host \"" + Frames.printable(host) + "\" must be a DNS name of at most "
+                    + MAX_HOST_LENGTH + " ASCII letters, digits, '.', '-' or '_' (IDNA xn-- form for others), or an"
+                    + " IP address");
+        }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is out of range (0-65535)");
         }
+    }
+
+    private static boolean hostChar(int c) {
+        return c >= 'a' && c <= 'z'
+                || c >= 'A' && c <= 'Z'
+                || c >= '0' && c <= '9'
+                || c == '.'
+                || c == '-'
+                || c == '_'
+                || c == ':'
+                || c == '%';
     }
 
     /** Parses {@code host:port}; {@code [::1]:80} for IPv6 literals. */

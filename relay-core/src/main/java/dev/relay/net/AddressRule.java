@@ -3,7 +3,6 @@ package dev.relay.net;
 import java.net.InetAddress;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.OptionalInt;
 
@@ -117,7 +116,8 @@ public final class AddressRule {
 
     /**
      * Whether a connection to {@code host:port} is allowed: an IP literal must be inside this entry's network,
-     * a DNS name must equal this entry's name (ignoring case), and the port must match unless this entry allows any.
+     * a DNS name must equal this entry's name (ignoring ASCII case only: no other letter folds into an ASCII one),
+     * and the port must match unless this entry allows any.
      */
     public boolean matchesTarget(String host, int port) {
         if (this.port != ANY_PORT && this.port != port) {
@@ -129,7 +129,14 @@ public final class AddressRule {
             return network != null && contains(ip);
         }
         String n = h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
-        return name != null && name.equalsIgnoreCase(n);
+        return name != null && name.equals(asciiLowerCase(n));
+    }
+
+    /** Lower case for ASCII letters alone; anything else stays as it is, and so never equals a checked name. */
+    private static String asciiLowerCase(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        s.chars().forEach(c -> b.append((char) (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c)));
+        return b.toString();
     }
 
     /** Whether this entry is a DNS name rather than a network, so it can never match a source address. */
@@ -200,7 +207,7 @@ public final class AddressRule {
     }
 
     private static AddressRule named(String text, String host, int port) {
-        String n = (host.endsWith(".") ? host.substring(0, host.length() - 1) : host).toLowerCase(Locale.ROOT);
+        String n = asciiLowerCase(host.endsWith(".") ? host.substring(0, host.length() - 1) : host);
         if (n.isEmpty() || n.length() > MAX_NAME_LENGTH) {
             throw invalid(text, "\"" + host + "\" is not a valid host name (1 to " + MAX_NAME_LENGTH + " characters)");
         }

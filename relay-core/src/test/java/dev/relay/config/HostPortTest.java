@@ -1,6 +1,7 @@
 package dev.relay.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -84,5 +85,19 @@ class HostPortTest {
     private static String message(String text) {
         return assertThrows(IllegalArgumentException.class, () -> HostPort.parse(text))
                 .getMessage();
+    }
+
+    @Test
+    void aHostIsPlainAsciiSoNoPeerTextForgesALogLineOrLooksLikeAnotherName() {
+        for (String bad :
+                new String[] {"evil\nhost:22", "\u212Aube.lan:6443", "h\u0000st:1", "a b:1", "x".repeat(254) + ":1"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HostPort.parse(bad));
+            assertTrue(e.getMessage().contains("ASCII"), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        }
+        assertEquals(
+                "xn--bcher-kva.example",
+                HostPort.parse("xn--bcher-kva.example:443").host());
+        assertEquals("fe80::1%eth0", HostPort.parse("[fe80::1%eth0]:22").host());
     }
 }

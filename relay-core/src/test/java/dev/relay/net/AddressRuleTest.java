@@ -242,4 +242,13 @@ class AddressRuleTest {
             throw new AssertionError(literal, e);
         }
     }
+
+    @Test
+    void namesCompareIgnoringAsciiCaseOnly() {
+        AddressRule kube = AddressRule.parse("kube.lan:6443");
+        assertTrue(kube.matchesTarget("KUBE.lan", 6443));
+        // The Kelvin sign lower-cases to "k" in Unicode; it must not pass for one.
+        assertFalse(kube.matchesTarget("\u212Aube.lan", 6443));
+        assertThrows(IllegalArgumentException.class, () -> AddressRule.parse("\u212Aube.lan:6443"));
+    }
 }
