@@ -60,7 +60,13 @@ public final class ConfigFile {
     record RawClientTls(String ca, String fingerprint) {}
 
     record RawRoute(
-            String name, JsonNode listen, String target, Double idleTimeout, Integer maxSessions, List<String> allow) {}
+            String name,
+            JsonNode listen,
+            String target,
+            Double idleTimeout,
+            Integer maxSessions,
+            Integer maxSessionsPerSource,
+            List<String> allow) {}
 
     record RawTuning(
             Double heartbeatSeconds,
@@ -274,11 +280,13 @@ public final class ConfigFile {
                         where + ".idleTimeout",
                         () -> seconds(r.idleTimeout() == null ? 0.0 : r.idleTimeout(), Duration.ZERO)));
         int max = r.maxSessions() == null ? tuning.maxSessions() : r.maxSessions();
+        int perSource = r.maxSessionsPerSource() == null ? max : r.maxSessionsPerSource();
         List<AddressRule> allow = check(
                 source,
                 () -> prefixed(
                         where + ".allow", () -> AddressRule.parseAll(r.allow() == null ? List.of() : r.allow())));
-        return check(source, () -> prefixed(where, () -> new Route(r.name(), listen, target, idle, max, allow)));
+        return check(
+                source, () -> prefixed(where, () -> new Route(r.name(), listen, target, idle, max, perSource, allow)));
     }
 
     private static HostPort listen(String source, String field, JsonNode node) throws ConfigException {

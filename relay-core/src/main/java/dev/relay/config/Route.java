@@ -12,10 +12,18 @@ import java.util.Objects;
  *
  * @param idleTimeout how long a session may carry no byte in either direction before it is closed; zero means never
  * @param maxSessions the most concurrent sessions (and users waiting for one) this route allows
+ * @param maxSessionsPerSource the most of those from any one user address (an IPv6 /64 counts as one), so one
+ *     address cannot hold every slot; {@code maxSessions} itself means no further limit
  * @param allow       the user addresses (networks) this route accepts; empty means everyone
  */
 public record Route(
-        String name, HostPort listen, HostPort target, Duration idleTimeout, int maxSessions, List<AddressRule> allow) {
+        String name,
+        HostPort listen,
+        HostPort target,
+        Duration idleTimeout,
+        int maxSessions,
+        int maxSessionsPerSource,
+        List<AddressRule> allow) {
     public Route {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(listen, "listen");
@@ -35,14 +43,16 @@ public record Route(
         if (idleTimeout.isNegative()) {
             throw new IllegalArgumentException("idleTimeout must not be negative");
         }
-        if (maxSessions < 1) {
-            throw new IllegalArgumentException("maxSessions must be at least 1, got " + maxSessions);
+        Tuning.checkMaxSessions("maxSessions", maxSessions);
+        if (maxSessionsPerSource < 1 || maxSessionsPerSource > maxSessions) {
+            throw new IllegalArgumentException("maxSessionsPerSource must be between 1 and maxSessions (" + maxSessions
+                    + "), got " + maxSessionsPerSource);
         }
     }
 
-    /** Open to every user address. */
+    /** Open to every user address, with no limit per address beyond the route's. */
     public Route(String name, HostPort listen, HostPort target, Duration idleTimeout, int maxSessions) {
-        this(name, listen, target, idleTimeout, maxSessions, List.of());
+        this(name, listen, target, idleTimeout, maxSessions, maxSessions, List.of());
     }
 
     /** A route with no idle timeout, the default session limit, open to every user address. */
@@ -51,11 +61,15 @@ public record Route(
     }
 
     public Route withAllow(List<AddressRule> rules) {
-        return new Route(name, listen, target, idleTimeout, maxSessions, rules);
+        return new Route(name, listen, target, idleTimeout, maxSessions, maxSessionsPerSource, rules);
     }
 
     public Route withListen(HostPort l) {
-        return new Route(name, l, target, idleTimeout, maxSessions, allow);
+        return new Route(name, l, target, idleTimeout, maxSessions, maxSessionsPerSource, allow);
+    }
+
+    public Route withMaxSessionsPerSource(int n) {
+        return new Route(name, listen, target, idleTimeout, maxSessions, n, allow);
     }
 
     /** Whether a user from {@code address} may use this route. */

@@ -37,6 +37,21 @@ public record Tuning(
     public static final Duration DEFAULT_RECONNECT_MAX = Duration.ofSeconds(30);
     public static final Duration DEFAULT_POOL_MAX_IDLE = Duration.ofSeconds(60);
 
+    /** The longest heartbeat interval: an hour (a peer refuses a longer one in Welcome). */
+    public static final Duration MAX_HEARTBEAT = Duration.ofHours(1);
+    /** The longest dead-peer time: three of the longest heartbeats. */
+    public static final Duration MAX_DEAD_PEER = MAX_HEARTBEAT.multipliedBy(3);
+    /** The longest open timeout: an hour; a user does not wait longer for a connection. */
+    public static final Duration MAX_OPEN_TIMEOUT = Duration.ofHours(1);
+    /** The longest handshake timeout: ten minutes, far beyond any real link, short of letting strangers hold slots. */
+    public static final Duration MAX_HANDSHAKE = Duration.ofMinutes(10);
+    /** The longest reconnect delay: an hour. */
+    public static final Duration MAX_RECONNECT = Duration.ofHours(1);
+    /** The longest a pooled connection may idle: a day. */
+    public static final Duration MAX_POOL_IDLE = Duration.ofDays(1);
+    /** The most sessions any limit may allow: each takes two descriptors per process, and memory. */
+    public static final int MAX_MAX_SESSIONS = 1_000_000;
+
     /** All defaults. */
     public static final Tuning DEFAULTS = new Tuning(
             DEFAULT_HEARTBEAT,
@@ -49,13 +64,14 @@ public record Tuning(
             DEFAULT_POOL_MAX_IDLE);
 
     public Tuning {
-        positive("heartbeatSeconds", heartbeat);
-        positive("deadPeerSeconds", deadPeer);
-        positive("openTimeoutSeconds", openTimeout);
-        positive("handshakeTimeoutSeconds", handshake);
-        positive("reconnectMinSeconds", reconnectMin);
-        positive("reconnectMaxSeconds", reconnectMax);
-        positive("poolMaxIdleSeconds", poolMaxIdle);
+        // Each within a range that the timers using it can represent: a socket timeout is an int of milliseconds.
+        inRange("heartbeatSeconds", heartbeat, MAX_HEARTBEAT);
+        inRange("deadPeerSeconds", deadPeer, MAX_DEAD_PEER);
+        inRange("openTimeoutSeconds", openTimeout, MAX_OPEN_TIMEOUT);
+        inRange("handshakeTimeoutSeconds", handshake, MAX_HANDSHAKE);
+        inRange("reconnectMinSeconds", reconnectMin, MAX_RECONNECT);
+        inRange("reconnectMaxSeconds", reconnectMax, MAX_RECONNECT);
+        inRange("poolMaxIdleSeconds", poolMaxIdle, MAX_POOL_IDLE);
         if (deadPeer.compareTo(heartbeat.multipliedBy(2)) < 0) {
             throw new IllegalArgumentException("deadPeerSeconds (" + seconds(deadPeer)
                     + ") must be at least twice heartbeatSeconds (" + seconds(heartbeat)
@@ -64,8 +80,13 @@ public record Tuning(
         if (reconnectMax.compareTo(reconnectMin) < 0) {
             throw new IllegalArgumentException("reconnectMaxSeconds must not be below reconnectMinSeconds");
         }
-        if (maxSessions < 1) {
-            throw new IllegalArgumentException("maxSessions must be at least 1, got " + maxSessions);
+        checkMaxSessions("maxSessions", maxSessions);
+    }
+
+    /** Checks a session limit, global or a route's: at least 1, at most {@link #MAX_MAX_SESSIONS}. */
+    public static void checkMaxSessions(String field, int n) {
+        if (n < 1 || n > MAX_MAX_SESSIONS) {
+            throw new IllegalArgumentException(field + " must be between 1 and " + MAX_MAX_SESSIONS + ", got " + n);
         }
     }
 
@@ -93,10 +114,13 @@ public record Tuning(
         return new Tuning(heartbeat, deadPeer, openTimeout, handshake, maxSessions, reconnectMin, reconnectMax, d);
     }
 
-    private static void positive(String field, Duration d) {
+    private static void inRange(String field, Duration d, Duration max) {
         Objects.requireNonNull(d, field);
         if (d.isNegative() || d.isZero()) {
             throw new IllegalArgumentException(field + " must be positive");
+        }
+        if (d.compareTo(max) > 0) {
+            throw new IllegalArgumentException(field + " must be at most " + max.toSeconds() + ", got " + seconds(d));
         }
     }
 

@@ -107,8 +107,10 @@ class ConfigFileTest {
         assertEquals(new HostPort("0.0.0.0", 7000), routes.listen());
         assertEquals(Duration.ofMinutes(5), routes.routes().get(0).idleTimeout());
         assertEquals(4, routes.routes().get(0).maxSessions());
+        assertEquals(2, routes.routes().get(0).maxSessionsPerSource());
         assertEquals(Duration.ofMillis(500), routes.routes().get(1).idleTimeout());
         assertEquals(Tuning.DEFAULT_MAX_SESSIONS, routes.routes().get(1).maxSessions());
+        assertEquals(Tuning.DEFAULT_MAX_SESSIONS, routes.routes().get(1).maxSessionsPerSource(), "no limit by default");
 
         ConfigFile full = ConfigFile.load(fixture("valid", "full-tuning.json"), NO_ENV);
         Tuning t = full.outer().tuning();

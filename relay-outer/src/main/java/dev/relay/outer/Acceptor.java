@@ -1,9 +1,11 @@
 package dev.relay.outer;
 
+import dev.relay.net.LogLimiter;
 import dev.relay.net.Sockets;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,6 +21,8 @@ final class Acceptor {
     private final String what;
     private final ServerSocket server;
     private final Consumer<Socket> take;
+    /** Out of descriptors, accept fails every pause: one line a second says so, with a count. */
+    private final LogLimiter failures = new LogLimiter(Duration.ofSeconds(1), "failed");
 
     /** @param what names the port in log lines, e.g. {@code control port} or {@code route=ssh} */
     Acceptor(String what, ServerSocket server, Consumer<Socket> take) {
@@ -39,7 +43,7 @@ final class Acceptor {
             } catch (IOException e) {
                 if (!server.isClosed()) {
                     // Typically EMFILE: too many open files. Keep serving; the next accept may succeed.
-                    LOG.warn("{} accept failed: {}", what, e.getMessage());
+                    failures.event(more -> LOG.warn("{} accept failed: {}{}", what, e.getMessage(), more));
                     pause();
                 }
                 continue;
