@@ -2,6 +2,7 @@ package dev.relay.net;
 
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,6 +13,10 @@ import org.slf4j.LoggerFactory;
 public final class Threads {
     private static final Logger LOG = LoggerFactory.getLogger(Threads.class);
     private static final AtomicInteger LIVE = new AtomicInteger();
+    /** What the programs exit with after a fatal error, so that a supervisor (systemd) starts them again. */
+    public static final int FATAL_EXIT_STATUS = 3;
+
+    private static volatile Consumer<VirtualMachineError> onFatal = e -> {};
 
     private Threads() {}
 
@@ -38,11 +43,42 @@ public final class Threads {
         return LIVE.get();
     }
 
+    /**
+     * Makes a fatal error (out of memory, in any thread) end the process with {@link #FATAL_EXIT_STATUS}, for the
+     * programs: a process that stays alive but can no longer serve is never restarted. An embedding program keeps the
+     * default, which only logs.
+     */
+    public static void exitOnFatalError() {
+        onFatal = e -> Runtime.getRuntime().halt(FATAL_EXIT_STATUS);
+        Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
+            if (e instanceof VirtualMachineError fatal) {
+                fatal(thread, fatal);
+            } else {
+                LOG.error("bug: thread {} ended with an unexpected exception", thread.getName(), e);
+            }
+        });
+    }
+
+    /** Replaces what a fatal error does after it is logged; for tests of that path. */
+    static void onFatalError(Consumer<VirtualMachineError> action) {
+        onFatal = action;
+    }
+
+    private static void fatal(Thread thread, VirtualMachineError e) {
+        try {
+            LOG.error("fatal: thread {} failed with {}; this process cannot go on serving", thread.getName(), e);
+        } finally {
+            onFatal.accept(e);
+        }
+    }
+
     private static Runnable counted(Runnable task) {
         return () -> {
             LIVE.incrementAndGet();
             try {
                 task.run();
+            } catch (VirtualMachineError e) {
+                fatal(Thread.currentThread(), e);
             } catch (Throwable t) {
                 LOG.error(
                         "bug: thread {} ended with an unexpected exception",

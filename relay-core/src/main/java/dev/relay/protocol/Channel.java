@@ -10,18 +10,24 @@ import java.io.SequenceInputStream;
 import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Framed messages over one socket. Any thread may send (writers share one lock, so frames never interleave); one
- * thread reads. A control channel owns its socket for life; a data connection uses a channel only for its handshake
+ * Framed messages over one socket. Any thread may send (writers share one lock, so frames never interleave), or post
+ * a frame for the owner's writer thread to send; one thread reads. A control channel owns its socket for life; a data connection uses a channel only for its handshake
  * and then hands the socket to a {@link dev.relay.session.Session}.
  */
 public final class Channel implements Closeable {
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
+    /** Frames posted and not yet written, at most: a few hundred kilobytes of Opens or OpenFaileds. */
+    public static final int OUTBOX = 1024;
+
     private final ReentrantLock writeLock = new ReentrantLock();
+    private final LinkedBlockingQueue<Message> outbox = new LinkedBlockingQueue<>(OUTBOX);
     /** When the write in progress started (System.nanoTime), or 0 when none is. */
     private volatile long writingSince;
 
@@ -93,17 +99,35 @@ public final class Channel implements Closeable {
     }
 
     /**
-     * Sends a heartbeat every {@code every} until the channel is closed or the thread interrupted; runs on the owner's
-     * heartbeat thread. A heartbeat is skipped while another frame is being written, which tells the peer as much.
+     * Queues a frame for {@link #runWriter}, without waiting; false when the queue is full, and the frame is dropped.
+     * The control channel's reader and the threads serving users post here, so a peer that stops reading can stall
+     * none of them, and holds at most {@link #OUTBOX} frames of this side's memory.
      */
-    public void sendHeartbeats(Duration every) {
+    public boolean post(Message m) {
+        return outbox.offer(m);
+    }
+
+    /**
+     * Writes what is posted, in order, and a heartbeat whenever {@code heartbeat} passes with nothing to write; runs
+     * on the owner's writer thread until the channel is closed or the thread interrupted. A write stalled for longer
+     * than {@code stallLimit} by another writer closes the channel ({@link #checkPeerReads} covers this thread's own).
+     */
+    public void runWriter(Duration heartbeat, Duration stallLimit) {
         try {
             while (!socket.isClosed()) {
-                Thread.sleep(every);
-                trySend(new Message.Heartbeat());
+                Message m = outbox.poll(heartbeat.toNanos(), TimeUnit.NANOSECONDS);
+                if (writeStalled().compareTo(stallLimit) > 0) {
+                    close();
+                    return;
+                }
+                if (m == null) {
+                    trySend(new Message.Heartbeat());
+                } else {
+                    send(m);
+                }
             }
         } catch (InterruptedException | IOException e) {
-            // Interrupted when the channel ends; a failed send is the reader's to notice.
+            // Interrupted when the channel ends; a failed write is the reader's to notice.
         }
     }
 

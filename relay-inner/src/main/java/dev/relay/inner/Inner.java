@@ -5,6 +5,7 @@ import dev.relay.auth.Handshake;
 import dev.relay.config.HostPort;
 import dev.relay.config.InnerConfig;
 import dev.relay.net.Backoff;
+import dev.relay.net.Descriptors;
 import dev.relay.net.Sockets;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
@@ -38,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * outer and keeps a control channel open for as long as the handle is open, reconnecting with backoff and jitter
  * whenever the outer is down or restarts.
  *
- * <p>Threads: {@code inner-connector} dials, authenticates and then reads the control channel; {@code inner-heartbeat}
- * sends heartbeats while connected; {@code open-<id>} reaches a target and dials a data connection for one session;
+ * <p>Threads: {@code inner-connector} dials, authenticates and then reads the control channel; {@code inner-writer}
+ * writes to it while connected; {@code open-<id>} reaches a target and dials a data connection for one session;
  * two threads per session copy bytes.
  */
 public final class Inner implements AutoCloseable {
@@ -66,11 +67,14 @@ public final class Inner implements AutoCloseable {
     private final Thread connector;
     private final Semaphore targetDials = new Semaphore(MAX_CONCURRENT_DIALS);
     private final Semaphore outerDials = new Semaphore(MAX_CONCURRENT_DIALS);
+    /** Sessions, and Opens on their way to becoming one, counted from the moment an Open is read. */
+    private final Semaphore sessionSlots;
 
     private Inner(InnerConfig config, SSLContext tls) {
         this.config = config;
         this.tls = tls;
         this.connector = Threads.unstarted("inner-connector", this::connectForever);
+        this.sessionSlots = new Semaphore(config.tuning().maxSessions());
     }
 
     /**
@@ -80,6 +84,14 @@ public final class Inner implements AutoCloseable {
      */
     public static Inner start(InnerConfig config) throws TlsSetupException {
         Inner inner = new Inner(config, config.tls() == null ? null : Tls.client(config.tls()));
+        long needed =
+                2L * config.tuning().maxSessions() + config.pool() + 2L * MAX_CONCURRENT_DIALS + Descriptors.RESERVE;
+        Descriptors.limit()
+                .ifPresent(limit -> Descriptors.shortfall(
+                                limit,
+                                needed,
+                                "tuning.maxSessions " + config.tuning().maxSessions())
+                        .ifPresent(LOG::warn));
         if (config.tls() == null) {
             LOG.warn("connecting to the outer over plain TCP: set inner.tls to encrypt and verify the outer");
         }
@@ -150,7 +162,9 @@ public final class Inner implements AutoCloseable {
                         e,
                         "outer",
                         "no answer within " + config.tuning().handshake().toMillis() + "ms");
-            } catch (RuntimeException e) {
+            } catch (VirtualMachineError e) {
+                throw e; // out of memory: the process ends (Threads), so that its supervisor starts a fresh one
+            } catch (RuntimeException | Error e) {
                 // A bug must cost one connection, never the loop that keeps this inner reachable.
                 LOG.error("bug: the control channel failed unexpectedly", e);
                 failure = "internal error: " + e;
@@ -176,6 +190,16 @@ public final class Inner implements AutoCloseable {
                 break;
             }
         }
+    }
+
+    /** Takes a session slot for an Open, without waiting; false at the limit ({@code tuning.maxSessions}). */
+    boolean takeSlot() {
+        return sessionSlots.tryAcquire();
+    }
+
+    /** Gives back a slot taken by {@link #takeSlot}, when its open failed or its session ended. */
+    void releaseSlot() {
+        sessionSlots.release();
     }
 
     /** What may run while holding a dial slot. */
@@ -272,7 +296,7 @@ public final class Inner implements AutoCloseable {
             try {
                 target = HostPort.parse(r.target());
             } catch (IllegalArgumentException e) {
-                LOG.warn("route {} refused: target {}", r.name(), e.getMessage());
+                LOG.warn("route {} refused: target {}", r.name(), Frames.printable(e.getMessage()));
                 continue;
             }
             if (!config.allowsTarget(target)) {
@@ -300,6 +324,11 @@ public final class Inner implements AutoCloseable {
         } finally {
             stateLock.unlock();
         }
+    }
+
+    /** Whether the connections to the outer are TLS, inside which a pool ticket can be used without being seen. */
+    boolean usesTls() {
+        return tls != null;
     }
 
     InnerConfig config() {

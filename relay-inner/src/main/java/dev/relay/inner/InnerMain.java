@@ -3,6 +3,7 @@ package dev.relay.inner;
 import dev.relay.config.ConfigException;
 import dev.relay.config.ConfigFile;
 import dev.relay.config.InnerConfig;
+import dev.relay.net.Threads;
 import dev.relay.tls.TlsSetupException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -23,13 +24,15 @@ public final class InnerMain {
               --help               this text
 
             Environment: RELAY_TOKEN overrides "token" from the file.
-            Exit status: 2 for a bad command line or config; on SIGTERM or SIGINT it closes the control
-            channel and every session, and exits (status 143 or 130).
+            Exit status: 2 for a bad command line or config; 3 after a fatal error (out of memory), so that
+            a supervisor restarts it; on SIGTERM or SIGINT it closes the control channel and every session,
+            and exits (status 143 or 130).
             """;
 
     private InnerMain() {}
 
     public static void main(String[] args) throws InterruptedException {
+        Threads.exitOnFatalError();
         Launch launch = start(args, System.getenv(), System.out, System.err);
         if (launch.inner() == null) {
             System.exit(launch.exitStatus());

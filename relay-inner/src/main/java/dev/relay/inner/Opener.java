@@ -37,12 +37,14 @@ final class Opener {
         this.target = target;
     }
 
-    /** The Open came over the control channel: reach the target, then dial a data connection naming the session. */
+    /**
+     * The Open came over the control channel: reach the target, then dial a data connection naming the session. Runs
+     * on its {@code open-<id>} thread, holding the session slot its caller took; gives it back on failure.
+     */
     void overControl() {
         Socket t = null;
         Channel data = null;
         try {
-            checkSessionLimit();
             t = inner.dialingTarget(this::connectTarget);
             data = inner.dialingOuter(() -> inner.dial(Purpose.DATA, id));
             data.expect(OuterToInner.class, OuterToInner.Ready.class);
@@ -52,33 +54,28 @@ final class Opener {
             if (data != null) {
                 data.close();
             }
-            String why = failed(e);
-            link.send(new InnerToOuter.OpenFailed(id, why));
+            inner.releaseSlot();
+            link.post(new InnerToOuter.OpenFailed(id, failed(e)));
             return;
         }
         start(data.socket(), t, "open");
     }
 
-    /** The Open came on a pooled data connection, whose next bytes are already the user's. */
+    /**
+     * The Open came on a pooled data connection, whose next bytes are already the user's; runs on the pool slot's
+     * thread, holding the session slot its caller took.
+     */
     void onPooled(Channel data) {
         Socket t;
         try {
-            checkSessionLimit();
             t = inner.dialingTarget(this::connectTarget);
         } catch (IOException | RuntimeException e) {
+            inner.releaseSlot();
             failed(e);
             data.reset();
             return;
         }
         start(data.socket(), t, "pool");
-    }
-
-    /** The inner keeps its own session limit, whatever the outer asks for. */
-    private void checkSessionLimit() throws IOException {
-        int max = inner.config().tuning().maxSessions();
-        if (inner.sessions().size() >= max) {
-            throw new IOException("this inner's limit of " + max + " sessions is reached");
-        }
     }
 
     private Socket connectTarget() throws IOException {
@@ -96,13 +93,18 @@ final class Opener {
 
     private String failed(Exception e) {
         String why = e.getMessage() == null ? e.toString() : e.getMessage();
-        LOG.warn("session failed id={} route={} target={} reason=\"{}\"", id, route, target, why);
+        link.failures()
+                .event(more -> LOG.warn(
+                        "session failed id={} route={} target={} reason=\"{}\"{}", id, route, target, why, more));
         return why;
     }
 
+    /** Hands both sockets, and the session slot, to a Session, which gives the slot back when it ends. */
     private void start(Socket data, Socket t, String via) {
-        Session s = new Session(
-                id, "route=" + route + " target=" + target, data, t, Duration.ZERO, inner.sessions()::remove);
+        Session s = new Session(id, "route=" + route + " target=" + target, data, t, Duration.ZERO, ended -> {
+            inner.sessions().remove(ended);
+            inner.releaseSlot();
+        });
         inner.sessions().add(s);
         LOG.info("session open id={} route={} target={} via={}", id, route, target, via);
         s.start();

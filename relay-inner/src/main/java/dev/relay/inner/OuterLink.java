@@ -1,6 +1,7 @@
 package dev.relay.inner;
 
 import dev.relay.config.HostPort;
+import dev.relay.net.LogLimiter;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.CloseReason;
@@ -20,8 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The control channel to the outer, read on the {@code inner-connector} thread; heartbeats go out from
- * {@code inner-heartbeat}; its {@link Pool} of idle data connections lives and dies with it. The routes are fixed at
+ * The control channel to the outer, read on the {@code inner-connector} thread; frames and heartbeats go out from
+ * {@code inner-writer}; its {@link Pool} of idle data connections lives and dies with it. The routes are fixed at
  * the handshake: an Open names a route, never an address.
  */
 final class OuterLink {
@@ -34,6 +35,8 @@ final class OuterLink {
     private final String channelId;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Pool pool;
+    private final LogLimiter refusals = new LogLimiter(Duration.ofSeconds(1), "refused");
+    private final LogLimiter failures = new LogLimiter(Duration.ofMillis(100), "failed");
 
     OuterLink(Inner inner, Channel channel, Map<String, HostPort> routes, long heartbeatMillis, String channelId) {
         this.inner = inner;
@@ -53,12 +56,12 @@ final class OuterLink {
     }
 
     /**
-     * Reads until the channel ends, and returns why; runs on {@code inner-connector}, while {@code inner-heartbeat}
-     * sends heartbeats. The outer is gone when it closes, breaks the protocol, sends nothing (heartbeats included) for
+     * Reads until the channel ends, and returns why; runs on {@code inner-connector}, while {@code inner-writer} sends
+     * what is posted, and heartbeats. This thread never waits for a write. The outer is gone when it closes, breaks the protocol, sends nothing (heartbeats included) for
      * {@code deadPeer}, or stops reading for as long.
      */
     String run(Duration deadPeer) {
-        Thread beat = Threads.start("inner-heartbeat", () -> channel.sendHeartbeats(heartbeat));
+        Thread writer = Threads.start("inner-writer", () -> channel.runWriter(heartbeat, deadPeer));
         pool.start();
         try {
             channel.socket().setSoTimeout((int) deadPeer.toMillis());
@@ -84,18 +87,24 @@ final class OuterLink {
                     : CloseReason.of(e, "outer", "no heartbeat for " + deadPeer.toSeconds() + "s");
         } finally {
             close();
-            beat.interrupt();
+            writer.interrupt();
         }
     }
 
-    /** An Open on the control channel: answer it with a new data connection. */
+    /**
+     * An Open on the control channel: answer it with a new data connection, on a thread of its own. Every Open takes a
+     * session slot before anything else, so an outer cannot make this inner hold more threads, target connections or
+     * data connections than its own limit, whatever it sends.
+     */
     private void open(Open o) {
-        Opener opener = opener(o);
-        if (opener == null) {
-            send(new OpenFailed(o.session(), "unknown route \"" + o.route() + "\""));
+        String refused = refusal(o);
+        if (refused != null) {
+            post(new OpenFailed(o.session(), refused));
             return;
         }
-        Threads.start("open-" + o.session(), opener::overControl);
+        Threads.start(
+                "open-" + o.session(),
+                new Opener(inner, this, o.session(), o.route(), routes.get(o.route()))::overControl);
     }
 
     /**
@@ -103,22 +112,31 @@ final class OuterLink {
      * so the session starts without a hand-off; the slot dials its replacement right after.
      */
     void openPooled(Open o, Channel data) {
-        Opener opener = opener(o);
-        if (opener == null) {
-            // The outer already relays this connection's bytes to its user: close it, never write a frame on it.
-            data.close();
+        if (refusal(o) != null) {
+            // The outer already relays this connection's bytes to its user: reset it, never write a frame on it.
+            data.reset();
             return;
         }
-        opener.onPooled(data);
+        new Opener(inner, this, o.session(), o.route(), routes.get(o.route())).onPooled(data);
     }
 
-    private Opener opener(Open o) {
-        HostPort target = routes.get(o.route());
-        if (target == null) {
-            LOG.warn("open id={} refused: route \"{}\" was not offered at handshake", o.session(), o.route());
+    /** Why this Open is refused, logged sparingly, or null with a session slot taken for it. */
+    private String refusal(Open o) {
+        String why;
+        if (!routes.containsKey(o.route())) {
+            why = "route \"" + o.route() + "\" was not offered at handshake";
+        } else if (!inner.takeSlot()) {
+            why = "this inner's limit of " + inner.config().tuning().maxSessions() + " sessions is reached";
+        } else {
             return null;
         }
-        return new Opener(inner, this, o.session(), o.route(), target);
+        refusals.event(more -> LOG.warn("open id={} refused: {}{}", o.session(), why, more));
+        return why;
+    }
+
+    /** Failed opens are logged sparingly: an outer chooses how many Opens to send. */
+    LogLimiter failures() {
+        return failures;
     }
 
     boolean isOpen() {
@@ -130,12 +148,13 @@ final class OuterLink {
         return channelId;
     }
 
-    /** Sends on the control channel; a failure here is noticed by the reader, so it is only logged. */
-    void send(InnerToOuter m) {
-        try {
-            channel.send(m);
-        } catch (IOException e) {
-            LOG.debug("send {} to outer failed: {}", m.getClass().getSimpleName(), e.toString());
+    /** Queues a frame for the control channel's writer; dropped, and logged, when an outer stops reading. */
+    void post(InnerToOuter m) {
+        if (!channel.post(m)) {
+            LOG.debug(
+                    "{} to outer dropped: it has not read the last {} frames",
+                    m.getClass().getSimpleName(),
+                    Channel.OUTBOX);
         }
     }
 

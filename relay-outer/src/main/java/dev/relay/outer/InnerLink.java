@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The control channel to the authenticated inner, and the idle data connections it opened in advance (the pool).
- * Its reader runs on the {@code control-reader} thread and its heartbeats on {@code control-heartbeat}; any thread
+ * Its reader runs on the {@code control-reader} thread and its writes on {@code control-writer}; any thread
  * may send an {@link OuterToInner.Open} or take a pooled connection; the outer's reaper retires old pooled
  * connections. A read timeout longer than the heartbeat interval is how a silent inner is found dead; its pooled
  * connections go with it.
@@ -42,6 +42,7 @@ final class InnerLink {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Deque<Pooled> pool = new ConcurrentLinkedDeque<>();
     private final AtomicInteger pooled = new AtomicInteger();
+    /** Null over plain TCP, where a tap could read a ticket and replay the PoolAuth it goes into. */
     private final Tickets tickets;
 
     /**
@@ -50,9 +51,10 @@ final class InnerLink {
      */
     record Pooled(Channel channel, long sinceNanos, String openProof) {}
 
+    /** @param ticketTtl how long a pool ticket stays good; null to give out none (plain TCP) */
     InnerLink(Outer outer, Channel channel, String name, InetAddress inetAddress, String address, Duration ticketTtl) {
         this.outer = outer;
-        this.tickets = new Tickets(ticketTtl);
+        this.tickets = ticketTtl == null ? null : new Tickets(ticketTtl);
         this.channel = channel;
         this.name = name;
         this.inetAddress = inetAddress;
@@ -85,12 +87,12 @@ final class InnerLink {
     }
 
     /**
-     * Reads until the inner is gone, and returns why; runs on {@code control-reader}, while {@code control-heartbeat}
-     * sends heartbeats. The inner is gone when it closes, breaks the protocol, sends nothing (heartbeats included) for
+     * Reads until the inner is gone, and returns why; runs on {@code control-reader}, while {@code control-writer}
+     * sends what is posted, and heartbeats. The inner is gone when it closes, breaks the protocol, sends nothing (heartbeats included) for
      * {@code deadPeer}, or stops reading for as long.
      */
     String run(Duration heartbeat, Duration deadPeer) {
-        Thread beat = Threads.start("control-heartbeat", () -> channel.sendHeartbeats(heartbeat));
+        Thread writer = Threads.start("control-writer", () -> channel.runWriter(heartbeat, deadPeer));
         String reason;
         try {
             channel.socket().setSoTimeout((int) deadPeer.toMillis());
@@ -117,28 +119,38 @@ final class InnerLink {
             LOG.error("bug: the control channel of {} failed", this, e);
             reason = "internal error: " + e;
         } finally {
-            beat.interrupt();
+            writer.interrupt();
         }
         close();
         return reason;
     }
 
-    /** Asks the inner to open a data connection for {@code p}, once per link. */
+    /**
+     * Asks the inner to open a data connection for {@code p}, once per link. Never waits: an inner that stops reading
+     * fills the channel's queue, further Opens are dropped, and their users wait out the open timeout.
+     */
     void open(PendingOpen p) {
-        if (!p.claimFor(this)) {
-            return;
-        }
-        try {
-            channel.send(new OuterToInner.Open(p.id(), p.route().name()));
-        } catch (IOException e) {
-            // The reader notices the broken channel too; the user keeps waiting for the next inner until the deadline.
-            LOG.debug("could not send open id={} to inner: {}", p.id(), e.toString());
+        if (p.claimFor(this)
+                && !channel.post(new OuterToInner.Open(p.id(), p.route().name()))) {
+            LOG.debug("open id={} not sent: {} has not read the last {} frames", p.id(), this, Channel.OUTBOX);
         }
     }
 
-    /** The pool tickets this control channel has given out. */
-    Tickets tickets() {
-        return tickets;
+    /** A new pool ticket for the Open on a pooled connection, or null where this link gives out none. */
+    String issueTicket() {
+        return tickets == null ? null : tickets.issue(System.nanoTime());
+    }
+
+    /** Forgets a ticket whose Open never reached the inner. */
+    void discardTicket(String ticket) {
+        if (ticket != null) {
+            tickets.discard(ticket);
+        }
+    }
+
+    /** Spends a ticket this link gave out: true once, within its time to live. */
+    boolean redeemTicket(String ticket) {
+        return tickets != null && tickets.redeem(ticket, System.nanoTime());
     }
 
     /** Keeps an idle data connection for the next user; false (and the caller closes it) when the pool is full. */

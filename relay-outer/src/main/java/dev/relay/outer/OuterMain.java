@@ -3,6 +3,7 @@ package dev.relay.outer;
 import dev.relay.config.ConfigException;
 import dev.relay.config.ConfigFile;
 import dev.relay.config.OuterConfig;
+import dev.relay.net.Threads;
 import dev.relay.tls.TlsSetupException;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -29,13 +30,15 @@ public final class OuterMain {
               --help          this text
 
             Environment: RELAY_TOKEN overrides "token" from the file.
-            Exit status: 1 if a port cannot be bound, 2 for a bad command line or config; on SIGTERM or SIGINT
-            it stops accepting, closes the control channel and every session, and exits (status 143 or 130).
+            Exit status: 1 if a port cannot be bound, 2 for a bad command line or config, 3 after a fatal
+            error (out of memory), so that a supervisor restarts it; on SIGTERM or SIGINT it stops accepting,
+            closes the control channel and every session, and exits (status 143 or 130).
             """;
 
     private OuterMain() {}
 
     public static void main(String[] args) throws InterruptedException {
+        Threads.exitOnFatalError();
         Launch launch = start(args, System.getenv(), System.out, System.err);
         if (launch.outer() == null) {
             System.exit(launch.exitStatus());
