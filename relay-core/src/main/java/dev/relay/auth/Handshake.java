@@ -45,7 +45,8 @@ public final class Handshake {
 
     /**
      * The outer's side: returns the greeting of an inner that proved it holds the token, or throws. {@code redeem}
-     * takes a ticket out of the outer's list of unused ones, false if it is not there.
+     * takes a ticket out of the outer's list of unused ones, false if it is not there; null where no ticket is taken
+     * at all (plain TCP, where a PoolAuth could be read on the wire and replayed).
      */
     public static Greeting accept(Channel ch, Token token, Predicate<String> redeem) throws IOException {
         InnerToOuter first = ch.expect(InnerToOuter.class, InnerToOuter.class);
@@ -94,6 +95,10 @@ public final class Handshake {
     private static Greeting acceptTicket(Channel ch, Token token, Predicate<String> redeem, PoolAuth p)
             throws IOException {
         checkVersion(ch, p.version());
+        if (redeem == null) {
+            ch.fail("pool tickets are accepted only over TLS; authenticate with Hello");
+            throw new AuthException("a pool ticket on a plain connection (inner name \"" + p.name() + "\")");
+        }
         // Redeemed before the proof is checked: a ticket is spent by its first use, good or bad.
         if (!redeem.test(p.ticket())) {
             ch.fail("unknown or already used pool ticket");

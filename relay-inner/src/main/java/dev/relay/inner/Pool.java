@@ -22,10 +22,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Idle, authenticated data connections kept open at the outer, so a new session starts with the outer's first write
  * instead of a TCP and an authentication round trip. Each of the {@code pool} slots runs on a {@code pool-<n>}
- * thread: dial, wait for an Open on that connection, hand it to an {@link Opener}, dial again. The Open brings a
- * ticket, with which the next connection authenticates in one frame instead of a round trip; without one (the first
- * fill, or after the outer closed a connection: it retires idle ones) the slot makes the full exchange. All slots
- * stop with the control channel.
+ * thread: dial, wait for an Open on that connection, hand it to an {@link Opener}, dial again. Over TLS the Open
+ * brings a ticket, with which the next connection authenticates in one frame instead of a round trip; without one
+ * (plain TCP, the first fill, or after the outer closed a connection: it retires idle ones) the slot makes the full
+ * exchange. All slots stop with the control channel.
  */
 final class Pool {
     private static final Logger LOG = LoggerFactory.getLogger(Pool.class);
@@ -67,7 +67,8 @@ final class Pool {
             Channel ch;
             String openProof = null;
             try {
-                if (ticket != null) {
+                // Never a ticket in the clear: a tap could replay the PoolAuth if this dial never reached the outer.
+                if (ticket != null && inner.usesTls()) {
                     String t = ticket;
                     ticket = null; // used once, whatever happens to this dial
                     Inner.Ticketed d = inner.dialingOuter(() -> inner.dialWithTicket(link.channelId(), t));

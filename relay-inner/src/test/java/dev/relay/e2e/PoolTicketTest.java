@@ -18,6 +18,7 @@ import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.Message;
 import dev.relay.protocol.Nonce;
 import dev.relay.protocol.OuterToInner;
+import dev.relay.tls.Tls;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,8 +31,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Pool tickets: a pooled connection that replaces one the outer used authenticates in one frame with the ticket from
- * that connection's Open. Each side is driven by a scripted peer, so what crosses the wire is checked frame by frame.
+ * Pool tickets: over TLS, a pooled connection that replaces one the outer used authenticates in one frame with the
+ * ticket from that connection's Open; over plain TCP there are none. Each side is driven by a scripted peer, so what
+ * crosses the wire is checked frame by frame.
  */
 @ExtendWith(NoLeaks.class)
 class PoolTicketTest {
@@ -39,7 +41,7 @@ class PoolTicketTest {
     @Test
     void theOuterPoolsATicketedConnectionOnceAndProvesItselfInItsOpen() throws Exception {
         try (Target echo = Target.echo();
-                TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
+                TestTunnel t = TestTunnel.outerOnly(TestCert.shared(), TestTunnel.FAST, TestTunnel.route("r0", echo));
                 TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
             String channel = scripted.id();
 
@@ -90,7 +92,7 @@ class PoolTicketTest {
     @Test
     void aTicketIsRefusedForAnotherControlChannel() throws Exception {
         try (Target echo = Target.echo();
-                TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo))) {
+                TestTunnel t = TestTunnel.outerOnly(TestCert.shared(), TestTunnel.FAST, TestTunnel.route("r0", echo))) {
             String ticket;
             String firstChannel;
             try (TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
@@ -100,7 +102,7 @@ class PoolTicketTest {
                 // Right ticket, right token, but naming a channel that is not this one: refused.
                 try (Socket stranger = t.controlConnection()) {
                     Channel c = new Channel(stranger);
-                    Handshake.dialWithTicket(c, TestTunnel.TOKEN, "scripted", "another-channel", ticket);
+                    Handshake.dialWithTicket(c, TestTunnel.TOKEN, "scripted", Nonce.sessionId(), ticket);
                     Message.Error e = assertInstanceOf(Message.Error.class, c.read(OuterToInner.class));
                     assertTrue(e.message().contains("another control channel"), e.message());
                 }
@@ -140,51 +142,55 @@ class PoolTicketTest {
     void theInnerUsesItsTicketAndActsOnlyOnAnOpenThatProvesTheOuter() throws Exception {
         try (Target echo = Target.echo();
                 ServerSocket fake = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-                TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo))) {
+                TestTunnel t = TestTunnel.outerOnly(TestCert.shared(), TestTunnel.FAST, TestTunnel.route("r0", echo))) {
             fake.setSoTimeout(10_000);
             t.launchInner(t.innerConfig()
                     .withConnect(new HostPort("127.0.0.1", fake.getLocalPort()))
                     .withPool(1));
-            try (Socket control = fake.accept()) {
+            try (Socket control = tls(fake.accept())) {
+                String channel = Nonce.sessionId();
                 control.setSoTimeout(10_000);
                 Channel c = new Channel(control);
                 assertEquals(
                         Purpose.CONTROL,
                         Handshake.accept(c, TestTunnel.TOKEN, none -> false).purpose());
                 c.send(new OuterToInner.Welcome(
-                        List.of(new OuterToInner.RouteSpec("r0", "127.0.0.1:" + echo.port())), 100, "channel-1"));
+                        List.of(new OuterToInner.RouteSpec("r0", "127.0.0.1:" + echo.port())), 100, channel));
                 // The inner wants heartbeats from its outer; this one answers for as long as the test runs.
                 Thread beat = Threads.start("fake-outer-heartbeat", () -> heartbeats(c));
                 try {
                     // The first fill: the full exchange. Its Open brings a ticket.
                     String ticket = Nonce.next();
-                    try (Socket first = fake.accept()) {
+                    try (Socket first = tls(fake.accept())) {
                         Channel c1 = new Channel(first);
                         assertEquals(
                                 Purpose.POOL,
                                 Handshake.accept(c1, TestTunnel.TOKEN, none -> false)
                                         .purpose());
-                        c1.send(new OuterToInner.Open("s1", "r0", ticket, null));
+                        c1.send(new OuterToInner.Open(Nonce.sessionId(), "r0", ticket, null));
                         assertEchoes(first, "one");
                     }
 
                     // The replacement: one PoolAuth frame with that ticket and the inner's proof over it.
                     String next = Nonce.next();
-                    try (Socket second = fake.accept()) {
+                    try (Socket second = tls(fake.accept())) {
                         Channel c2 = new Channel(second);
                         InnerToOuter.PoolAuth a =
                                 assertInstanceOf(InnerToOuter.PoolAuth.class, c2.read(InnerToOuter.class));
                         assertEquals(ticket, a.ticket());
-                        assertEquals("channel-1", a.channel());
+                        assertEquals(channel, a.channel());
                         assertTrue(Proof.matches(
                                 Proof.of(TestTunnel.TOKEN, Proof.POOL_INNER, a.nonce(), ticket), a.proof()));
                         c2.send(new OuterToInner.Open(
-                                "s2", "r0", next, Proof.of(TestTunnel.TOKEN, Proof.POOL_OUTER, a.nonce(), ticket)));
+                                Nonce.sessionId(),
+                                "r0",
+                                next,
+                                Proof.of(TestTunnel.TOKEN, Proof.POOL_OUTER, a.nonce(), ticket)));
                         assertEchoes(second, "two");
                     }
 
                     // The next one with its ticket, answered by an Open without the outer's proof: never acted on.
-                    try (Socket third = fake.accept()) {
+                    try (Socket third = tls(fake.accept())) {
                         third.setSoTimeout(10_000);
                         Channel c3 = new Channel(third);
                         InnerToOuter.PoolAuth a =
@@ -193,7 +199,8 @@ class PoolTicketTest {
                         // The Open and the user's bytes in one write, as the outer sends them, before the inner
                         // answers.
                         ByteArrayOutputStream open = new ByteArrayOutputStream();
-                        open.write(Frames.encode(new OuterToInner.Open("s3", "r0", Nonce.next(), "not-the-proof")));
+                        open.write(Frames.encode(
+                                new OuterToInner.Open(Nonce.sessionId(), "r0", Nonce.next(), Nonce.next())));
                         open.write("three".getBytes(StandardCharsets.US_ASCII));
                         third.getOutputStream().write(open.toByteArray());
                         assertClosed(third.getInputStream());
@@ -201,7 +208,7 @@ class PoolTicketTest {
                     assertEquals(2, echo.accepted.get(), "the unproven Open reached no target");
 
                     // Without a ticket from that Open, the slot goes back to the full exchange.
-                    try (Socket fourth = fake.accept()) {
+                    try (Socket fourth = tls(fake.accept())) {
                         assertInstanceOf(InnerToOuter.Hello.class, new Channel(fourth).read(InnerToOuter.class));
                     }
                 } finally {
@@ -209,6 +216,38 @@ class PoolTicketTest {
                     t.inner.close();
                 }
             }
+        }
+    }
+
+    /** The fake outer's side of TLS, with the certificate the inner pins. */
+    private static Socket tls(Socket accepted) throws IOException {
+        accepted.setSoTimeout(10_000);
+        return Tls.accept(
+                Tls.server(TestCert.shared().server()),
+                accepted,
+                accepted.getInputStream().read());
+    }
+
+    @Test
+    void overPlainTcpTheOuterGivesOutNoTicketAndRefusesOne() throws Exception {
+        try (Target echo = Target.echo();
+                TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
+                TestTunnel.ScriptedInner scripted = t.scriptedInner();
+                Socket pooled = t.controlConnection()) {
+            Channel c = new Channel(pooled);
+            Handshake.dial(c, TestTunnel.TOKEN, Purpose.POOL, "scripted", scripted.id());
+            Await.until("the pooled connection", () -> t.outer.pooledConnections() == 1);
+            try (Socket user = t.connect()) {
+                user.getOutputStream().write('x');
+                assertNull(c.expect(OuterToInner.class, OuterToInner.Open.class).ticket(), "no ticket in the clear");
+            }
+            try (Socket replay = t.controlConnection()) {
+                Channel r = new Channel(replay);
+                Handshake.dialWithTicket(r, TestTunnel.TOKEN, "scripted", scripted.id(), Nonce.next());
+                Message.Error e = assertInstanceOf(Message.Error.class, r.read(OuterToInner.class));
+                assertTrue(e.message().contains("only over TLS"), e.message());
+            }
+            assertEquals(0, t.outer.pooledConnectionsTicketed());
         }
     }
 

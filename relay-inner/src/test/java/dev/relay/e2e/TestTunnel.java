@@ -13,6 +13,7 @@ import dev.relay.outer.Outer;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.OuterToInner;
+import dev.relay.tls.Tls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -29,12 +30,17 @@ final class TestTunnel implements AutoCloseable {
             .withReconnect(Duration.ofMillis(20), Duration.ofMillis(200));
 
     private OuterConfig outerConfig;
+    /** Null for a plain control port. */
+    private final TestCert cert;
+
     private InnerConfig innerConfig;
     Outer outer;
     Inner inner;
 
-    TestTunnel(OuterConfig outerConfig, ClientTls innerTls) throws IOException {
+    TestTunnel(OuterConfig outerConfig, TestCert cert) throws IOException {
         this.outerConfig = outerConfig;
+        this.cert = cert;
+        ClientTls innerTls = cert == null ? null : cert.pinned();
         this.outer = Outer.start(outerConfig);
         this.innerConfig = new InnerConfig(
                         new HostPort("127.0.0.1", outer.controlPort()),
@@ -54,7 +60,7 @@ final class TestTunnel implements AutoCloseable {
     static TestTunnel outerOnly(TestCert cert, Tuning tuning, Route... routes) throws IOException {
         OuterConfig c = new OuterConfig(
                 new HostPort("127.0.0.1", 0), TOKEN, List.of(routes), tuning, cert == null ? null : cert.server());
-        return new TestTunnel(c, cert == null ? null : cert.pinned());
+        return new TestTunnel(c, cert);
     }
 
     /** An outer and a connected inner with one route named "r0" to {@code target}. */
@@ -128,9 +134,21 @@ final class TestTunnel implements AutoCloseable {
         return dial(outer.port(route));
     }
 
-    /** A raw connection to the control port, for a test to speak the protocol on, or to abuse it. */
+    /**
+     * A connection to the control port, for a test to speak the protocol on, or to abuse it: raw TCP, or TLS with the
+     * certificate pinned when the tunnel has one.
+     */
     Socket controlConnection() throws IOException {
-        return dial(outer.controlPort());
+        Socket s = dial(outer.controlPort());
+        if (cert == null) {
+            return s;
+        }
+        try {
+            return Tls.connect(Tls.client(cert.pinned()), s, new HostPort("127.0.0.1", outer.controlPort()), false);
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
     }
 
     /** A test speaking as the inner on its own control channel: authenticated, welcomed, and taken by the outer. */

@@ -141,7 +141,7 @@ final class ControlPort {
             Sockets.tune(s);
             s.setSoTimeout((int) config.tuning().handshake().toMillis());
             ch = secure(s);
-            g = Handshake.accept(ch, config.token(), this::redeem);
+            g = Handshake.accept(ch, config.token(), tls == null ? null : this::redeem);
         } catch (ProtocolException e) {
             failure = CloseReason.of(e, "peer", null);
             if (ch != null) {
@@ -208,7 +208,10 @@ final class ControlPort {
             refuseSecondInner(ch, g, from, current);
             return;
         }
-        InnerLink fresh = new InnerLink(outer, ch, g.name(), ch.socket().getInetAddress(), from, ticketTtl());
+        // Tickets only inside TLS: on plain TCP a tap reads them, and a PoolAuth whose connection never reached this
+        // outer could be replayed by someone without the token (docs/security.md).
+        InnerLink fresh = new InnerLink(
+                outer, ch, g.name(), ch.socket().getInetAddress(), from, tls == null ? null : ticketTtl());
         // Welcome goes out before the link is published, so it is always the first frame the inner reads.
         try {
             ch.socket().setSoTimeout(0);
@@ -281,7 +284,7 @@ final class ControlPort {
      */
     private boolean redeem(String ticket) {
         InnerLink l = link.get();
-        return l != null && l.tickets().redeem(ticket, System.nanoTime());
+        return l != null && l.redeemTicket(ticket);
     }
 
     /**

@@ -1,8 +1,11 @@
 package dev.relay.outer;
 
 import dev.relay.auth.Handshake.Greeting;
+import dev.relay.config.InnerConfig;
 import dev.relay.config.OuterConfig;
 import dev.relay.config.Route;
+import dev.relay.net.Descriptors;
+import dev.relay.net.LogLimiter;
 import dev.relay.net.Sockets;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
@@ -69,6 +72,9 @@ public final class Outer implements AutoCloseable {
     private final PendingOpens pending = new PendingOpens();
     private final Sessions sessions = new Sessions();
     private final Admission admission;
+    /** One address at its limit could otherwise write a line per connection attempt. */
+    private final LogLimiter limitRefusals = new LogLimiter(Duration.ofSeconds(1), "refused");
+
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong retired = new AtomicLong();
     private final List<Thread> acceptors = new CopyOnWriteArrayList<>();
@@ -116,6 +122,17 @@ public final class Outer implements AutoCloseable {
                 "outer listening for inners on {} ({})",
                 config.listen().withPort(outer.controlPort()),
                 tls == null ? "plain TCP" : "TLS 1.3");
+        long needed = 2L * config.tuning().maxSessions()
+                + MAX_HANDSHAKES
+                + InnerConfig.MAX_POOL
+                + config.routes().size()
+                + Descriptors.RESERVE;
+        Descriptors.limit()
+                .ifPresent(limit -> Descriptors.shortfall(
+                                limit,
+                                needed,
+                                "tuning.maxSessions " + config.tuning().maxSessions())
+                        .ifPresent(LOG::warn));
         if (tls == null) {
             LOG.warn("the control port is plain TCP: traffic between inner and outer is not encrypted; "
                     + "set outer.tls (make certs, or java -jar relay-outer.jar --gen-cert)");
@@ -176,16 +193,16 @@ public final class Outer implements AutoCloseable {
             Sockets.closeQuietly(user);
             return;
         }
-        String refused = admission.tryAcquire(route);
+        String refused = admission.tryAcquire(route, user.getInetAddress());
         if (refused != null) {
-            LOG.warn("route={} user={} refused: {}", route.name(), from, refused);
+            limitRefusals.event(more -> LOG.warn("route={} user={} refused: {}{}", route.name(), from, refused, more));
             Sockets.closeQuietly(user);
             return;
         }
         try {
             Sockets.tune(user);
         } catch (SocketException e) {
-            admission.release(route);
+            admission.release(route, user.getInetAddress());
             Sockets.closeQuietly(user);
             return;
         }
@@ -217,12 +234,12 @@ public final class Outer implements AutoCloseable {
     private boolean openOnPooled(InnerLink l, String id, Route route, Socket user, String from) {
         for (InnerLink.Pooled p; (p = l.takePooled()) != null; ) {
             // The ticket is for the connection the inner dials to replace this one.
-            String ticket = l.tickets().issue(System.nanoTime());
+            String ticket = l.issueTicket();
             try {
                 p.channel().send(new OuterToInner.Open(id, route.name(), ticket, p.openProof()));
             } catch (IOException e) {
                 LOG.debug("pooled connection to {} was dead: {}", l, e.toString());
-                l.tickets().discard(ticket);
+                l.discardTicket(ticket);
                 p.channel().close();
                 continue;
             }
@@ -270,7 +287,7 @@ public final class Outer implements AutoCloseable {
         Session s =
                 new Session(id, "route=" + route.name() + " user=" + from, user, data, route.idleTimeout(), ended -> {
                     sessions.remove(ended);
-                    admission.release(route);
+                    admission.release(route, user.getInetAddress());
                 });
         sessions.add(s);
         LOG.info("session open id={} route={} user={} via={}", id, route.name(), from, via);
@@ -284,7 +301,7 @@ public final class Outer implements AutoCloseable {
         String route = p.route().name();
         LOG.info("session failed id={} route={} user={} reason=\"{}\"", p.id(), route, p.userAddress(), reason);
         Sockets.closeQuietly(p.user());
-        admission.release(p.route());
+        admission.release(p.route(), p.user().getInetAddress());
     }
 
     /** Closes users who waited too long, idle sessions and old pooled connections; runs on {@code outer-timer}. */
