@@ -101,8 +101,6 @@ public final class Bench {
             "-Dorg.slf4j.simpleLogger.log.dev.relay.outer.Outer=warn",
             "-Dorg.slf4j.simpleLogger.log.dev.relay.inner.Opener=warn");
 
-    static final String POOL_UNSUPPORTED = "pool: not supported by this build";
-
     /** Ways a client reaches the target; each is a column of the table. */
     enum Via {
         DIRECT("direct"),
@@ -234,16 +232,12 @@ public final class Bench {
     Targets targets;
     /** The plain pair, which every PASS/FAIL line judges and the memory test measures. */
     Relay plain;
-    /** The TLS pair, or null when it could not be set up (then {@link #tlsNote} says why). */
+    /** The TLS pair. */
     Relay secure;
-
-    String tlsNote = "";
-    /** The two minimal relay processes, or empty when they could not be started. */
+    /** The two minimal relay processes. */
     final List<Process> minimal = new ArrayList<>();
-    /** The ways measured in this run: direct, relay, and relay (TLS) when the TLS pair is up. */
-    List<Via> vias = List.of(Via.DIRECT, Via.RELAY);
-
-    boolean poolSupported = true;
+    /** The ways measured in this run, the table's columns. */
+    final List<Via> vias = List.of(Via.values());
 
     // ---- results ----
 
@@ -350,22 +344,10 @@ public final class Bench {
         Map<Via, Endpoints> endpoints = new EnumMap<>(Via.class);
         endpoints.put(Via.DIRECT, direct);
         endpoints.put(Via.RELAY, plain.ports);
-        List<Via> measured = new ArrayList<>(List.of(Via.DIRECT, Via.RELAY));
-        if (secure != null) {
-            endpoints.put(Via.RELAY_TLS, secure.ports);
-            measured.add(Via.RELAY_TLS);
-        }
-        Endpoints floor = startMinimal(direct);
-        if (floor != null) {
-            endpoints.put(Via.MINIMAL, floor);
-            measured.add(Via.MINIMAL);
-        }
-        vias = List.copyOf(measured);
+        endpoints.put(Via.RELAY_TLS, secure.ports);
+        endpoints.put(Via.MINIMAL, startMinimal(direct));
 
-        List<Process> running = new ArrayList<>(List.of(plain.outer, plain.inner));
-        if (secure != null) {
-            running.addAll(List.of(secure.outer, secure.inner));
-        }
+        List<Process> running = new ArrayList<>(List.of(plain.outer, plain.inner, secure.outer, secure.inner));
         running.addAll(minimal);
         settle(running, Duration.ofSeconds(10));
         waitStable(empty, Duration.ofSeconds(5));
@@ -494,12 +476,8 @@ public final class Bench {
             for (Via v : List.of(Via.DIRECT, Via.RELAY)) {
                 measure(worked, v, () -> concurrentSessions(v, endpoints.get(v).echo(), worked));
             }
-            if (secure != null) {
-                worked.notes.put(Via.RELAY_TLS, "not measured (plain only)");
-            }
-            if (!minimal.isEmpty()) {
-                worked.notes.put(Via.MINIMAL, "not measured");
-            }
+            worked.notes.put(Via.RELAY_TLS, "not measured (plain only)");
+            worked.notes.put(Via.MINIMAL, "not measured");
         }
 
         if (runs("link")) {
@@ -522,86 +500,51 @@ public final class Bench {
 
     // ---- the relay under test ----
 
-    /**
-     * Starts an outer, then an inner with the pool set; for the plain pair, falls back to no pool when this build
-     * rejects the field.
-     */
+    /** Starts an outer, then an inner with the pool set. */
     void startRelay(Relay r, Path outerCopy, Path innerCopy) throws Exception {
         r.controlPort = freePort();
         r.ports = new Endpoints(freePort(), freePort(), freePort());
-        r.outer =
-                spawn("outer" + r.suffix, outerCopy, writeConfig(r, "outer" + r.suffix + ".json", r.controlPort, null));
+        r.outer = spawn(
+                "outer" + r.suffix,
+                outerCopy,
+                writeConfig(r, "outer" + r.suffix + ".json", r.controlPort, loopbackPool));
         waitListening(r, Duration.ofSeconds(20));
-        Integer pool = poolSupported ? loopbackPool : null;
-        r.inner =
-                spawn("inner" + r.suffix, innerCopy, writeConfig(r, "inner" + r.suffix + ".json", r.controlPort, pool));
-        if (!awaitReady(r, r.inner, Duration.ofSeconds(30))) {
-            if (r.tls == null
-                    && r.inner.exitValue() == 2
-                    && Files.readString(log("inner")).contains("pool")) {
-                poolSupported = false;
-                System.out.println(POOL_UNSUPPORTED);
-                r.inner = spawn("inner-nopool", innerCopy, writeConfig(r, "inner-nopool.json", r.controlPort, null));
-            }
-            if (poolSupported || !awaitReady(r, r.inner, Duration.ofSeconds(30))) {
-                throw new IllegalStateException("the inner" + r.suffix + " did not start (status " + r.inner.exitValue()
-                        + "):\n" + tail(log("inner" + r.suffix)) + "\nsee " + work);
-            }
-        }
+        String inner = "inner" + r.suffix;
+        r.inner = spawn(inner, innerCopy, writeConfig(r, inner + ".json", r.controlPort, loopbackPool));
+        awaitReady(r, inner, Duration.ofSeconds(30));
         System.out.println(r.via.label + ": outer pid " + r.outer.pid() + " (control port " + r.controlPort
-                + "), inner pid " + r.inner.pid() + ", " + (poolSupported ? "pool " + loopbackPool : "no pool"));
+                + "), inner pid " + r.inner.pid() + ", pool " + loopbackPool);
     }
 
     /**
      * The TLS pair, set up as a user would: {@code relay-outer.jar --gen-cert} writes a self-signed certificate and
      * key and prints the fingerprint, the outer gets {@code outer.tls.cert}/{@code key}, the inner pins the
-     * fingerprint. If any step fails (a build without TLS, say), the run goes on without the TLS column.
+     * fingerprint. Every build has TLS, so a step that fails ends the run.
      */
-    void startTlsRelay(Path outerCopy, Path innerCopy) {
-        Relay r = null;
-        try {
-            Path dir = work.resolve("tls");
-            List<String> cmd = List.of(
-                    javaBin(),
-                    "-jar",
-                    outerCopy.toString(),
-                    "--gen-cert",
-                    "--name",
-                    "127.0.0.1",
-                    "--out",
-                    dir.toString());
-            Process gen = start("gen-cert", cmd);
-            if (!gen.waitFor(60, TimeUnit.SECONDS) || gen.exitValue() != 0) {
-                throw new IllegalStateException("--gen-cert failed:\n" + tail(log("gen-cert")));
-            }
-            String fingerprint = Files.readAllLines(log("gen-cert")).stream()
-                    .filter(l -> l.startsWith("fingerprint: "))
-                    .map(l -> l.substring("fingerprint: ".length()).trim())
-                    .findFirst()
-                    .orElseThrow(() -> new IllegalStateException("--gen-cert printed no fingerprint"));
-            r = new Relay(
-                    Via.RELAY_TLS,
-                    "-tls",
-                    new TlsFiles(
-                            dir.resolve("relay.crt").toAbsolutePath(),
-                            dir.resolve("relay.key").toAbsolutePath(),
-                            fingerprint));
-            startRelay(r, outerCopy, innerCopy);
-            String seen = probeTls(r);
-            secure = r;
-            System.out.println(r.via.label + ": the control port speaks " + seen);
-        } catch (Exception e) {
-            tlsNote = "not measured: " + e.getMessage().lines().findFirst().orElse("");
-            System.out.println(Via.RELAY_TLS.label + ": " + tlsNote + " (see " + work + ")");
-            problems.add(Via.RELAY_TLS.label + ": " + e.getMessage());
-            if (r != null) {
-                for (Process p : new Process[] {r.inner, r.outer}) {
-                    if (p != null) {
-                        stop(p);
-                    }
-                }
-            }
+    void startTlsRelay(Path outerCopy, Path innerCopy) throws Exception {
+        Path dir = work.resolve("tls");
+        List<String> cmd = List.of(
+                javaBin(), "-jar", outerCopy.toString(), "--gen-cert", "--name", "127.0.0.1", "--out", dir.toString());
+        Process gen = start("gen-cert", cmd);
+        if (!gen.waitFor(60, TimeUnit.SECONDS) || gen.exitValue() != 0) {
+            throw new IllegalStateException("--gen-cert failed:\n" + tail(log("gen-cert")));
         }
+        String fingerprint = Files.readAllLines(log("gen-cert")).stream()
+                .filter(l -> l.startsWith("fingerprint: "))
+                .map(l -> l.substring("fingerprint: ".length()).trim())
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("--gen-cert printed no fingerprint"));
+        Relay r = new Relay(
+                Via.RELAY_TLS,
+                "-tls",
+                new TlsFiles(
+                        dir.resolve("relay.crt").toAbsolutePath(),
+                        dir.resolve("relay.key").toAbsolutePath(),
+                        fingerprint));
+        startRelay(r, outerCopy, innerCopy);
+        String seen = probeTls(r);
+        secure = r;
+        System.out.println(r.via.label + ": the control port speaks " + seen);
     }
 
     /**
@@ -648,8 +591,8 @@ public final class Bench {
         }
     }
 
-    /** The JSON config both programs of a pair read; {@code pool} null leaves the field out. */
-    Path writeConfig(Relay r, String name, int connectPort, Integer pool) throws IOException {
+    /** The JSON config both programs of a pair read (the outer ignores the inner's part). */
+    Path writeConfig(Relay r, String name, int connectPort, int pool) throws IOException {
         String outerTls = r.tls == null ? "" : """
                 , "tls": { "cert": "%s", "key": "%s" }""".formatted(r.tls.cert(), r.tls.key());
         String innerTls = r.tls == null ? "" : """
@@ -657,7 +600,7 @@ public final class Bench {
         String json = """
                 {
                   "outer": { "listen": "127.0.0.1:%d"%s },
-                  "inner": { "connect": "127.0.0.1:%d"%s%s },
+                  "inner": { "connect": "127.0.0.1:%d", "pool": %d%s },
                   "token": "%s",
                   "routes": [
                     { "name": "echo",   "listen": "127.0.0.1:%d", "target": "127.0.0.1:%d" },
@@ -670,7 +613,7 @@ public final class Bench {
                         r.controlPort,
                         outerTls,
                         connectPort,
-                        pool == null ? "" : ", \"pool\": " + pool,
+                        pool,
                         innerTls,
                         token,
                         r.ports.echo(),
@@ -711,34 +654,24 @@ public final class Bench {
 
     /**
      * Starts the two hops of the minimal relay ({@code scripts/MinimalRelay.java}, same JVM flags as the outer and
-     * inner), the second towards the targets, and returns the first hop's ports; null, and the run goes on without the
-     * column, if they do not start.
+     * inner), the second towards the targets, and returns the first hop's ports.
      */
-    Endpoints startMinimal(Endpoints targetPorts) {
-        try {
-            Path src = Path.of("scripts", "MinimalRelay.java").toAbsolutePath();
-            if (!Files.isRegularFile(src)) {
-                throw new IllegalStateException(src + " not found (run the bench from the repository's top)");
-            }
-            Endpoints second = new Endpoints(freePort(), freePort(), freePort());
-            Endpoints first = new Endpoints(freePort(), freePort(), freePort());
-            Process towardsTargets = startHop("minimal-2", src, second, targetPorts);
-            minimal.add(towardsTargets);
-            Process towardsClient = startHop("minimal-1", src, first, second);
-            minimal.add(towardsClient);
-            awaitLine(towardsTargets, "minimal-2", "minimal relay: listening", Duration.ofSeconds(30));
-            awaitLine(towardsClient, "minimal-1", "minimal relay: listening", Duration.ofSeconds(30));
-            System.out.println(Via.MINIMAL.label + ": pids " + towardsClient.pid() + " → " + towardsTargets.pid()
-                    + " (scripts/MinimalRelay.java, two hops)");
-            return first;
-        } catch (Exception e) {
-            String why = e.getMessage().lines().findFirst().orElse(e.toString());
-            System.out.println(Via.MINIMAL.label + ": not measured: " + why);
-            problems.add(Via.MINIMAL.label + ": " + e.getMessage());
-            minimal.forEach(Bench::stop);
-            minimal.clear();
-            return null;
+    Endpoints startMinimal(Endpoints targetPorts) throws Exception {
+        Path src = Path.of("scripts", "MinimalRelay.java").toAbsolutePath();
+        if (!Files.isRegularFile(src)) {
+            throw new IllegalStateException(src + " not found (run the bench from the repository's top)");
         }
+        Endpoints second = new Endpoints(freePort(), freePort(), freePort());
+        Endpoints first = new Endpoints(freePort(), freePort(), freePort());
+        Process towardsTargets = startHop("minimal-2", src, second, targetPorts);
+        minimal.add(towardsTargets);
+        Process towardsClient = startHop("minimal-1", src, first, second);
+        minimal.add(towardsClient);
+        awaitLine(towardsTargets, "minimal-2", "minimal relay: listening", Duration.ofSeconds(30));
+        awaitLine(towardsClient, "minimal-1", "minimal relay: listening", Duration.ofSeconds(30));
+        System.out.println(Via.MINIMAL.label + ": pids " + towardsClient.pid() + " → " + towardsTargets.pid()
+                + " (scripts/MinimalRelay.java, two hops)");
+        return first;
     }
 
     Process startHop(String name, Path src, Endpoints listen, Endpoints to) throws IOException {
@@ -804,16 +737,17 @@ public final class Bench {
     }
 
     /**
-     * Waits until one byte echoes through the relay's echo route, which needs an authenticated inner. Returns false if
-     * the inner exits first (as it does, with status 2, when the config has a field this build does not know). Waiting
-     * for either outcome, rather than for a fixed second, holds on a loaded machine where the JVM starts slowly.
+     * Waits until one byte echoes through the relay's echo route, which needs an authenticated inner; fails if the
+     * inner {@code name} exits first. Waiting for either outcome, rather than for a fixed second, holds on a loaded
+     * machine where the JVM starts slowly.
      */
-    boolean awaitReady(Relay r, Process p, Duration timeout) throws Exception {
+    void awaitReady(Relay r, String name, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         int echoPort = r.ports.echo();
         while (System.nanoTime() < deadline) {
-            if (p.waitFor(50, TimeUnit.MILLISECONDS)) {
-                return false;
+            if (r.inner.waitFor(50, TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException(name + " exited with status " + r.inner.exitValue() + ":\n"
+                        + tail(log(name)) + "\nsee " + work);
             }
             if (!r.outer.isAlive()) {
                 throw new IllegalStateException("the outer" + r.suffix + " exited:\n" + tail(log("outer" + r.suffix)));
@@ -823,7 +757,7 @@ public final class Bench {
                 s.connect(new InetSocketAddress(LOOPBACK, echoPort), 1_000);
                 s.getOutputStream().write('r');
                 if (s.getInputStream().read() == 'r') {
-                    return true;
+                    return;
                 }
             } catch (IOException notYet) {
                 // No inner yet: the outer holds the user until its open timeout; ask again.
@@ -1200,10 +1134,8 @@ public final class Bench {
                 row("open → first echoed byte, " + LINK_DELAY.toMillis() + " ms each way, pool on, median, ms", "%.1f");
         Row off = row(
                 "open → first echoed byte, " + LINK_DELAY.toMillis() + " ms each way, pool off, median, ms", "%.1f");
-        if (!minimal.isEmpty()) {
-            on.notes.put(Via.MINIMAL, "not measured");
-            off.notes.put(Via.MINIMAL, "not measured");
-        }
+        on.notes.put(Via.MINIMAL, "not measured");
+        off.notes.put(Via.MINIMAL, "not measured");
         int n = quick ? 40 : DELAY_SESSIONS;
         DelayProxy toTarget = new DelayProxy("link-direct", direct.echo(), LINK_DELAY, null);
         closeables.add(toTarget);
@@ -1214,25 +1146,21 @@ public final class Bench {
             off.values.put(Via.DIRECT, l.p50() / 1e6);
             return l.p50() / 1e6;
         });
-        List<Relay> pairs = secure == null ? List.of(plain) : List.of(plain, secure);
+        List<Relay> pairs = List.of(plain, secure);
         for (Relay r : pairs) {
             stop(r.inner);
         }
-        if (poolSupported) {
-            delayedRelays(pairs, innerCopy, "-delay-pool", POOL, n, on);
-        } else {
-            pairs.forEach(r -> on.notes.put(r.via, POOL_UNSUPPORTED));
-        }
-        delayedRelays(pairs, innerCopy, "-delay-nopool", poolSupported ? 0 : null, n, off);
+        delayedRelays(pairs, innerCopy, "-delay-pool", POOL, n, on);
+        delayedRelays(pairs, innerCopy, "-delay-nopool", 0, n, off);
     }
 
     /** One pool setting of {@link #delayedOpens}: a fresh inner per pair behind its own link, taking turns. */
-    void delayedRelays(List<Relay> pairs, Path innerCopy, String name, Integer pool, int n, Row row) {
+    void delayedRelays(List<Relay> pairs, Path innerCopy, String name, int pool, int n, Row row) {
         Map<Via, Relay> byVia = new EnumMap<>(Via.class);
         Map<Via, DelayProxy> links = new EnumMap<>(Via.class);
         List<Via> ways = new ArrayList<>();
-        String setting = pool == null ? "no pool" : "pool " + pool;
-        String key = pool != null && pool > 0 ? "pool on" : "pool off";
+        String setting = "pool " + pool;
+        String key = pool > 0 ? "pool on" : "pool off";
         try {
             for (Relay r : pairs) {
                 measure(row, r.via, () -> {
@@ -1243,9 +1171,7 @@ public final class Bench {
                     String innerName = "inner" + r.suffix + name;
                     r.inner = spawn(innerName, innerCopy, writeConfig(r, innerName + ".json", link.port(), pool));
                     byVia.put(r.via, r);
-                    if (!awaitReady(r, r.inner, Duration.ofSeconds(30))) {
-                        throw new IllegalStateException(innerName + " exited with status " + r.inner.exitValue());
-                    }
+                    awaitReady(r, innerName, Duration.ofSeconds(30));
                     ways.add(r.via);
                     return Double.NaN;
                 });
@@ -1861,7 +1787,7 @@ public final class Bench {
                 ratio <= 0.6,
                 "open across a 10 ms link, pooled ≤ 0.6× direct",
                 Double.isNaN(ratio)
-                        ? (poolSupported ? "not measured" : POOL_UNSUPPORTED)
+                        ? "not measured"
                         : String.format(
                                 Locale.ROOT,
                                 "%.2f× (%.1f vs %.1f ms)",
@@ -1872,9 +1798,6 @@ public final class Bench {
 
     /** How relay compares with the minimal relay measured in the same run: the floor its design allows here. */
     void floorLine() {
-        if (!vias.contains(Via.MINIMAL)) {
-            return;
-        }
         LowestBulk floor = lowestBulk(Via.MINIMAL);
         LowestBulk relay = lowestBulk(Via.RELAY);
         Row open = rows.get("open → first echoed byte, p50, µs");
@@ -1926,10 +1849,6 @@ public final class Bench {
      * many round trips TLS adds to an open across the link, and whether the TLS connections resumed a session.
      */
     void tlsLines() {
-        if (secure == null) {
-            verdicts.add("info  " + Via.RELAY_TLS.label + ": " + tlsNote);
-            return;
-        }
         String tls = Via.RELAY_TLS.label;
         LowestBulk bulk = lowestBulk(Via.RELAY_TLS);
         Row there = rows.get("bulk, " + bulk.what() + ", Gbit/s");
@@ -2049,20 +1968,11 @@ public final class Bench {
         o.append("- outer and inner JVM flags: `")
                 .append(String.join(" ", jvmFlags))
                 .append("`\n");
-        o.append("- ")
-                .append(
-                        poolSupported
-                                ? "pool: " + loopbackPool + " (inner.pool) for the loopback tests"
-                                : POOL_UNSUPPORTED)
-                .append("\n");
+        o.append("- pool: ").append(loopbackPool).append(" (inner.pool) for the loopback tests\n");
         o.append("- ")
                 .append(Via.RELAY_TLS.label)
-                .append(": ")
-                .append(
-                        secure == null
-                                ? tlsNote
-                                : "a second outer and inner, TLS 1.3 between them, certificate from --gen-cert, fingerprint pinned")
-                .append("\n");
+                .append(": a second outer and inner, TLS 1.3 between them, certificate from --gen-cert, fingerprint")
+                .append(" pinned\n");
         o.append("- logs: ").append(work).append("\n\n");
 
         List<Via> others = vias.stream().filter(v -> v != Via.DIRECT).toList();
