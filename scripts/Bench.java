@@ -28,7 +28,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -247,8 +246,6 @@ public final class Bench {
     final Map<String, Sample[]> memory = new LinkedHashMap<>();
     Sample emptyJvm;
     String concurrentNote = "";
-    /** What the TLS link saw of each TLS connection's hellos, per pool setting of the delayed-open test. */
-    final Map<String, TlsHellos> resumption = new LinkedHashMap<>();
 
     Bench(
             Path outerJar,
@@ -1126,8 +1123,7 @@ public final class Bench {
      * delay proxy of its own, pool on and pool off (fresh inners each time; the outers stay); direct is the client
      * reaching the echo target through the same kind of proxy. The inners the loopback tests used are stopped first,
      * since an outer serves one inner at a time. With both pool settings the plain and the TLS inner run side by side
-     * and take turns, {@link #DELAY_ROUNDS} rounds each; the TLS link also reads the hellos of every TLS connection
-     * crossing it, to count how many resumed a session ({@link TlsHellos}).
+     * and take turns, {@link #DELAY_ROUNDS} rounds each.
      */
     void delayedOpens(Path innerCopy, Endpoints direct) throws Exception {
         Row on =
@@ -1137,7 +1133,7 @@ public final class Bench {
         on.notes.put(Via.MINIMAL, "not measured");
         off.notes.put(Via.MINIMAL, "not measured");
         int n = quick ? 40 : DELAY_SESSIONS;
-        DelayProxy toTarget = new DelayProxy("link-direct", direct.echo(), LINK_DELAY, null);
+        DelayProxy toTarget = new DelayProxy("link-direct", direct.echo(), LINK_DELAY);
         closeables.add(toTarget);
 
         measure(on, Via.DIRECT, () -> {
@@ -1160,12 +1156,10 @@ public final class Bench {
         Map<Via, DelayProxy> links = new EnumMap<>(Via.class);
         List<Via> ways = new ArrayList<>();
         String setting = "pool " + pool;
-        String key = pool > 0 ? "pool on" : "pool off";
         try {
             for (Relay r : pairs) {
                 measure(row, r.via, () -> {
-                    TlsHellos hellos = r.tls == null ? null : new TlsHellos();
-                    DelayProxy link = new DelayProxy("link" + r.suffix, r.controlPort, LINK_DELAY, hellos);
+                    DelayProxy link = new DelayProxy("link" + r.suffix, r.controlPort, LINK_DELAY);
                     closeables.add(link);
                     links.put(r.via, link);
                     String innerName = "inner" + r.suffix + name;
@@ -1201,12 +1195,6 @@ public final class Bench {
                     failures(row, v, l);
                     row.values.put(v, l.p50() / 1e6);
                 }
-            }
-            DelayProxy tlsLink = links.get(Via.RELAY_TLS);
-            if (tlsLink != null && tlsLink.hellos != null) {
-                String seen = tlsLink.hellos.toString();
-                resumption.put(key, tlsLink.hellos);
-                System.out.println("  " + Via.RELAY_TLS.label + " link, " + setting + ": " + seen);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -1399,8 +1387,7 @@ public final class Bench {
      * forwards each chunk, in each direction and in order, {@code delay} after it was read. No chunk leaves before
      * the TCP handshake a real link would need has completed (one round trip, 2 × delay, after accept), so a direct
      * connection across it costs two round trips before its first byte returns, as on a real link. Per direction a
-     * {@code <name>-read} thread stamps chunks and a {@code <name>-write} thread releases them when due. Given a
-     * {@link TlsHellos}, the read threads also show it the first bytes of each direction of every connection.
+     * {@code <name>-read} thread stamps chunks and a {@code <name>-write} thread releases them when due.
      */
     static final class DelayProxy implements AutoCloseable {
         private static final byte[] EOF = new byte[0];
@@ -1411,16 +1398,13 @@ public final class Bench {
         private final int upstream;
         private final long delay;
         private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-        /** Counts the TLS hellos crossing this link; null on a link that carries no TLS. */
-        final TlsHellos hellos;
 
         record Chunk(byte[] data, long dueNanos) {}
 
-        DelayProxy(String name, int upstream, Duration delay, TlsHellos hellos) {
+        DelayProxy(String name, int upstream, Duration delay) {
             this.name = name;
             this.upstream = upstream;
             this.delay = delay.toNanos();
-            this.hellos = hellos;
             Thread.ofVirtual().name(name + "-accept").start(this::acceptLoop);
         }
 
@@ -1449,14 +1433,13 @@ public final class Bench {
                         closeBoth(down, up);
                         return;
                     }
-                    int number = hellos == null ? 0 : hellos.connections.incrementAndGet();
-                    pipe(down, up, accepted, hellos == null ? null : hellos.new Reader(true, number));
-                    pipe(up, down, accepted, hellos == null ? null : hellos.new Reader(false, number));
+                    pipe(down, up, accepted);
+                    pipe(up, down, accepted);
                 });
             }
         }
 
-        private void pipe(Socket from, Socket to, long accepted, TlsHellos.Reader hello) {
+        private void pipe(Socket from, Socket to, long accepted) {
             BlockingQueue<Chunk> queue = new LinkedBlockingQueue<>();
             long handshakeDone = accepted + 2 * delay;
             Thread.ofVirtual().name(name + "-read").start(() -> {
@@ -1465,11 +1448,7 @@ public final class Bench {
                     InputStream in = from.getInputStream();
                     for (int n; (n = in.read(buf)) >= 0; ) {
                         long sent = Math.max(System.nanoTime(), handshakeDone);
-                        byte[] data = Arrays.copyOf(buf, n);
-                        queue.add(new Chunk(data, sent + delay));
-                        if (hello != null) {
-                            hello.feed(data);
-                        }
+                        queue.add(new Chunk(Arrays.copyOf(buf, n), sent + delay));
                     }
                     queue.add(new Chunk(EOF, Math.max(System.nanoTime(), handshakeDone) + delay));
                 } catch (IOException e) {
@@ -1514,181 +1493,6 @@ public final class Bench {
         public void close() {
             closeQuietly(server);
             open.forEach(Bench::closeQuietly);
-        }
-    }
-
-    // ---- what the TLS link saw ----
-
-    /**
-     * Counts, from the plaintext start of each TLS 1.3 connection across a link, how many resumed a session: the
-     * ClientHello offers a pre-shared key (the {@code pre_shared_key} extension, from a ticket of an earlier
-     * connection) and the ServerHello accepts it (the same extension in the ServerHello; the outer then sends no
-     * certificate and signs nothing). A HelloRetryRequest (a ServerHello with the special random) would cost one
-     * more round trip; it is counted too. Only the hellos are read, as any observer of the link could read them.
-     */
-    static final class TlsHellos {
-        static final int HANDSHAKE = 22;
-        static final int CHANGE_CIPHER_SPEC = 20;
-        static final int CLIENT_HELLO = 1;
-        static final int SERVER_HELLO = 2;
-        static final int PRE_SHARED_KEY = 41;
-        /** RFC 8446, 4.1.3: the random of a ServerHello that is a HelloRetryRequest. */
-        static final byte[] RETRY_RANDOM =
-                HexFormat.of().parseHex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c");
-
-        final AtomicInteger connections = new AtomicInteger();
-        final AtomicInteger clientHellos = new AtomicInteger();
-        final AtomicInteger offered = new AtomicInteger();
-        final AtomicInteger serverHellos = new AtomicInteger();
-        final AtomicInteger resumed = new AtomicInteger();
-        final AtomicInteger retries = new AtomicInteger();
-        final AtomicInteger unreadable = new AtomicInteger();
-        /** The numbers (in order of accept, from 1) of the connections whose ServerHello accepted no ticket. */
-        final Set<Integer> fullOn = new ConcurrentSkipListSet<>();
-
-        /** Full handshakes: ServerHellos that did not accept a pre-shared key. */
-        int full() {
-            return serverHellos.get() - resumed.get();
-        }
-
-        /** Of the connections after the first {@code startup} (an inner's start), how many resumed, "r of n". */
-        String resumedAfter(int startup) {
-            int later = serverHellos.get() - startup;
-            long fullLater = fullOn.stream().filter(n -> n > startup).count();
-            return String.format(Locale.ROOT, "%d of %d", later - fullLater, later);
-        }
-
-        @Override
-        public String toString() {
-            return String.format(
-                    Locale.ROOT,
-                    "%d TLS connections: %d resumed a session, %d full handshake%s%s"
-                            + " (%d of %d ClientHellos offered a ticket); %d HelloRetryRequest%s%s",
-                    connections.get(),
-                    resumed.get(),
-                    full(),
-                    full() == 1 ? "" : "s",
-                    fullOn.isEmpty() ? "" : " (connection " + ranges(fullOn) + ")",
-                    offered.get(),
-                    clientHellos.get(),
-                    retries.get(),
-                    retries.get() == 1 ? "" : "s",
-                    unreadable.get() > 0 ? ", " + unreadable.get() + " hellos unreadable" : "");
-        }
-
-        /** "1–9, 14" for {1, 2, ..., 9, 14}. */
-        static String ranges(Set<Integer> sorted) {
-            StringBuilder b = new StringBuilder();
-            int first = -1;
-            int last = -1;
-            for (int n : sorted) {
-                if (n != last + 1 && first >= 0) {
-                    b.append(b.isEmpty() ? "" : ", ").append(first == last ? "#" + first : "#" + first + "–" + last);
-                    first = -1;
-                }
-                if (first < 0) {
-                    first = n;
-                }
-                last = n;
-            }
-            if (first >= 0) {
-                b.append(b.isEmpty() ? "" : ", ").append(first == last ? "#" + first : "#" + first + "–" + last);
-            }
-            return b.toString();
-        }
-
-        /** One direction of one connection: collects bytes until its hello record is complete, then reads it. */
-        final class Reader {
-            private final boolean fromClient;
-            private final int number;
-            private byte[] seen = new byte[0];
-            private int pos;
-            private boolean done;
-
-            Reader(boolean fromClient, int number) {
-                this.fromClient = fromClient;
-                this.number = number;
-            }
-
-            void feed(byte[] data) {
-                if (done) {
-                    return;
-                }
-                seen = Arrays.copyOf(seen, seen.length + data.length);
-                System.arraycopy(data, 0, seen, seen.length - data.length, data.length);
-                try {
-                    while (!done && seen.length - pos >= 5) {
-                        int type = seen[pos] & 0xff;
-                        int len = u16(seen, pos + 3);
-                        if (seen.length - pos - 5 < len) {
-                            return;
-                        }
-                        int body = pos + 5;
-                        pos = body + len;
-                        if (type == CHANGE_CIPHER_SPEC) {
-                            continue;
-                        }
-                        if (type != HANDSHAKE) {
-                            unreadable.incrementAndGet();
-                            done = true;
-                        } else {
-                            done = !hello(Arrays.copyOfRange(seen, body, body + len));
-                        }
-                    }
-                } catch (ArrayIndexOutOfBoundsException e) {
-                    unreadable.incrementAndGet();
-                    done = true;
-                }
-                if (done) {
-                    seen = null;
-                }
-            }
-
-            /** Reads one hello; true if another hello follows in this direction (after a HelloRetryRequest). */
-            private boolean hello(byte[] m) {
-                int type = m[0] & 0xff;
-                int i = 4 + 2; // message type and length, legacy_version
-                byte[] random = Arrays.copyOfRange(m, i, i + 32);
-                i += 32;
-                i += 1 + (m[i] & 0xff); // legacy_session_id
-                if (type != (fromClient ? CLIENT_HELLO : SERVER_HELLO)) {
-                    unreadable.incrementAndGet();
-                    return false;
-                }
-                if (fromClient) {
-                    i += 2 + u16(m, i); // cipher_suites
-                    i += 1 + (m[i] & 0xff); // legacy_compression_methods
-                } else {
-                    i += 2 + 1; // cipher_suite, legacy_compression_method
-                }
-                boolean psk = false;
-                int end = i + 2 + u16(m, i);
-                for (i += 2; i + 4 <= end; i += 4 + u16(m, i + 2)) {
-                    psk |= u16(m, i) == PRE_SHARED_KEY;
-                }
-                if (fromClient) {
-                    clientHellos.incrementAndGet();
-                    if (psk) {
-                        offered.incrementAndGet();
-                    }
-                    return false;
-                }
-                if (Arrays.equals(random, RETRY_RANDOM)) {
-                    retries.incrementAndGet();
-                    return true;
-                }
-                serverHellos.incrementAndGet();
-                if (psk) {
-                    resumed.incrementAndGet();
-                } else {
-                    fullOn.add(number);
-                }
-                return false;
-            }
-        }
-
-        static int u16(byte[] b, int i) {
-            return (b[i] & 0xff) << 8 | (b[i + 1] & 0xff);
         }
     }
 
@@ -1846,7 +1650,7 @@ public final class Bench {
 
     /**
      * Lines about the TLS pair, for information: issue 3's targets are judged on the plain pair. The last two say how
-     * many round trips TLS adds to an open across the link, and whether the TLS connections resumed a session.
+     * many round trips TLS adds to an open across the link.
      */
     void tlsLines() {
         String tls = Via.RELAY_TLS.label;
@@ -1900,22 +1704,6 @@ public final class Bench {
                                     r.get(Via.RELAY),
                                     added / rtt,
                                     expect));
-        }
-        if (resumption.isEmpty()) {
-            info(tls + ", sessions resumed across the link", "not measured");
-        }
-        for (var e : resumption.entrySet()) {
-            TlsHellos h = e.getValue();
-            // An inner's control connection has no ticket to offer; its pool's first fill dials all slots at once,
-            // and the JDK's client uses a ticket once, so at most one of them can resume.
-            int startup = 1 + (e.getKey().equals("pool on") ? POOL : 0);
-            String after = startup == 1
-                    ? "after the control connection (#1)"
-                    : "after the control connection and the first pool fill (#1–" + startup + ")";
-            info(
-                    tls + ", sessions resumed across the link, " + e.getKey(),
-                    h + "; " + after + ", " + h.resumedAfter(startup) + " resumed"
-                            + (h.resumed.get() == 0 ? ": NO session was resumed" : ""));
         }
     }
 
