@@ -1,0 +1,74 @@
+package benchmark;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Two chained {@code scripts/MinimalRelay.java} processes, client → hop 1 → hop 2 → target as client → outer → inner →
+ * target, with the outer's and inner's JVM flags: relay's design with nothing else, the floor for bulk, open and
+ * ping-pong on this machine.
+ */
+final class Minimal extends Column {
+    /** Relative to the repository's top, where scripts/bench runs the bench. */
+    static final Path SOURCE = Path.of("scripts", "MinimalRelay.java");
+
+    static final String READY = "minimal relay: listening";
+    /** Each hop compiles its source before it listens. */
+    static final Duration START = Duration.ofSeconds(30);
+
+    private final List<String> jvmFlags;
+    private final List<Process> hops = new ArrayList<>();
+    private Endpoints ports;
+
+    Minimal(String id, String label, List<String> jvmFlags, Set<String> sections) {
+        super(id, label, sections);
+        this.jvmFlags = jvmFlags;
+    }
+
+    @Override
+    String description() {
+        return "two chained " + SOURCE + " processes, relay's design and nothing else";
+    }
+
+    @Override
+    void start(Run run) throws Exception {
+        Path src = SOURCE.toAbsolutePath();
+        if (!Files.isRegularFile(src)) {
+            throw new IllegalStateException(src + " not found: run the bench from the repository's top");
+        }
+        Endpoints second = Net.freePorts();
+        Endpoints first = Net.freePorts();
+        Process towardsTargets = hop(run, id + "-2", src, second, run.targets.ports());
+        Process towardsClient = hop(run, id + "-1", src, first, second);
+        run.children.awaitLine(towardsTargets, id + "-2", READY, START);
+        run.children.awaitLine(towardsClient, id + "-1", READY, START);
+        ports = first;
+        System.out.println(
+                label + ": pids " + towardsClient.pid() + " → " + towardsTargets.pid() + " (" + SOURCE + ", two hops)");
+    }
+
+    @Override
+    Endpoints ports() {
+        return ports;
+    }
+
+    @Override
+    List<Process> processes() {
+        return List.copyOf(hops);
+    }
+
+    private Process hop(Run run, String name, Path src, Endpoints listen, Endpoints to) throws Exception {
+        List<String> args = new ArrayList<>(jvmFlags);
+        args.add(src.toString());
+        args.add(listen.echo() + ":" + to.echo());
+        args.add(listen.sink() + ":" + to.sink());
+        args.add(listen.source() + ":" + to.source());
+        Process p = run.children.start(name, Children.java(args));
+        hops.add(p);
+        return p;
+    }
+}

@@ -1,0 +1,71 @@
+package benchmark;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.UnknownHostException;
+
+/** Sockets as the bench uses them: everything on 127.0.0.1, on ephemeral ports. */
+final class Net {
+    static final InetAddress LOOPBACK = loopback();
+    /** A deep backlog so bursts of opens queue instead of dropping SYNs. */
+    static final int BACKLOG = 4096;
+    /** Long enough for a connect queued behind thousands of others on a busy machine. */
+    static final int CONNECT_TIMEOUT_MILLIS = 30_000;
+
+    private Net() {}
+
+    static ServerSocket listen() {
+        try {
+            return new ServerSocket(0, BACKLOG, LOOPBACK);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** An ephemeral port that was free a moment ago, for a child's config (the child binds it next). */
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, LOOPBACK)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Three such ports, for a child that listens for the echo, sink and source routes. */
+    static Endpoints freePorts() throws IOException {
+        return new Endpoints(freePort(), freePort(), freePort());
+    }
+
+    static Socket connect(int port) throws IOException {
+        Socket s = new Socket();
+        try {
+            s.setTcpNoDelay(true);
+            s.connect(new InetSocketAddress(LOOPBACK, port), CONNECT_TIMEOUT_MILLIS);
+            return s;
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // Nothing more can be done with it, and closing the rest matters more.
+        }
+    }
+
+    private static InetAddress loopback() {
+        try {
+            return InetAddress.getByAddress("127.0.0.1", new byte[] {127, 0, 0, 1});
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

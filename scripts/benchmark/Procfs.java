@@ -1,0 +1,111 @@
+package benchmark;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** What /proc and the process API say about the children: resident memory, descriptors, threads and CPU time. */
+final class Procfs {
+    /** Descriptor counts have settled once they held still for this many polls in a row. */
+    private static final int SETTLED_POLLS = 5;
+
+    private static final long SETTLE_POLL_MILLIS = 100;
+    /** Resident size counts as stable once it moves by less than this between polls, this many polls in a row. */
+    private static final long STABLE_KIB = 256;
+
+    private static final int STABLE_POLLS = 3;
+    private static final long STABLE_POLL_MILLIS = 200;
+
+    private Procfs() {}
+
+    /** One process at one moment. */
+    record Sample(long rssKiB, int fds, int threads) {
+        double rssMB() {
+            return rssKiB * 1024 / 1e6;
+        }
+    }
+
+    /** VmRSS and Threads from /proc/PID/status, and the entries of /proc/PID/fd; zeros once the process is gone. */
+    static Sample sample(Process p) {
+        long rss = 0;
+        int threads = 0;
+        int fds = 0;
+        Path proc = Path.of("/proc", Long.toString(p.pid()));
+        try {
+            for (String line : Files.readAllLines(proc.resolve("status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    rss = Long.parseLong(line.replaceAll("[^0-9]", ""));
+                } else if (line.startsWith("Threads:")) {
+                    threads = Integer.parseInt(line.replaceAll("[^0-9]", ""));
+                }
+            }
+            try (Stream<Path> s = Files.list(proc.resolve("fd"))) {
+                fds = (int) s.count();
+            }
+        } catch (IOException | UncheckedIOException gone) {
+            // The process ended between two reads.
+        }
+        return new Sample(rss, fds, threads);
+    }
+
+    static Sample[] sample(List<Process> ps) {
+        return ps.stream().map(Procfs::sample).toArray(Sample[]::new);
+    }
+
+    /** Waits until the descriptor counts of {@code ps} stop changing, or the timeout. */
+    static void settle(List<Process> ps, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long last = -1;
+        int same = 0;
+        while (System.nanoTime() < deadline && same < SETTLED_POLLS) {
+            long now = 0;
+            for (Process p : ps) {
+                now += sample(p).fds();
+            }
+            same = now == last ? same + 1 : 0;
+            last = now;
+            Thread.sleep(SETTLE_POLL_MILLIS);
+        }
+    }
+
+    /** Waits until the resident size of {@code p} stops growing, or the timeout. */
+    static void waitStable(Process p, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long last = -1;
+        int same = 0;
+        while (System.nanoTime() < deadline && same < STABLE_POLLS) {
+            long now = sample(p).rssKiB();
+            same = Math.abs(now - last) < STABLE_KIB ? same + 1 : 0;
+            last = now;
+            Thread.sleep(STABLE_POLL_MILLIS);
+        }
+    }
+
+    /** Waits until each of {@code ps} holds at most {@code slack} more descriptors than in {@code base}; false on timeout. */
+    static boolean awaitFdsNear(List<Process> ps, Sample[] base, int slack, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            boolean near = true;
+            for (int i = 0; i < ps.size(); i++) {
+                near &= sample(ps.get(i)).fds() <= base[i].fds() + slack;
+            }
+            if (near) {
+                return true;
+            }
+            Thread.sleep(SETTLE_POLL_MILLIS);
+        }
+        return false;
+    }
+
+    /** User and system CPU time so far of {@code ps} together. */
+    static Duration cpuTime(List<Process> ps) {
+        return ps.stream()
+                .map(p -> p.info().totalCpuDuration().orElse(Duration.ZERO))
+                .reduce(Duration.ZERO, Duration::plus);
+    }
+}

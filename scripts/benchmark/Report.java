@@ -1,0 +1,141 @@
+package benchmark;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/** What a run prints at its end: where it ran, the main table, the memory table, the verdicts, what went wrong. */
+final class Report {
+    private final Run run;
+    private final StringBuilder o = new StringBuilder();
+
+    private Report(Run run) {
+        this.run = run;
+    }
+
+    static void print(Run run, List<String> verdicts) {
+        Report r = new Report(run);
+        r.header();
+        r.table();
+        r.memory();
+        r.o.append("\n");
+        verdicts.forEach(v -> r.o.append("    ").append(v).append('\n'));
+        if (!run.problems.isEmpty()) {
+            r.o.append("\nProblems during the run:\n");
+            run.problems.forEach(p -> r.o.append("  - ").append(p).append('\n'));
+        }
+        r.o.append(f("%nbench took %.0f s; logs in %s%n", run.seconds(), run.work));
+        System.out.print(r.o);
+    }
+
+    private void header() {
+        String now = ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z"));
+        o.append("\n## relay bench, ").append(now).append("\n\n");
+        o.append(f(
+                "- JDK: %s (%s, %s)%n",
+                Runtime.version(), System.getProperty("java.vm.vendor"), System.getProperty("java.vm.name")));
+        o.append(f(
+                "- CPUs: %d (%s), %s %s%n",
+                Runtime.getRuntime().availableProcessors(),
+                cpuModel(),
+                System.getProperty("os.name"),
+                System.getProperty("os.version")));
+        o.append("- build: ").append(build()).append("\n");
+        o.append("- outer and inner JVM flags: `")
+                .append(String.join(" ", run.options.jvmFlags()))
+                .append("`\n");
+        o.append("- pool: ").append(run.options.pool()).append(" (inner.pool) for the loopback tests\n");
+        for (Column c : run.lineup.all()) {
+            o.append("- ").append(c.label).append(": ").append(c.description()).append("\n");
+        }
+        o.append("- logs: ").append(run.work).append("\n\n");
+    }
+
+    /** Each column's value, and beside each but direct's its ratio to direct. */
+    private void table() {
+        Column direct = run.lineup.direct();
+        List<Column> others = run.lineup.all().stream().filter(c -> c != direct).toList();
+        o.append("| metric | ").append(direct.label);
+        others.forEach(c ->
+                o.append(" | ").append(c.label).append(" | ").append(c.label).append("/direct"));
+        o.append(" |\n|---|---:");
+        others.forEach(c -> o.append("|---:|---:"));
+        o.append("|\n");
+        for (Table.Row r : run.table.rows()) {
+            o.append("| ").append(r.metric).append(" | ").append(r.cell(direct));
+            for (Column c : others) {
+                double ratio = r.ratio(c, direct);
+                o.append(" | ").append(r.cell(c)).append(" | ").append(Double.isNaN(ratio) ? "" : f("%.2f", ratio));
+            }
+            o.append(" |\n");
+        }
+    }
+
+    private void memory() {
+        Memory m = run.memory;
+        o.append(f(
+                "%n| outer and inner (plain relay), %,d sessions | outer | inner | outer + inner |%n",
+                run.options.sessions()));
+        o.append("|---|---:|---:|---:|\n");
+        if (m.emptyJvm != null) {
+            o.append(f("| resident MB, an empty JVM with the same flags | %.1f | | |%n", m.emptyJvm.rssMB()));
+        }
+        m.samples.forEach((moment, s) -> o.append(f(
+                "| resident MB, %s | %.1f | %.1f | %.1f |%n",
+                moment, s[0].rssMB(), s[1].rssMB(), s[0].rssMB() + s[1].rssMB())));
+        m.samples.forEach((moment, s) -> o.append(f(
+                "| descriptors / threads, %s | %d / %d | %d / %d | |%n",
+                moment, s[0].fds(), s[0].threads(), s[1].fds(), s[1].threads())));
+        double per = m.mbPerThousand(run);
+        o.append(f(
+                "| resident MB per 1,000 idle sessions (peak − idle before) | | | %s |%n",
+                Double.isNaN(per) ? "n/a" : f("%.1f", per)));
+        if (!m.sessionsNote.isEmpty()) {
+            o.append("\nSessions ").append(m.sessionsNote).append(".\n");
+        }
+    }
+
+    /** The commit the jars were presumably built from, and whether relay's sources differ from it. */
+    static String build() {
+        String head = git("rev-parse", "--short", "HEAD");
+        if (head == null || head.isEmpty()) {
+            return "unknown (not a git checkout)";
+        }
+        String changed = git("status", "--porcelain", "--", "relay-core", "relay-outer", "relay-inner");
+        return "commit " + head + (changed == null || changed.isEmpty() ? "" : " with uncommitted changes to relay");
+    }
+
+    /** The output of a read-only git command in the current directory, or null if it failed. */
+    static String git(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("git"));
+        cmd.addAll(List.of(args));
+        try {
+            Process git = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(git.getInputStream().readAllBytes()).trim();
+            return git.waitFor() == 0 ? out : null;
+        } catch (IOException | InterruptedException e) {
+            return null;
+        }
+    }
+
+    static String cpuModel() {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .findFirst()
+                    .orElse("unknown model");
+        } catch (IOException e) {
+            return "unknown model";
+        }
+    }
+
+    private static String f(String format, Object... args) {
+        return String.format(Locale.ROOT, format, args);
+    }
+}

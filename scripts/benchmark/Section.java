@@ -1,0 +1,19 @@
+package benchmark;
+
+import java.util.Set;
+
+/** A part of the bench that adds rows to the table, measured on each column that takes part; --only picks by name. */
+interface Section {
+    String BULK = "bulk";
+    String OPEN = "open";
+    String PING = "ping";
+    String SESSIONS = "sessions";
+    String LINK = "link";
+    /** For a column that takes part in every section. */
+    Set<String> ALL = Set.of(BULK, OPEN, PING, SESSIONS, LINK);
+
+    String name();
+
+    /** Measures the columns that take part ({@link Run#columns}); a failure on one is noted, not thrown. */
+    void run(Run run) throws Exception;
+}
