@@ -10,13 +10,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Caps connections to the control port that have not yet authenticated: overall, and per source address, so a flood
  * of silent or trickling connections from one place holds a few threads and descriptors for a few seconds each and
- * cannot crowd out the real inner dialling from elsewhere. The address of the connected inner is held only to the
- * overall cap, since a burst of users makes it dial many data connections at once. An IPv6 source is its /64.
+ * cannot crowd out the real inner dialling from elsewhere. The connected inner's address has a budget of its own, as
+ * large as the overall cap and apart from it: a burst of users makes it dial many data connections at once, and
+ * strangers filling the overall cap from many addresses must not starve it. An IPv6 source is its /64.
  */
 final class HandshakeSlots {
     private final int total;
     private final int perSource;
     private final AtomicInteger inUse = new AtomicInteger();
+    private final AtomicInteger innerInUse = new AtomicInteger();
     private final ConcurrentHashMap<InetAddress, AtomicInteger> bySource = new ConcurrentHashMap<>();
 
     HandshakeSlots(int total, int perSource) {
@@ -27,7 +29,7 @@ final class HandshakeSlots {
     /** Takes a slot for {@code source}, or returns why not; {@code innerAddress} is the connected inner's, if any. */
     String tryAcquire(InetAddress source, InetAddress innerAddress) {
         if (source.equals(innerAddress)) {
-            return takeTotal(source);
+            return take(innerInUse, "handshakes from the connected inner's address");
         }
         AtomicInteger mine = bySource.compute(source(source), (k, v) -> {
             AtomicInteger n = v == null ? new AtomicInteger() : v;
@@ -38,25 +40,27 @@ final class HandshakeSlots {
             releaseSource(source);
             return perSource + " handshakes from this address already in progress";
         }
-        String refused = takeTotal(source);
+        String refused = take(inUse, "handshakes");
         if (refused != null) {
             releaseSource(source);
         }
         return refused;
     }
 
-    private String takeTotal(InetAddress source) {
-        if (inUse.incrementAndGet() > total) {
-            inUse.decrementAndGet();
-            return total + " handshakes already in progress";
+    private String take(AtomicInteger counter, String what) {
+        if (counter.incrementAndGet() > total) {
+            counter.decrementAndGet();
+            return total + " " + what + " already in progress";
         }
         return null;
     }
 
     /** Gives back a slot taken by {@link #tryAcquire} with the same arguments. */
     void release(InetAddress source, InetAddress innerAddress) {
-        inUse.decrementAndGet();
-        if (!source.equals(innerAddress)) {
+        if (source.equals(innerAddress)) {
+            innerInUse.decrementAndGet();
+        } else {
+            inUse.decrementAndGet();
             releaseSource(source);
         }
     }
