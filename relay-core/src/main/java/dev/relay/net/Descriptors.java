@@ -4,6 +4,7 @@ import com.sun.management.UnixOperatingSystemMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.Optional;
 import java.util.OptionalLong;
+import org.slf4j.Logger;
 
 /**
  * The process's open-file limit against what the session limits need. Each session holds two descriptors per
@@ -16,6 +17,15 @@ public final class Descriptors {
 
     private Descriptors() {}
 
+    /**
+     * Logs a warning when the process may open fewer files than {@code sessions} (two descriptors each) plus
+     * {@code others} plus {@link #RESERVE}; {@code why} names the setting, e.g. {@code "tuning.maxSessions 8000"}.
+     */
+    public static void check(Logger log, long sessions, long others, String why) {
+        long needed = 2 * sessions + others + RESERVE;
+        limit().ifPresent(limit -> shortfall(limit, needed, why).ifPresent(log::warn));
+    }
+
     /** The process's limit on open files, when the platform says. */
     public static OptionalLong limit() {
         if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix) {
@@ -25,8 +35,7 @@ public final class Descriptors {
     }
 
     /**
-     * A warning when {@code limit} is below {@code needed} (which includes {@link #RESERVE}), saying what to set;
-     * {@code why} says what needs them, e.g. {@code "tuning.maxSessions 8000"}.
+     * A warning when {@code limit} is below {@code needed}, saying what to set; {@code why} says what needs them.
      */
     public static Optional<String> shortfall(long limit, long needed, String why) {
         if (limit >= needed) {

@@ -66,7 +66,10 @@ public final class Threads {
 
     private static void fatal(Thread thread, VirtualMachineError e) {
         try {
-            LOG.error("fatal: thread {} failed with {}; this process cannot go on serving", thread.getName(), e);
+            LOG.error(
+                    "fatal: thread {} failed with {}; this process cannot go on serving",
+                    thread.getName(),
+                    e.toString());
         } finally {
             onFatal.accept(e);
         }

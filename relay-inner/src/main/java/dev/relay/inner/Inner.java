@@ -84,14 +84,8 @@ public final class Inner implements AutoCloseable {
      */
     public static Inner start(InnerConfig config) throws TlsSetupException {
         Inner inner = new Inner(config, config.tls() == null ? null : Tls.client(config.tls()));
-        long needed =
-                2L * config.tuning().maxSessions() + config.pool() + 2L * MAX_CONCURRENT_DIALS + Descriptors.RESERVE;
-        Descriptors.limit()
-                .ifPresent(limit -> Descriptors.shortfall(
-                                limit,
-                                needed,
-                                "tuning.maxSessions " + config.tuning().maxSessions())
-                        .ifPresent(LOG::warn));
+        int max = config.tuning().maxSessions();
+        Descriptors.check(LOG, max, config.pool() + 2L * MAX_CONCURRENT_DIALS, "maxSessions " + max);
         if (config.tls() == null) {
             LOG.warn("connecting to the outer over plain TCP: set inner.tls to encrypt and verify the outer");
         }

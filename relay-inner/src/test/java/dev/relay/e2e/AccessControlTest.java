@@ -63,6 +63,64 @@ class AccessControlTest {
     }
 
     @Test
+    void anAllInterfacesRouteIsDualStackAndItsAllowListSeesIpv4MappedUsersAsIpv4() throws Exception {
+        try (Target echo = Target.echo()) {
+            // 0.0.0.0, like a bare port, binds every interface of both families: ::1 reaches it too.
+            Route r = Route.of("r0", new HostPort("0.0.0.0", 0), new HostPort("127.0.0.1", echo.port()))
+                    .withAllow(AddressRule.parseAll(List.of("::ffff:127.0.0.1", "::1")));
+            try (TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, r)) {
+                t.startInner();
+                int port = t.outer.port("r0");
+                try (Socket v4 = connectFrom("127.0.0.1", "127.0.0.1", port)) {
+                    assertEquals("mapped rule", TunnelTest.roundTrip(v4, "mapped rule"));
+                }
+                try (Socket v6 = connectFrom("::1", "::1", port)) {
+                    assertEquals("v6 on 0.0.0.0", TunnelTest.roundTrip(v6, "v6 on 0.0.0.0"));
+                }
+                try (Socket other = connectFrom("127.0.0.2", "127.0.0.1", port)) {
+                    assertEquals(-1, other.getInputStream().read());
+                }
+                assertEquals(2, echo.accepted.get());
+            }
+            Route v4Only = Route.of("r1", new HostPort("0.0.0.0", 0), new HostPort("127.0.0.1", echo.port()))
+                    .withAllow(AddressRule.parseAll(List.of("127.0.0.0/8")));
+            try (TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, v4Only)) {
+                t.startInner();
+                try (Socket v6 = connectFrom("::1", "::1", t.outer.port("r1"))) {
+                    assertEquals(-1, v6.getInputStream().read(), "::1 is not in 127.0.0.0/8");
+                }
+            }
+        }
+    }
+
+    @Test
+    void oneAddressCannotHoldMoreThanItsShareOfARoute() throws Exception {
+        try (Target echo = Target.echo()) {
+            Route r = Route.of("r0", new HostPort("127.0.0.1", 0), new HostPort("127.0.0.1", echo.port()))
+                    .withMaxSessionsPerSource(2);
+            try (TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, r)) {
+                t.startInner();
+                int port = t.outer.port("r0");
+                try (Socket a = connectFrom("127.0.0.2", "127.0.0.1", port);
+                        Socket b = connectFrom("127.0.0.2", "127.0.0.1", port)) {
+                    assertEquals("a", TunnelTest.roundTrip(a, "a"));
+                    assertEquals("b", TunnelTest.roundTrip(b, "b"));
+                    try (Socket third = connectFrom("127.0.0.2", "127.0.0.1", port)) {
+                        assertEquals(-1, third.getInputStream().read(), "a third session from the same address");
+                    }
+                    try (Socket other = connectFrom("127.0.0.3", "127.0.0.1", port)) {
+                        assertEquals("other", TunnelTest.roundTrip(other, "other"));
+                    }
+                }
+                Await.until("the sessions to end", () -> t.outer.activeSessions() == 0);
+                try (Socket again = connectFrom("127.0.0.2", "127.0.0.1", port)) {
+                    assertEquals("again", TunnelTest.roundTrip(again, "again"), "its slots came back");
+                }
+            }
+        }
+    }
+
+    @Test
     void anIpv6OnlyAllowListRefusesIpv6SourcesOutsideIt() throws Exception {
         try (Target echo = Target.echo()) {
             Route r = Route.of("r0", new HostPort("::1", 0), new HostPort("127.0.0.1", echo.port()))

@@ -3,6 +3,7 @@ package dev.relay.outer;
 import dev.relay.net.LogLimiter;
 import dev.relay.net.Sockets;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
@@ -17,6 +18,9 @@ import org.slf4j.LoggerFactory;
  */
 final class Acceptor {
     private static final Logger LOG = LoggerFactory.getLogger(Acceptor.class);
+
+    /** Connections the kernel queues on a listening port before relay accepts them: enough for a burst of users. */
+    static final int ACCEPT_BACKLOG = 1024;
 
     private final String what;
     private final ServerSocket server;
@@ -68,5 +72,23 @@ final class Acceptor {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** A listening socket on {@code at}; the exception names {@code what} and the address when it cannot be. */
+    static ServerSocket bind(String what, InetSocketAddress at) throws IOException {
+        if (at.isUnresolved()) {
+            throw new IOException(
+                    what + ": cannot listen on " + at.getHostString() + ":" + at.getPort() + ": unknown host");
+        }
+        ServerSocket s = new ServerSocket();
+        try {
+            s.setReuseAddress(true);
+            s.bind(at, ACCEPT_BACKLOG);
+        } catch (IOException e) {
+            Sockets.closeQuietly(s);
+            throw new IOException(
+                    what + ": cannot listen on " + at.getHostString() + ":" + at.getPort() + ": " + e.getMessage(), e);
+        }
+        return s;
     }
 }

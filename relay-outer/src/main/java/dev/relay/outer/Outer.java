@@ -17,7 +17,6 @@ import dev.relay.session.Sessions;
 import dev.relay.tls.Tls;
 import dev.relay.tls.TlsSetupException;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
@@ -54,8 +53,6 @@ public final class Outer implements AutoCloseable {
     public static final int MAX_HANDSHAKES_PER_SOURCE = 16;
     /** How long {@link #close} waits for session threads to finish after closing their sockets. */
     public static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
-    /** Connections the kernel queues on a listening port before relay accepts them: enough for a burst of users. */
-    static final int ACCEPT_BACKLOG = 1024;
     /**
      * How often the reaper looks for users who waited too long, idle sessions and old pooled connections: a quarter
      * of the open timeout, so a user is closed at most a quarter late, but within these bounds.
@@ -96,11 +93,15 @@ public final class Outer implements AutoCloseable {
         // Fails early if the route list cannot be sent to an inner in one frame.
         Frames.encode(ControlPort.welcome(config, Nonce.sessionId()));
         SSLContext tls = config.tls() == null ? null : Tls.server(config.tls());
-        Outer outer =
-                new Outer(config, tls, bind("control port", config.listen().resolve()));
+        int max = config.tuning().maxSessions();
+        int others = MAX_HANDSHAKES + InnerConfig.MAX_POOL + config.routes().size();
+        Descriptors.check(LOG, max, others, "maxSessions " + max);
+        Outer outer = new Outer(
+                config, tls, Acceptor.bind("control port", config.listen().resolve()));
         try {
             for (Route r : config.routes()) {
-                ServerSocket s = bind("route \"" + r.name() + "\"", r.listen().resolve());
+                ServerSocket s =
+                        Acceptor.bind("route \"" + r.name() + "\"", r.listen().resolve());
                 outer.routes.put(r.name(), new RouteListener(outer, r, s));
             }
         } catch (IOException e) {
@@ -122,17 +123,6 @@ public final class Outer implements AutoCloseable {
                 "outer listening for inners on {} ({})",
                 config.listen().withPort(outer.controlPort()),
                 tls == null ? "plain TCP" : "TLS 1.3");
-        long needed = 2L * config.tuning().maxSessions()
-                + MAX_HANDSHAKES
-                + InnerConfig.MAX_POOL
-                + config.routes().size()
-                + Descriptors.RESERVE;
-        Descriptors.limit()
-                .ifPresent(limit -> Descriptors.shortfall(
-                                limit,
-                                needed,
-                                "tuning.maxSessions " + config.tuning().maxSessions())
-                        .ifPresent(LOG::warn));
         if (tls == null) {
             LOG.warn("the control port is plain TCP: traffic between inner and outer is not encrypted; "
                     + "set outer.tls (make certs, or java -jar relay-outer.jar --gen-cert)");
@@ -345,22 +335,5 @@ public final class Outer implements AutoCloseable {
         timer.shutdownNow();
         sessions.closeAll("outer shutting down", CLOSE_GRACE);
         LOG.info("outer stopped");
-    }
-
-    private static ServerSocket bind(String what, InetSocketAddress at) throws IOException {
-        if (at.isUnresolved()) {
-            throw new IOException(
-                    what + ": cannot listen on " + at.getHostString() + ":" + at.getPort() + ": unknown host");
-        }
-        ServerSocket s = new ServerSocket();
-        try {
-            s.setReuseAddress(true);
-            s.bind(at, ACCEPT_BACKLOG);
-        } catch (IOException e) {
-            Sockets.closeQuietly(s);
-            throw new IOException(
-                    what + ": cannot listen on " + at.getHostString() + ":" + at.getPort() + ": " + e.getMessage(), e);
-        }
-        return s;
     }
 }

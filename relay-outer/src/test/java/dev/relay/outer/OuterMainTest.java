@@ -155,4 +155,18 @@ class OuterMainTest {
         assertEquals(2, exitStatus(Map.of(), "--config", "../routes.json"));
         assertTrue(err().contains("placeholder") && err().contains("/dev/urandom"), err());
     }
+
+    @Test
+    void aTuningValueItsTimersCannotHoldIsOneLineAndStatus2() throws IOException {
+        for (String tuning : new String[] {"\"heartbeatSeconds\": 4000", "\"handshakeTimeoutSeconds\": 3000000"}) {
+            err.reset();
+            Path p = config("""
+                    { "outer": { "listen": "127.0.0.1:0" }, "token": "%s", "tuning": { %s },
+                      "routes": [ { "name": "web", "listen": "127.0.0.1:0", "target": "10.0.0.1:80" } ] }
+                    """.formatted(TOKEN, tuning));
+            assertEquals(2, exitStatus(Map.of(), "--config", p.toString()), err());
+            assertEquals(1, err().lines().count(), err());
+            assertTrue(err().contains("must be at most"), err());
+        }
+    }
 }
