@@ -9,14 +9,18 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.relay.net.AddressRule;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -29,7 +33,8 @@ class ConfigFileTest {
     @TestFactory
     Stream<DynamicTest> everyValidFileLoads() throws Exception {
         List<Path> files = fixtures("valid");
-        assertTrue(files.size() >= 5, "valid fixtures: " + files);
+        // The README's example is checked from README.md itself, below.
+        assertTrue(files.size() >= 4, "valid fixtures: " + files);
         return files.stream()
                 .map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
                     JsonNode sections = new ObjectMapper().readTree(file.toFile());
@@ -70,7 +75,7 @@ class ConfigFileTest {
 
     @Test
     void theReadmeExampleMeansWhatItSays() throws Exception {
-        ConfigFile config = ConfigFile.load(fixture("valid", "readme.json"), NO_ENV);
+        ConfigFile config = readmeExample(NO_ENV);
         OuterConfig outer = config.outer();
         assertEquals(new HostPort("0.0.0.0", 7000), outer.listen());
         assertEquals("a-long-random-secret", outer.token().value());
@@ -83,6 +88,29 @@ class ConfigFileTest {
         InnerConfig inner = config.inner(null);
         assertEquals(new HostPort("relay.example.com", 7000), inner.connect());
         assertEquals(InnerConfig.DEFAULT_NAME, inner.name());
+    }
+
+    @Test
+    void theReadmeSecureSetupFragmentMeansWhatItSays() throws Exception {
+        // The fragment has only "outer" and "inner"; the rest of a file is added around it, and its placeholder
+        // fingerprint ("sha256:AB:CD:...") becomes a whole one.
+        String fragment = readmeBlock("## Secure setup", "json");
+        String fingerprint = "sha256:" + String.join(":", Collections.nCopies(32, "AB"));
+        assertTrue(fragment.contains("\"sha256:AB:CD:...\""), fragment);
+        String file = "{" + fragment.replace("\"sha256:AB:CD:...\"", "\"" + fingerprint + "\"")
+                + ", \"token\": \"a-long-random-secret\","
+                + " \"routes\": [ { \"name\": \"ssh\", \"listen\": 5122, \"target\": \"192.168.1.4:22\" } ] }";
+        Path dir = Path.of("/etc/relay");
+        ConfigFile config = ConfigFile.parse(README + " (Secure setup)", dir, file, NO_ENV);
+        OuterConfig outer = config.outer();
+        assertEquals(new HostPort("0.0.0.0", 7000), outer.listen());
+        assertEquals(ServerTls.pem(dir.resolve("relay.crt"), dir.resolve("relay.key")), outer.tls());
+        InnerConfig inner = config.inner(null);
+        assertEquals(new HostPort("relay.example.com", 7000), inner.connect());
+        assertEquals(ClientTls.pinned(fingerprint), inner.tls());
+        assertEquals(
+                List.of(AddressRule.parse("192.168.1.0/24:22"), AddressRule.parse("192.168.1.5:80")),
+                inner.allowTargets());
     }
 
     @Test
@@ -142,7 +170,7 @@ class ConfigFileTest {
     @Test
     void theEnvironmentTokenOverridesTheFile() throws Exception {
         String secret = "token-from-the-environment";
-        ConfigFile config = ConfigFile.load(fixture("valid", "readme.json"), Map.of(ConfigFile.TOKEN_ENV, secret));
+        ConfigFile config = readmeExample(Map.of(ConfigFile.TOKEN_ENV, secret));
         assertEquals(secret, config.outer().token().value());
         assertEquals(secret, config.inner(null).token().value());
         // The environment also stands in for a token missing from the file.
@@ -153,10 +181,9 @@ class ConfigFileTest {
 
     @Test
     void aShortEnvironmentTokenIsNamed() throws Exception {
-        Path file = fixture("valid", "readme.json");
-        ConfigException e = assertThrows(
-                ConfigException.class, () -> ConfigFile.load(file, Map.of(ConfigFile.TOKEN_ENV, "too-short")));
-        assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> readmeExample(Map.of(ConfigFile.TOKEN_ENV, "too-short")));
+        assertTrue(e.getMessage().startsWith(README + ": "), e.getMessage());
         assertTrue(e.getMessage().contains("RELAY_TOKEN"), e.getMessage());
         assertFalse(e.getMessage().contains("too-short"), "the message shows the secret: " + e.getMessage());
     }
@@ -170,7 +197,7 @@ class ConfigFileTest {
 
     @Test
     void theConnectOverrideWins() throws Exception {
-        ConfigFile config = ConfigFile.load(fixture("valid", "readme.json"), NO_ENV);
+        ConfigFile config = readmeExample(NO_ENV);
         assertEquals(new HostPort("127.0.0.1", 9), config.inner("127.0.0.1:9").connect());
         // It also stands in for a missing inner section.
         ConfigFile outerOnly = ConfigFile.load(fixture("valid", "route-options.json"), NO_ENV);
@@ -196,15 +223,43 @@ class ConfigFileTest {
 
     @Test
     void secretsNeverPrint() throws Exception {
-        String secret = "a-long-random-secret";
+        ConfigFile config = readmeExample(NO_ENV);
+        String secret = config.outer().token().value();
         assertFalse(new Token(secret).toString().contains(secret));
         assertTrue(new Token(secret).toString().contains("MASKED"));
-        ConfigFile config = ConfigFile.load(fixture("valid", "readme.json"), NO_ENV);
         String outer = config.outer().toString();
         assertFalse(outer.contains(secret), outer);
         assertTrue(outer.contains("ssh"), outer);
         String inner = config.inner(null).toString();
         assertFalse(inner.contains(secret), inner);
+    }
+
+    /** Surefire runs in the module directory; the README sits at the repository root. */
+    private static final Path README = Path.of("../README.md");
+
+    /** The README's example routes.json, parsed as it stands there. */
+    private static ConfigFile readmeExample(Map<String, String> env) throws IOException, ConfigException {
+        return ConfigFile.parse(README.toString(), readmeBlock("## routes.json", "json"), env);
+    }
+
+    /**
+     * The first code block in {@code language} in the README section whose heading starts with {@code heading}. The
+     * block must be in that section: one moved or removed fails here, rather than a later section's block being
+     * checked instead.
+     */
+    private static String readmeBlock(String heading, String language) throws IOException {
+        String md = Files.readString(README);
+        Matcher section =
+                Pattern.compile("(?m)^" + Pattern.quote(heading) + "\\b.*$").matcher(md);
+        assertTrue(section.find(), README + " has no heading \"" + heading + "\"");
+        Matcher next = Pattern.compile("(?m)^## ").matcher(md);
+        int end = next.find(section.end()) ? next.start() : md.length();
+        Matcher open =
+                Pattern.compile("(?m)^[ \\t]*```" + language + "\n").matcher(md).region(section.end(), end);
+        assertTrue(open.find(), "no ```" + language + " block under \"" + heading + "\" in " + README);
+        int close = md.indexOf("```", open.end());
+        assertTrue(close > 0 && close < end, "the ```" + language + " block under \"" + heading + "\" is not closed");
+        return md.substring(open.end(), close);
     }
 
     /** Every message the file produces, trying the outer's part and the inner's part when it loads. */

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.relay.config.InnerConfig;
 import dev.relay.config.Token;
+import dev.relay.config.Tuning;
 import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter;
 import dev.relay.protocol.Message;
@@ -16,12 +17,12 @@ import dev.relay.protocol.OuterToInner;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -58,38 +59,54 @@ class HostilePeerTest {
     @Test
     void garbageOnTheControlPortIsDroppedAndRoutesKeepWorking() throws Exception {
         assertDroppedWhileTunnelWorks(
-                out -> out.write("\u0000\u00ff garbage \r\n\r\n".getBytes(StandardCharsets.UTF_8)));
+                "unexpected frame code 0",
+                s -> s.getOutputStream().write("\u0000\u00ff garbage \r\n\r\n".getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test
     void anHttpRequestOnTheControlPortIsDropped() throws Exception {
-        assertDroppedWhileTunnelWorks(out ->
-                out.write("GET / HTTP/1.1\r\nHost: relay.example.com\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+        assertDroppedWhileTunnelWorks(
+                "unexpected frame code 71", // 'G'
+                s -> s.getOutputStream()
+                        .write("GET / HTTP/1.1\r\nHost: relay.example.com\r\n\r\n"
+                                .getBytes(StandardCharsets.US_ASCII)));
     }
 
     @Test
     void anOversizedFrameIsDroppedBeforeItIsRead() throws Exception {
-        assertDroppedWhileTunnelWorks(out -> out.write(ByteBuffer.allocate(5)
-                .put((byte) 1)
-                .putInt(Frames.MAX_PAYLOAD + 1)
-                .array()));
+        assertDroppedWhileTunnelWorks(
+                "frame of " + (Frames.MAX_PAYLOAD + 1) + " bytes is over the limit",
+                s -> s.getOutputStream()
+                        .write(ByteBuffer.allocate(5)
+                                .put((byte) 1)
+                                .putInt(Frames.MAX_PAYLOAD + 1)
+                                .array()));
     }
 
     @Test
     void aTruncatedFrameIsDropped() throws Exception {
-        assertDroppedWhileTunnelWorks(
-                out -> {
-                    byte[] hello = Frames.encode(new InnerToOuter.Hello(1, InnerToOuter.Purpose.CONTROL, Nonce.next()));
-                    out.write(hello, 0, hello.length - 3);
-                    out.flush();
-                    // Half-close: the outer sees the frame end early, rather than waiting for the rest.
-                },
-                true);
+        assertDroppedWhileTunnelWorks("truncated frame", s -> {
+            byte[] hello = Frames.encode(new InnerToOuter.Hello(1, InnerToOuter.Purpose.CONTROL, Nonce.next()));
+            s.getOutputStream().write(hello, 0, hello.length - 3);
+            // Half-close: the outer sees the frame end early, rather than waiting for the rest until its handshake
+            // timeout (which would be dropped too, but for another reason).
+            s.shutdownOutput();
+        });
     }
 
     @Test
     void aPeerThatSaysNothingIsDroppedAfterTheHandshakeTimeout() throws Exception {
-        assertDroppedWhileTunnelWorks(out -> {}, false);
+        Duration timeout = Duration.ofMillis(500);
+        Duration after = assertDroppedWhileTunnelWorks(
+                TestTunnel.FAST.withHandshake(timeout),
+                // Whichever of the outer's two timers for it ends the handshake first: its deadline, or the socket's
+                // read timeout (set to the same duration).
+                "did not authenticate within " + timeout.toMillis() + "ms|Read timed out",
+                s -> {});
+        // Measured from the client's connect, which completes before the outer accepts, so not shorter than the timeout
+        // (50 ms allowed for the timer's rounding); the upper bound leaves room for a busy machine.
+        assertTrue(after.compareTo(timeout.minusMillis(50)) >= 0, "dropped after only " + after.toMillis() + "ms");
+        assertTrue(after.compareTo(Duration.ofMillis(2500)) < 0, "dropped only after " + after.toMillis() + "ms");
     }
 
     @Test
@@ -110,25 +127,38 @@ class HostilePeerTest {
     }
 
     interface Abuse {
-        void send(OutputStream out) throws IOException;
+        void send(Socket s) throws IOException;
     }
 
-    private static void assertDroppedWhileTunnelWorks(Abuse abuse) throws Exception {
-        assertDroppedWhileTunnelWorks(abuse, false);
+    private static Duration assertDroppedWhileTunnelWorks(String reason, Abuse abuse) throws Exception {
+        return assertDroppedWhileTunnelWorks(TestTunnel.FAST, reason, abuse);
     }
 
-    /** Sends {@code abuse} to the control port, expects the outer to close that connection, and the tunnel to work. */
-    private static void assertDroppedWhileTunnelWorks(Abuse abuse, boolean halfClose) throws Exception {
-        try (Target echo = Target.echo();
-                TestTunnel t = TestTunnel.to(echo)) {
+    /**
+     * Sends {@code abuse} to the control port, expects the outer to close that connection and log a reason for it in
+     * which the regular expression {@code reason} finds a match, and the tunnel to work before, meanwhile and after.
+     * Returns how long the connection lived after its connect completed.
+     */
+    private static Duration assertDroppedWhileTunnelWorks(Tuning tuning, String reason, Abuse abuse) throws Exception {
+        Duration lived;
+        LogCapture log = LogCapture.start();
+        try (log;
+                Target echo = Target.echo();
+                TestTunnel t = TestTunnel.outerOnly(tuning, TestTunnel.route("r0", echo))) {
+            t.startInner();
             try (Socket user = t.connect();
                     Socket bad = t.controlConnection()) {
+                long connected = System.nanoTime();
                 assertEquals("before", TunnelTest.roundTrip(user, "before"));
-                abuse.send(bad.getOutputStream());
-                if (halfClose) {
-                    bad.shutdownOutput();
-                }
+                abuse.send(bad);
                 assertClosedByOuter(bad.getInputStream());
+                lived = Duration.ofNanos(System.nanoTime() - connected);
+                String dropped = "control connection from 127.0.0.1:" + bad.getLocalPort() + " dropped: ";
+                Await.until("the outer to log why it dropped the connection", () -> log.count(dropped) > 0);
+                String line = log.lines(dropped).get(0);
+                assertTrue(
+                        Pattern.compile(reason).matcher(line).find(),
+                        "expected the reason [" + reason + "] in: " + line);
                 assertEquals("during", TunnelTest.roundTrip(user, "during"));
             }
             assertTrue(t.outer.innerConnected());
@@ -136,6 +166,7 @@ class HostilePeerTest {
                 assertEquals("after", TunnelTest.roundTrip(s, "after"));
             }
         }
+        return lived;
     }
 
     /** The outer may say why in an Error frame first; then the connection must end. */

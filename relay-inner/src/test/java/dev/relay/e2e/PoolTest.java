@@ -3,8 +3,15 @@ package dev.relay.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.relay.config.InnerConfig;
+import dev.relay.net.Sockets;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,22 +40,68 @@ class PoolTest {
         }
     }
 
+    /**
+     * Six users arrive while the pool of two cannot refill: the first two take the pooled connections, the other four
+     * must be opened over the control channel. The inner dials a pooled connection's replacement only once it has
+     * reached that session's target, so the first two users' route leads to a target that completes no connect until
+     * the test releases it; the other four use a second route to a free target. The outer says in each session's open
+     * line how it was opened: {@code via=pool}, or {@code via=open} for an Open on the control channel.
+     */
     @Test
     void aBurstLargerThanThePoolFallsBackToTheControlChannel() throws Exception {
-        try (Target echo = Target.echo();
-                TestTunnel t = TestTunnel.to(echo, 2)) {
+        List<Socket> users = new ArrayList<>();
+        LogCapture log = LogCapture.start();
+        try (log;
+                Target held = Target.heldEcho();
+                Target free = Target.echo();
+                TestTunnel t = TestTunnel.outerOnly(
+                                TestTunnel.FAST, TestTunnel.route("held", held), TestTunnel.route("free", free))
+                        .pool(2)) {
+            t.startInner();
             Await.until("a full pool", () -> t.outer.pooledConnections() == 2);
-            Socket[] users = new Socket[6];
-            for (int i = 0; i < users.length; i++) {
-                users[i] = t.connect();
+            users.add(t.connect("held"));
+            users.add(t.connect("held"));
+            List<Socket> pooledUsers = List.copyOf(users);
+            Await.until("the two users to take the pool", () -> t.outer.pooledConnections() == 0);
+            for (int i = 0; i < 4; i++) {
+                users.add(t.connect("free"));
             }
-            for (int i = 0; i < users.length; i++) {
-                assertEquals("u" + i, TunnelTest.roundTrip(users[i], "u" + i));
+            List<Socket> burst = users.subList(2, users.size());
+            Await.until(
+                    "the four users past the pool to be opened over the control channel (via=open)",
+                    () -> burst.stream().allMatch(u -> "open".equals(via(log).get(u.getLocalPort()))));
+            // Served while the pool is still empty: its two sessions wait for the held target.
+            for (int i = 0; i < burst.size(); i++) {
+                assertEquals("u" + i, TunnelTest.roundTrip(burst.get(i), "u" + i));
             }
-            for (Socket u : users) {
-                u.close();
+            assertEquals(0, t.outer.pooledConnections(), "the pool refilled before its sessions reached the target");
+            held.release();
+            for (int i = 0; i < pooledUsers.size(); i++) {
+                assertEquals("p" + i, TunnelTest.roundTrip(pooledUsers.get(i), "p" + i));
+            }
+            // The outer logs a session's open line before it relays its first byte, so every line is there by now.
+            Map<Integer, String> via = via(log);
+            for (Socket u : pooledUsers) {
+                assertEquals(
+                        "pool", via.get(u.getLocalPort()), "user " + u.getLocalPort() + " of the full pool: " + via);
+            }
+            assertEquals(6, via.size(), "sessions opened: " + via);
+        } finally {
+            users.forEach(Sockets::closeQuietly);
+        }
+    }
+
+    /** From the outer's session open lines: each user's port, and how the outer opened its session. */
+    private static Map<Integer, String> via(LogCapture log) {
+        Pattern open = Pattern.compile("session open id=\\S+ route=\\S+ user=127\\.0\\.0\\.1:(\\d+) via=(\\w+)");
+        Map<Integer, String> via = new HashMap<>();
+        for (String line : log.lines("session open")) {
+            Matcher m = open.matcher(line);
+            if (m.find()) {
+                via.put(Integer.parseInt(m.group(1)), m.group(2));
             }
         }
+        return via;
     }
 
     @Test

@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,21 +29,33 @@ class ProcessTest {
     @Test
     void bothProgramsServeAndStopPromptlyOnSigterm() throws Exception {
         try (Target echo = Target.echo()) {
-            int control = freePort();
-            int route = freePort();
+            // The outer binds port 0 for the control port and the route, and says in its log which ports it got: no
+            // port is picked here and left free for someone else to take before the child binds it.
             Path config = dir.resolve("routes.json");
             Files.writeString(config, """
-                    { "outer":  { "listen": "127.0.0.1:%d" },
-                      "inner":  { "connect": "127.0.0.1:%d" },
+                    { "outer":  { "listen": "127.0.0.1:0" },
                       "token":  "process-test-token-0123456789",
-                      "routes": [ { "name": "echo", "listen": "127.0.0.1:%d", "target": "127.0.0.1:%d" } ] }
-                    """.formatted(control, control, route, echo.port()));
-            Process outer = start("dev.relay.outer.OuterMain", config, "outer.log");
-            Process inner = start("dev.relay.inner.InnerMain", config, "inner.log");
+                      "routes": [ { "name": "echo", "listen": "127.0.0.1:0", "target": "127.0.0.1:%d" } ] }
+                    """.formatted(echo.port()));
+            Process outer = start("dev.relay.outer.OuterMain", "outer.log", "--config", config.toString());
+            Process inner = null;
             try {
-                Await.until(
-                        "the inner to connect (outer log: " + dir.resolve("outer.log") + ")",
-                        () -> log("outer.log").contains("connected from"));
+                int control = portFromLog("outer.log", OUTER_LISTENING);
+                int route = portFromLog("outer.log", ROUTE_LISTENING);
+                inner = start(
+                        "dev.relay.inner.InnerMain",
+                        "inner.log",
+                        "--config",
+                        config.toString(),
+                        "--connect",
+                        "127.0.0.1:" + control);
+                try {
+                    Await.until("the inner to connect", () -> log("outer.log").contains("connected from"));
+                } catch (AssertionError e) {
+                    throw new AssertionError(
+                            e.getMessage() + "; outer.log:\n" + log("outer.log") + "\ninner.log:\n" + log("inner.log"),
+                            e);
+                }
                 try (Socket s = new Socket()) {
                     s.connect(new InetSocketAddress("127.0.0.1", route), 5000);
                     s.setSoTimeout(10_000);
@@ -57,19 +71,40 @@ class ProcessTest {
                     assertEquals(route, again.getLocalPort(), "the route's port is free again");
                 }
             } finally {
-                inner.destroyForcibly();
+                if (inner != null) {
+                    inner.destroyForcibly();
+                }
                 outer.destroyForcibly();
             }
         }
     }
 
-    private Process start(String main, Path config, String log) throws IOException {
+    private static final Pattern OUTER_LISTENING =
+            Pattern.compile("outer listening for inners on 127\\.0\\.0\\.1:(\\d+) \\(plain TCP\\)");
+    private static final Pattern ROUTE_LISTENING =
+            Pattern.compile("route echo listening on 127\\.0\\.0\\.1:(\\d+) -> ");
+
+    /** Waits for {@code line} in the log and returns the port it names. */
+    private int portFromLog(String log, Pattern line) {
+        try {
+            Await.until(
+                    "the outer to log a line matching [" + line + "]",
+                    () -> line.matcher(log(log)).find());
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; " + log + ":\n" + log(log), e);
+        }
+        Matcher m = line.matcher(log(log));
+        assertTrue(m.find());
+        return Integer.parseInt(m.group(1));
+    }
+
+    private Process start(String main, String log, String... args) throws IOException {
         String java = ProcessHandle.current()
                 .info()
                 .command()
                 .orElse(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
-        List<String> cmd = new ArrayList<>(
-                List.of(java, "-cp", System.getProperty("java.class.path"), main, "--config", config.toString()));
+        List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"), main));
+        cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd)
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve(log).toFile())
@@ -81,12 +116,6 @@ class ProcessTest {
             return Files.readString(dir.resolve(name));
         } catch (IOException e) {
             return "";
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
         }
     }
 }

@@ -3,11 +3,8 @@ package dev.relay.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -22,25 +19,10 @@ class SessionLogTest {
 
     @Test
     void oneLineAtOpenAndOneAtCloseOnEachSideNoLinePerChunk() throws Exception {
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream original = System.err;
-        System.setErr(new PrintStream(
-                new OutputStream() {
-                    @Override
-                    public synchronized void write(int b) {
-                        original.write(b);
-                        captured.write(b);
-                    }
-
-                    @Override
-                    public synchronized void write(byte[] b, int off, int len) {
-                        original.write(b, off, len);
-                        captured.write(b, off, len);
-                    }
-                },
-                true));
         long size = 4_000_000; // 4,000 writes of 1,000 bytes
-        try (Target echo = Target.echo();
+        LogCapture captured = LogCapture.start();
+        try (captured;
+                Target echo = Target.echo();
                 TestTunnel t = TestTunnel.to(echo)) {
             try (Socket s = t.connect()) {
                 Future<?> w = Executors.newVirtualThreadPerTaskExecutor().submit(() -> {
@@ -55,11 +37,9 @@ class SessionLogTest {
                 assertTrue(s.getInputStream().transferTo(OutputStream.nullOutputStream()) >= size);
                 w.get();
             }
-            Await.until("both sides to log the close", () -> count(captured, "session closed") >= 2);
-        } finally {
-            System.setErr(original);
+            Await.until("both sides to log the close", () -> captured.count("session closed") >= 2);
         }
-        String log = captured.toString(StandardCharsets.UTF_8);
+        String log = captured.text();
         Matcher m = Pattern.compile("session open id=(\\S+) route=r0 user=").matcher(log);
         assertTrue(m.find(), log);
         String id = m.group(1);
@@ -78,12 +58,5 @@ class SessionLogTest {
         assertTrue(
                 lines.stream().anyMatch(l -> l.contains("session closed") && l.contains("up=" + size)),
                 "the close line counts the bytes: " + lines);
-    }
-
-    private static long count(ByteArrayOutputStream captured, String text) {
-        return captured.toString(StandardCharsets.UTF_8)
-                .lines()
-                .filter(l -> l.contains(text))
-                .count();
     }
 }

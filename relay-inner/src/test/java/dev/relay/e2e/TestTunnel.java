@@ -70,7 +70,13 @@ final class TestTunnel implements AutoCloseable {
 
     /** The same, with the inner keeping {@code pool} idle data connections, over TLS when {@code cert} is set. */
     static TestTunnel to(Target target, int pool, TestCert cert) throws IOException, InterruptedException {
-        TestTunnel t = outerOnly(cert, FAST, route("r0", target)).pool(pool);
+        return to(target, pool, cert, FAST);
+    }
+
+    /** The same, with {@code tuning} instead of {@link #FAST}. */
+    static TestTunnel to(Target target, int pool, TestCert cert, Tuning tuning)
+            throws IOException, InterruptedException {
+        TestTunnel t = outerOnly(cert, tuning, route("r0", target)).pool(pool);
         t.startInner();
         return t;
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.relay.config.HostPort;
 import dev.relay.config.InnerConfig;
 import dev.relay.config.Route;
+import dev.relay.config.Tuning;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -43,6 +44,10 @@ class TunnelTest {
 
     TestTunnel tunnel(Target target) throws IOException, InterruptedException {
         return TestTunnel.to(target, pool(), cert());
+    }
+
+    TestTunnel tunnel(Target target, Tuning tuning) throws IOException, InterruptedException {
+        return TestTunnel.to(target, pool(), cert(), tuning);
     }
 
     @Test
@@ -90,8 +95,16 @@ class TunnelTest {
     @Test
     void twoHundredConcurrentSessionsNeverMix() throws Exception {
         int sessions = 200;
+        // Timing is not the point here: 200 sessions opened at once (each with a TLS handshake in TlsTunnelTest, over
+        // the control channel in UnpooledTunnelTest) can take longer than FAST's 5 s open and handshake timeouts on
+        // a busy 2-core machine, and delay a heartbeat past FAST's 1 s dead-peer time, which drops the control channel
+        // and opens some sessions' targets twice.
+        Tuning patient = TestTunnel.FAST
+                .withHeartbeat(Duration.ofSeconds(1), Duration.ofSeconds(10))
+                .withOpenTimeout(Duration.ofSeconds(30))
+                .withHandshake(Duration.ofSeconds(30));
         try (Target echo = Target.echo();
-                TestTunnel t = tunnel(echo);
+                TestTunnel t = tunnel(echo, patient);
                 ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             CountDownLatch go = new CountDownLatch(1);
             List<Future<Long>> results = new ArrayList<>();
