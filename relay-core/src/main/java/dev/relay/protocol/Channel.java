@@ -1,12 +1,11 @@
 package dev.relay.protocol;
 
 import dev.relay.net.Sockets;
-import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.SequenceInputStream;
+import java.io.PushbackInputStream;
 import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
@@ -43,8 +42,11 @@ public final class Channel implements Closeable {
      */
     public Channel(Socket socket, int firstByte) throws IOException {
         this.socket = socket;
-        this.in = new SequenceInputStream(
-                new ByteArrayInputStream(new byte[] {(byte) firstByte}), socket.getInputStream());
+        // Not a SequenceInputStream: at the end of its last stream it closes it, and with it the socket, so a peer
+        // that half-closed would never hear why it is refused.
+        PushbackInputStream pushback = new PushbackInputStream(socket.getInputStream(), 1);
+        pushback.unread(firstByte);
+        this.in = pushback;
         this.out = socket.getOutputStream();
     }
 

@@ -150,10 +150,10 @@ final class ControlPort {
         } catch (EOFException e) {
             failure = "closed before authenticating";
         } catch (IOException e) {
-            failure = done.get()
-                    ? "did not authenticate within "
-                            + config.tuning().handshake().toMillis() + "ms"
-                    : CloseReason.of(e, "peer", "did not authenticate in time");
+            // The deadline closing the socket and the read timeout are one limit, whichever fires first.
+            String late =
+                    "did not authenticate within " + config.tuning().handshake().toMillis() + "ms";
+            failure = done.get() ? late : CloseReason.of(e, "peer", late);
         } catch (RuntimeException e) {
             LOG.error("bug: handshake with {} failed", from, e);
             failure = "internal error: " + e;
@@ -162,7 +162,7 @@ final class ControlPort {
             handshaking.remove(s);
         }
         if (failure != null || !done.compareAndSet(false, true)) {
-            String why = failure != null ? failure : "did not authenticate in time";
+            String why = failure != null ? failure : "did not authenticate within the deadline";
             failures.event(more -> LOG.warn("control connection from {} dropped: {}{}", from, why, more));
             Sockets.closeQuietly(s);
             return;
