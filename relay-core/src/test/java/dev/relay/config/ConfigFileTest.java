@@ -234,6 +234,29 @@ class ConfigFileTest {
         assertFalse(inner.contains(secret), inner);
     }
 
+    @Test
+    void theReadmesExampleErrorsAreWhatRelaySays() throws Exception {
+        String md = Files.readString(README);
+        int at = md.indexOf("```\n", md.indexOf("A bad file stops the program"));
+        List<String> shown =
+                md.substring(at + 4, md.indexOf("```", at + 4)).lines().toList();
+        assertEquals(2, shown.size(), shown.toString());
+        String base = "{ \"outer\": { \"listen\": 7000 }, \"token\": \"a-long-random-secret\", \"routes\": [ %s ] }";
+        String badPort = base.formatted("{ \"name\": \"ssh\", \"listen\": 5122, \"target\": \"h:22\" },"
+                + " { \"name\": \"web\", \"listen\": 70000, \"target\": \"h:80\" }");
+        String typo =
+                base.formatted("{ \"name\": \"ssh\", \"listen\": 5122, \"target\": \"h:22\", \"idletimeout\": 60 }");
+        for (int i = 0; i < 2; i++) {
+            String json = i == 0 ? badPort : typo;
+            ConfigException e = assertThrows(
+                    ConfigException.class,
+                    () -> ConfigFile.parse("routes.json", json, NO_ENV).outer());
+            String said = e.getMessage().substring(e.getMessage().indexOf("routes["));
+            String readme = shown.get(i).substring(shown.get(i).indexOf("routes["));
+            assertEquals(said, readme, "the README's example error drifted from what relay says");
+        }
+    }
+
     /** Surefire runs in the module directory; the README sits at the repository root. */
     private static final Path README = Path.of("../README.md");
 

@@ -11,6 +11,8 @@ import dev.relay.config.Token;
 import dev.relay.inner.Inner;
 import dev.relay.outer.Outer;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -38,5 +40,34 @@ class EmbeddingExampleTest {
                 }
             }
         }
+    }
+
+    @Test
+    void theExampleAboveIsTheOneInTheReadme() throws Exception {
+        String md = Files.readString(Path.of("../README.md"));
+        int open = md.indexOf("```java\n", md.indexOf("## Embedding"));
+        String readme = md.substring(open + 8, md.indexOf("```", open + 8));
+        String source = Files.readString(Path.of("src/test/java/dev/relay/e2e/EmbeddingExampleTest.java"));
+        String example = flat(source.substring(
+                source.indexOf("// --- as in README.md"), source.indexOf("// --- end of the example")));
+        int from = 0;
+        for (String line : readme.lines().toList()) {
+            // The test's two departures from the text: a fixed token, and an assertion around the wait.
+            String expected = flat(line.replaceAll("//.*", "")
+                    .replace("System.getenv(\"RELAY_TOKEN\")", "\"embedding-example-token-0123\"")
+                    .replace(
+                            "inner.awaitConnected(Duration.ofSeconds(5));",
+                            "assertTrue(inner.awaitConnected(Duration.ofSeconds(5)));"));
+            if (expected.isEmpty() || expected.equals("}") || expected.startsWith("runTheTestAgainst")) {
+                continue;
+            }
+            int at = example.indexOf(expected, from);
+            assertTrue(at >= 0, "README line not in the test, in order: " + line);
+            from = at + expected.length();
+        }
+    }
+
+    private static String flat(String code) {
+        return code.replaceAll("\\s+", " ").trim();
     }
 }
