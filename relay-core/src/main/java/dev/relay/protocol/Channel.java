@@ -9,24 +9,19 @@ import java.io.PushbackInputStream;
 import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Framed messages over one socket. Any thread may send (writers share one lock, so frames never interleave), or post
- * a frame for the owner's writer thread to send; one thread reads. A control channel owns its socket for life; a data connection uses a channel only for its handshake
+ * Framed messages over one socket. Any thread may send (writers share one lock, so frames never interleave); one
+ * thread reads. A control channel's owner sends through an {@link Outbox} instead, so that no thread of its waits on
+ * the peer. A control channel owns its socket for life; a data connection uses a channel only for its handshake
  * and then hands the socket to a {@link dev.relay.session.Session}.
  */
 public final class Channel implements Closeable {
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
-    /** Frames posted and not yet written, at most: a few hundred kilobytes of Opens or OpenFaileds. */
-    public static final int OUTBOX = 1024;
-
     private final ReentrantLock writeLock = new ReentrantLock();
-    private final LinkedBlockingQueue<Message> outbox = new LinkedBlockingQueue<>(OUTBOX);
     /** When the write in progress started (System.nanoTime), or 0 when none is. */
     private volatile long writingSince;
 
@@ -97,39 +92,6 @@ public final class Channel implements Closeable {
     public void checkPeerReads(Duration limit) throws Stalled {
         if (writeStalled().compareTo(limit) > 0) {
             throw new Stalled("stopped reading for " + limit.toSeconds() + "s");
-        }
-    }
-
-    /**
-     * Queues a frame for {@link #runWriter}, without waiting; false when the queue is full, and the frame is dropped.
-     * The control channel's reader and the threads serving users post here, so a peer that stops reading can stall
-     * none of them, and holds at most {@link #OUTBOX} frames of this side's memory.
-     */
-    public boolean post(Message m) {
-        return outbox.offer(m);
-    }
-
-    /**
-     * Writes what is posted, in order, and a heartbeat whenever {@code heartbeat} passes with nothing to write; runs
-     * on the owner's writer thread until the channel is closed or the thread interrupted. A write stalled for longer
-     * than {@code stallLimit} by another writer closes the channel ({@link #checkPeerReads} covers this thread's own).
-     */
-    public void runWriter(Duration heartbeat, Duration stallLimit) {
-        try {
-            while (!socket.isClosed()) {
-                Message m = outbox.poll(heartbeat.toNanos(), TimeUnit.NANOSECONDS);
-                if (writeStalled().compareTo(stallLimit) > 0) {
-                    close();
-                    return;
-                }
-                if (m == null) {
-                    trySend(new Message.Heartbeat());
-                } else {
-                    send(m);
-                }
-            }
-        } catch (InterruptedException | IOException e) {
-            // Interrupted when the channel ends; a failed write is the reader's to notice.
         }
     }
 

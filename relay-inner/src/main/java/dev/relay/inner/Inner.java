@@ -140,11 +140,12 @@ public final class Inner implements AutoCloseable {
             try {
                 ch = dial(Purpose.CONTROL, null);
                 Welcome welcome = ch.expect(OuterToInner.class, Welcome.class);
-                OuterLink l = new OuterLink(this, ch, routes(welcome), welcome.heartbeatMillis(), welcome.channel());
+                Duration beat = Duration.ofMillis(welcome.heartbeatMillis());
+                OuterLink l = new OuterLink(this, ch, routes(welcome), beat, deadPeer(beat), welcome.channel());
                 backoff.reset();
                 LOG.info("connected to outer at {}; serving {}", outer, l.describeRoutes());
                 setLink(l);
-                failure = "lost the outer: " + l.run(deadPeer(welcome.heartbeatMillis()));
+                failure = "lost the outer: " + l.run();
             } catch (AuthException e) {
                 failure = "authentication failed: " + e.getMessage();
                 refused = true;
@@ -302,9 +303,9 @@ public final class Inner implements AutoCloseable {
         return routes;
     }
 
-    private Duration deadPeer(long heartbeatMillis) {
-        // Welcome caps heartbeatMillis at an hour, so three of them still fit a socket timeout.
-        Duration theirs = Duration.ofMillis(heartbeatMillis * 3);
+    private Duration deadPeer(Duration heartbeat) {
+        // Welcome caps the heartbeat at an hour, so three of them still fit a socket timeout.
+        Duration theirs = heartbeat.multipliedBy(3);
         return theirs.compareTo(config.tuning().deadPeer()) > 0
                 ? theirs
                 : config.tuning().deadPeer();

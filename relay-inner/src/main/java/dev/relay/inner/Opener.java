@@ -55,7 +55,7 @@ final class Opener {
                 data.close();
             }
             inner.releaseSlot();
-            link.post(new InnerToOuter.OpenFailed(id, failed(e)));
+            link.reply(new InnerToOuter.OpenFailed(id, failed(e)));
             return;
         }
         start(data.socket(), t, "open");

@@ -9,6 +9,7 @@ import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter;
 import dev.relay.protocol.InnerToOuter.OpenFailed;
 import dev.relay.protocol.Message;
+import dev.relay.protocol.Outbox;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.OuterToInner.Open;
 import dev.relay.protocol.ProtocolException;
@@ -31,18 +32,29 @@ final class OuterLink {
     private final Inner inner;
     private final Channel channel;
     private final Map<String, HostPort> routes;
-    private final Duration heartbeat;
+    private final Outbox outbox;
+    private final Duration deadPeer;
     private final String channelId;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Pool pool;
     private final LogLimiter refusals = new LogLimiter(Duration.ofSeconds(1), "refused");
     private final LogLimiter failures = new LogLimiter(Duration.ofMillis(100), "failed");
 
-    OuterLink(Inner inner, Channel channel, Map<String, HostPort> routes, long heartbeatMillis, String channelId) {
+    /** Frames queued for the outer at most; past that, the reader waits (and so reads no more Opens). */
+    static final int QUEUE = 1024;
+
+    OuterLink(
+            Inner inner,
+            Channel channel,
+            Map<String, HostPort> routes,
+            Duration heartbeat,
+            Duration deadPeer,
+            String channelId) {
         this.inner = inner;
         this.channel = channel;
         this.routes = Map.copyOf(routes);
-        this.heartbeat = Duration.ofMillis(heartbeatMillis);
+        this.outbox = new Outbox(channel, QUEUE, heartbeat, deadPeer);
+        this.deadPeer = deadPeer;
         this.channelId = channelId;
         this.pool = new Pool(inner, this);
     }
@@ -57,11 +69,11 @@ final class OuterLink {
 
     /**
      * Reads until the channel ends, and returns why; runs on {@code inner-connector}, while {@code inner-writer} sends
-     * what is posted, and heartbeats. This thread never waits for a write. The outer is gone when it closes, breaks the protocol, sends nothing (heartbeats included) for
-     * {@code deadPeer}, or stops reading for as long.
+     * what is queued, and heartbeats. The outer is gone when it closes, breaks the protocol, sends nothing (heartbeats
+     * included) for the dead-peer time, or stops reading for as long.
      */
-    String run(Duration deadPeer) {
-        Thread writer = Threads.start("inner-writer", () -> channel.runWriter(heartbeat, deadPeer));
+    String run() {
+        Thread writer = Threads.start("inner-writer", outbox::run);
         pool.start();
         try {
             channel.socket().setSoTimeout((int) deadPeer.toMillis());
@@ -96,10 +108,11 @@ final class OuterLink {
      * session slot before anything else, so an outer cannot make this inner hold more threads, target connections or
      * data connections than its own limit, whatever it sends.
      */
-    private void open(Open o) {
+    private void open(Open o) throws Channel.Stalled {
         String refused = refusal(o);
         if (refused != null) {
-            post(new OpenFailed(o.session(), refused));
+            // Waits while the writer is behind: the outer's Opens then wait in the socket, unread.
+            outbox.put(new OpenFailed(o.session(), refused));
             return;
         }
         Threads.start(
@@ -148,13 +161,15 @@ final class OuterLink {
         return channelId;
     }
 
-    /** Queues a frame for the control channel's writer; dropped, and logged, when an outer stops reading. */
-    void post(InnerToOuter m) {
-        if (!channel.post(m)) {
-            LOG.debug(
-                    "{} to outer dropped: it has not read the last {} frames",
-                    m.getClass().getSimpleName(),
-                    Channel.OUTBOX);
+    /**
+     * Queues an OpenFailed for the outer, from an open's own thread; if the outer has stopped reading, the channel is
+     * closed and the reply is moot.
+     */
+    void reply(InnerToOuter.OpenFailed m) {
+        try {
+            outbox.put(m);
+        } catch (Channel.Stalled e) {
+            LOG.debug("OpenFailed id={} not sent: the outer {}", m.session(), e.getMessage());
         }
     }
 

@@ -120,6 +120,54 @@ class MaliciousOuterTest {
         }
     }
 
+    @Test
+    void whatAnOuterWritesCannotForgeOrFloodTheInnersLog() throws Exception {
+        try (Target echo = Target.echo();
+                LogCapture log = LogCapture.start();
+                ServerSocket fake = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                Inner inner = Inner.start(innerOf(fake.getLocalPort()))) {
+            try (Socket control = fake.accept()) {
+                Channel ch = welcome(control, echo);
+                Thread reader = Threads.start("fake-outer-reader", () -> drain(ch));
+                // Opens for a route never offered, as fast as they go, until the log has said how many it left out:
+                // each is refused, but the log says so about once a second.
+                long start = System.nanoTime();
+                int sent = 0;
+                while (log.count("more refused") == 0 && System.nanoTime() - start < 20_000_000_000L) {
+                    for (int i = 0; i < 1_000; i++, sent++) {
+                        ch.send(new OuterToInner.Open(Nonce.sessionId(), "nope"));
+                    }
+                }
+                long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+                long lines = log.count("was not offered");
+                assertTrue(sent >= 20_000 || log.count("more refused") > 0, "sent " + sent);
+                assertTrue(lines <= seconds + 2, lines + " refusal lines for " + sent + " Opens in " + seconds + "s");
+                // A route name that would start a forged line: a protocol violation, and nothing of it is logged raw.
+                control.getOutputStream()
+                        .write(rawFrame(
+                                5,
+                                "{\"session\":\"" + Nonce.sessionId()
+                                        + "\",\"route\":\"r0\\n12:00:00.000 [main] INFO Inner - forged\"}"));
+                Await.until("the inner to drop the channel", () -> inner.lastFailure() != null);
+                assertTrue(inner.lastFailure().contains("protocol violation"), inner.lastFailure());
+                ch.close();
+                reader.join();
+            }
+            assertTrue(log.lines().stream().noneMatch(l -> l.startsWith("12:00:00.000")), "a forged line was logged");
+        }
+    }
+
+    private static void drain(Channel ch) {
+        try {
+            for (; ; ) {
+                ch.read(InnerToOuter.class);
+                ch.trySend(new Message.Heartbeat());
+            }
+        } catch (IOException ended) {
+            // The test closes the channel.
+        }
+    }
+
     /** An inner with a limit of {@value #INNER_MAX_SESSIONS} sessions and no pool, dialling {@code port}. */
     private static InnerConfig innerOf(int port) {
         return new InnerConfig(

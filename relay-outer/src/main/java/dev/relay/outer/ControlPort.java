@@ -211,7 +211,13 @@ final class ControlPort {
         // Tickets only inside TLS: on plain TCP a tap reads them, and a PoolAuth whose connection never reached this
         // outer could be replayed by someone without the token (docs/security.md).
         InnerLink fresh = new InnerLink(
-                outer, ch, g.name(), ch.socket().getInetAddress(), from, tls == null ? null : ticketTtl());
+                outer,
+                ch,
+                g.name(),
+                ch.socket().getInetAddress(),
+                from,
+                tls == null ? null : ticketTtl(),
+                config.tuning());
         // Welcome goes out before the link is published, so it is always the first frame the inner reads.
         try {
             ch.socket().setSoTimeout(0);
@@ -233,8 +239,7 @@ final class ControlPort {
         }
         LOG.info("inner \"{}\" connected from {}", g.name(), from);
         Threads.start("control-reader", () -> {
-            String reason =
-                    fresh.run(config.tuning().heartbeat(), config.tuning().deadPeer());
+            String reason = fresh.run();
             if (link.compareAndSet(fresh, null)) {
                 LOG.info("{} disconnected: {}", fresh, reason);
             }

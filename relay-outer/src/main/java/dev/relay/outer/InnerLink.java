@@ -1,6 +1,7 @@
 package dev.relay.outer;
 
 import dev.relay.config.InnerConfig;
+import dev.relay.config.Tuning;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.CloseReason;
@@ -9,6 +10,7 @@ import dev.relay.protocol.InnerToOuter;
 import dev.relay.protocol.InnerToOuter.OpenFailed;
 import dev.relay.protocol.Message;
 import dev.relay.protocol.Nonce;
+import dev.relay.protocol.Outbox;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.ProtocolException;
 import java.io.IOException;
@@ -45,6 +47,9 @@ final class InnerLink {
     /** Null over plain TCP, where a tap could read a ticket and replay the PoolAuth it goes into. */
     private final Tickets tickets;
 
+    private final Outbox outbox;
+    private final Duration deadPeer;
+
     /**
      * An idle data connection the inner opened in advance, when it arrived, and the proof its Open must carry (null
      * when it authenticated with the full exchange, in which the outer already proved itself).
@@ -52,8 +57,19 @@ final class InnerLink {
     record Pooled(Channel channel, long sinceNanos, String openProof) {}
 
     /** @param ticketTtl how long a pool ticket stays good; null to give out none (plain TCP) */
-    InnerLink(Outer outer, Channel channel, String name, InetAddress inetAddress, String address, Duration ticketTtl) {
+    InnerLink(
+            Outer outer,
+            Channel channel,
+            String name,
+            InetAddress inetAddress,
+            String address,
+            Duration ticketTtl,
+            Tuning tuning) {
         this.outer = outer;
+        // Each waiting user is sent at most one Open per link, and the session limit bounds the waiting users: the
+        // queue never needs to drop one.
+        this.outbox = new Outbox(channel, tuning.maxSessions() + 1, tuning.heartbeat(), tuning.deadPeer());
+        this.deadPeer = tuning.deadPeer();
         this.tickets = ticketTtl == null ? null : new Tickets(ticketTtl);
         this.channel = channel;
         this.name = name;
@@ -88,11 +104,11 @@ final class InnerLink {
 
     /**
      * Reads until the inner is gone, and returns why; runs on {@code control-reader}, while {@code control-writer}
-     * sends what is posted, and heartbeats. The inner is gone when it closes, breaks the protocol, sends nothing (heartbeats included) for
-     * {@code deadPeer}, or stops reading for as long.
+     * sends what is queued, and heartbeats. The inner is gone when it closes, breaks the protocol, sends nothing
+     * (heartbeats included) for the dead-peer time, or stops reading for as long.
      */
-    String run(Duration heartbeat, Duration deadPeer) {
-        Thread writer = Threads.start("control-writer", () -> channel.runWriter(heartbeat, deadPeer));
+    String run() {
+        Thread writer = Threads.start("control-writer", outbox::run);
         String reason;
         try {
             channel.socket().setSoTimeout((int) deadPeer.toMillis());
@@ -126,13 +142,13 @@ final class InnerLink {
     }
 
     /**
-     * Asks the inner to open a data connection for {@code p}, once per link. Never waits: an inner that stops reading
-     * fills the channel's queue, further Opens are dropped, and their users wait out the open timeout.
+     * Asks the inner to open a data connection for {@code p}, once per link. Never waits: the Open is queued for the
+     * writer, which an inner that stops reading stalls alone.
      */
     void open(PendingOpen p) {
         if (p.claimFor(this)
-                && !channel.post(new OuterToInner.Open(p.id(), p.route().name()))) {
-            LOG.debug("open id={} not sent: {} has not read the last {} frames", p.id(), this, Channel.OUTBOX);
+                && !outbox.offer(new OuterToInner.Open(p.id(), p.route().name()))) {
+            LOG.error("bug: open id={} not sent: the queue to {} is full", p.id(), this);
         }
     }
 
