@@ -51,11 +51,14 @@ public final class ConfigFile {
     // The file as written, before meaning is given to it.
     record RawFile(RawOuter outer, RawInner inner, String token, List<RawRoute> routes, RawTuning tuning) {}
 
-    record RawOuter(JsonNode listen, RawServerTls tls) {}
+    record RawOuter(JsonNode listen, RawServerTls tls, RawAdmin admin, List<String> trustedProxies) {}
+
+    record RawAdmin(String listen, String token) {}
 
     record RawServerTls(String cert, String key, String keystore, String password) {}
 
-    record RawInner(String connect, String name, Integer pool, RawClientTls tls, List<String> allowTargets) {}
+    record RawInner(
+            String connect, String name, Integer pool, RawClientTls tls, List<String> allowTargets, RawAdmin admin) {}
 
     record RawClientTls(String ca, String fingerprint) {}
 
@@ -66,7 +69,9 @@ public final class ConfigFile {
             Double idleTimeout,
             Integer maxSessions,
             Integer maxSessionsPerSource,
-            List<String> allow) {}
+            List<String> allow,
+            String proxyProtocol,
+            Boolean acceptProxyProtocol) {}
 
     record RawTuning(
             Double heartbeatSeconds,
@@ -158,7 +163,12 @@ public final class ConfigFile {
         ServerTls tls = t == null
                 ? null
                 : check(source, () -> new ServerTls(file(t.cert()), file(t.key()), file(t.keystore()), t.password()));
-        return check(source, () -> new OuterConfig(listen, token, routes, tuning, tls));
+        AdminConfig admin = admin(source, "outer.admin", raw.outer().admin());
+        List<String> proxies =
+                raw.outer().trustedProxies() == null ? List.of() : raw.outer().trustedProxies();
+        List<AddressRule> trusted =
+                check(source, () -> prefixed("outer.trustedProxies", () -> AddressRule.parseAll(proxies)));
+        return check(source, () -> new OuterConfig(listen, token, routes, tuning, tls, admin, trusted));
     }
 
     /** The inner's part; fails when {@code inner} is missing. {@code connect} overrides {@code inner.connect}. */
@@ -183,7 +193,9 @@ public final class ConfigFile {
                 : raw.inner().allowTargets();
         List<AddressRule> allowTargets =
                 check(source, () -> prefixed("inner.allowTargets", () -> AddressRule.parseAll(targets)));
-        return check(source, () -> new InnerConfig(address, token, name, pool, tuning, tls, allowTargets));
+        AdminConfig admin = admin(
+                source, "inner.admin", raw.inner() == null ? null : raw.inner().admin());
+        return check(source, () -> new InnerConfig(address, token, name, pool, tuning, tls, allowTargets, admin));
     }
 
     /**
@@ -238,6 +250,29 @@ public final class ConfigFile {
         return check(source, () -> prefixed("token", () -> new Token(inFile)));
     }
 
+    private static AdminConfig admin(String source, String field, RawAdmin a) throws ConfigException {
+        if (a == null) {
+            return null;
+        }
+        if (a.listen() == null) {
+            throw new ConfigException(source + ": " + field + ".listen: missing; e.g. \"127.0.0.1:9700\"");
+        }
+        HostPort listen = check(source, () -> prefixed(field + ".listen", () -> HostPort.parse(a.listen())));
+        Token token =
+                a.token() == null ? null : check(source, () -> prefixed(field + ".token", () -> new Token(a.token())));
+        return check(source, () -> prefixed(field, () -> new AdminConfig(listen, token)));
+    }
+
+    private static Route.ProxyVersion proxyVersion(String text) {
+        return switch (text) {
+            case "v1" -> Route.ProxyVersion.V1;
+            case "v2" -> Route.ProxyVersion.V2;
+            default ->
+                throw new IllegalArgumentException(
+                        "\"" + text + "\" is not a PROXY protocol version: \"v1\" or \"v2\"");
+        };
+    }
+
     private static Tuning tuning(String source, RawTuning t) throws ConfigException {
         if (t == null) {
             return Tuning.DEFAULTS;
@@ -281,12 +316,19 @@ public final class ConfigFile {
                         () -> seconds(r.idleTimeout() == null ? 0.0 : r.idleTimeout(), Duration.ZERO)));
         int max = r.maxSessions() == null ? tuning.maxSessions() : r.maxSessions();
         int perSource = r.maxSessionsPerSource() == null ? max : r.maxSessionsPerSource();
+        Route.ProxyVersion proxy = r.proxyProtocol() == null
+                ? null
+                : check(source, () -> prefixed(where + ".proxyProtocol", () -> proxyVersion(r.proxyProtocol())));
+        boolean acceptProxy = Boolean.TRUE.equals(r.acceptProxyProtocol());
         List<AddressRule> allow = check(
                 source,
                 () -> prefixed(
                         where + ".allow", () -> AddressRule.parseAll(r.allow() == null ? List.of() : r.allow())));
         return check(
-                source, () -> prefixed(where, () -> new Route(r.name(), listen, target, idle, max, perSource, allow)));
+                source,
+                () -> prefixed(
+                        where,
+                        () -> new Route(r.name(), listen, target, idle, max, perSource, allow, proxy, acceptProxy)));
     }
 
     private static HostPort listen(String source, String field, JsonNode node) throws ConfigException {

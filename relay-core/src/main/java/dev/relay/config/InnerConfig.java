@@ -12,6 +12,7 @@ import java.util.Objects;
  * @param pool idle, authenticated data connections kept open so a new session needs no handshake; 0 turns it off
  * @param tls  how to verify the outer's certificate; null means plain TCP
  * @param allowTargets the only targets this inner connects to, whatever routes the outer sends; empty means any
+ * @param admin the admin endpoint, or null for none
  */
 public record InnerConfig(
         HostPort connect,
@@ -20,7 +21,8 @@ public record InnerConfig(
         int pool,
         Tuning tuning,
         ClientTls tls,
-        List<AddressRule> allowTargets) {
+        List<AddressRule> allowTargets,
+        AdminConfig admin) {
     /** The name an inner reports when none is configured. */
     public static final String DEFAULT_NAME = "inner";
     /** Pool size when none is configured: enough for a burst of interactive connections, a few KiB each. */
@@ -45,7 +47,7 @@ public record InnerConfig(
 
     /** Plain TCP to the outer, any target. */
     public InnerConfig(HostPort connect, Token token, String name, int pool, Tuning tuning) {
-        this(connect, token, name, pool, tuning, null, List.of());
+        this(connect, token, name, pool, tuning, null, List.of(), null);
     }
 
     /** Whether this inner may connect to {@code target}: listed in allowTargets, or no list at all. */
@@ -67,26 +69,30 @@ public record InnerConfig(
     }
 
     public InnerConfig withTuning(Tuning t) {
-        return new InnerConfig(connect, token, name, pool, t, tls, allowTargets);
+        return new InnerConfig(connect, token, name, pool, t, tls, allowTargets, admin);
     }
 
     public InnerConfig withConnect(HostPort c) {
-        return new InnerConfig(c, token, name, pool, tuning, tls, allowTargets);
+        return new InnerConfig(c, token, name, pool, tuning, tls, allowTargets, admin);
     }
 
     public InnerConfig withPool(int size) {
-        return new InnerConfig(connect, token, name, size, tuning, tls, allowTargets);
+        return new InnerConfig(connect, token, name, size, tuning, tls, allowTargets, admin);
     }
 
     public InnerConfig withToken(Token t) {
-        return new InnerConfig(connect, t, name, pool, tuning, tls, allowTargets);
+        return new InnerConfig(connect, t, name, pool, tuning, tls, allowTargets, admin);
     }
 
     public InnerConfig withAllowTargets(List<AddressRule> rules) {
-        return new InnerConfig(connect, token, name, pool, tuning, tls, rules);
+        return new InnerConfig(connect, token, name, pool, tuning, tls, rules, admin);
     }
 
     public InnerConfig withTls(ClientTls t) {
-        return new InnerConfig(connect, token, name, pool, tuning, t, allowTargets);
+        return new InnerConfig(connect, token, name, pool, tuning, t, allowTargets, admin);
+    }
+
+    public InnerConfig withAdmin(AdminConfig a) {
+        return new InnerConfig(connect, token, name, pool, tuning, tls, allowTargets, a);
     }
 }

@@ -1,5 +1,6 @@
 package dev.relay.config;
 
+import dev.relay.net.AddressRule;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -8,13 +9,30 @@ import java.util.Objects;
 /**
  * What the outer needs: where the control port listens, the token, the routes, the tuning, and its TLS certificate
  * ({@code tls} null means plain TCP, which the outer warns about at start).
+ *
+ * @param admin the admin endpoint, or null for none
+ * @param trustedProxies the load balancers whose PROXY headers a route with {@code acceptProxyProtocol} believes
  */
-public record OuterConfig(HostPort listen, Token token, List<Route> routes, Tuning tuning, ServerTls tls) {
+public record OuterConfig(
+        HostPort listen,
+        Token token,
+        List<Route> routes,
+        Tuning tuning,
+        ServerTls tls,
+        AdminConfig admin,
+        List<AddressRule> trustedProxies) {
     public OuterConfig {
         Objects.requireNonNull(listen, "outer.listen");
         Objects.requireNonNull(token, "token");
         Objects.requireNonNull(tuning, "tuning");
         routes = List.copyOf(Objects.requireNonNull(routes, "routes"));
+        trustedProxies = List.copyOf(Objects.requireNonNull(trustedProxies, "outer.trustedProxies"));
+        for (AddressRule r : trustedProxies) {
+            if (r.isName() || r.port().isPresent()) {
+                throw new IllegalArgumentException("outer.trustedProxies: \"" + r
+                        + "\" must be an address or network, without a port or host name");
+            }
+        }
         if (routes.isEmpty()) {
             throw new IllegalArgumentException("routes: at least one route is needed");
         }
@@ -30,6 +48,10 @@ public record OuterConfig(HostPort listen, Token token, List<Route> routes, Tuni
                 throw new IllegalArgumentException("routes[" + i + "].name: duplicate route name \"" + r.name()
                         + "\" (also routes[" + before + "])");
             }
+            if (r.acceptProxyProtocol() && trustedProxies.isEmpty()) {
+                throw new IllegalArgumentException("routes[" + i + "].acceptProxyProtocol: no load balancer is trusted;"
+                        + " list its addresses in outer.trustedProxies");
+            }
             int port = r.listen().port();
             if (port != 0) {
                 String other = ports.putIfAbsent(port, "route \"" + r.name() + "\"");
@@ -43,7 +65,7 @@ public record OuterConfig(HostPort listen, Token token, List<Route> routes, Tuni
 
     /** Plain TCP between inner and outer. */
     public OuterConfig(HostPort listen, Token token, List<Route> routes, Tuning tuning) {
-        this(listen, token, routes, tuning, null);
+        this(listen, token, routes, tuning, null, null, List.of());
     }
 
     /** Defaults for everything but the essentials. */
@@ -52,18 +74,31 @@ public record OuterConfig(HostPort listen, Token token, List<Route> routes, Tuni
     }
 
     public OuterConfig withTuning(Tuning t) {
-        return new OuterConfig(listen, token, routes, t, tls);
+        return new OuterConfig(listen, token, routes, t, tls, admin, trustedProxies);
     }
 
     public OuterConfig withListen(HostPort l) {
-        return new OuterConfig(l, token, routes, tuning, tls);
+        return new OuterConfig(l, token, routes, tuning, tls, admin, trustedProxies);
     }
 
     public OuterConfig withRoutes(List<Route> r) {
-        return new OuterConfig(listen, token, r, tuning, tls);
+        return new OuterConfig(listen, token, r, tuning, tls, admin, trustedProxies);
     }
 
     public OuterConfig withTls(ServerTls t) {
-        return new OuterConfig(listen, token, routes, tuning, t);
+        return new OuterConfig(listen, token, routes, tuning, t, admin, trustedProxies);
+    }
+
+    public OuterConfig withAdmin(AdminConfig a) {
+        return new OuterConfig(listen, token, routes, tuning, tls, a, trustedProxies);
+    }
+
+    public OuterConfig withTrustedProxies(List<AddressRule> rules) {
+        return new OuterConfig(listen, token, routes, tuning, tls, admin, rules);
+    }
+
+    /** The route named {@code name}, if any. */
+    public Route route(String name) {
+        return routes.stream().filter(r -> r.name().equals(name)).findFirst().orElse(null);
     }
 }

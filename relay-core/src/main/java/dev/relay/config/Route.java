@@ -15,6 +15,10 @@ import java.util.Objects;
  * @param maxSessionsPerSource the most of those from any one user address (an IPv6 /64 counts as one), so one
  *     address cannot hold every slot; {@code maxSessions} itself means no further limit
  * @param allow       the user addresses (networks) this route accepts; empty means everyone
+ * @param proxyProtocol the PROXY protocol header the inner writes to the target before the user's bytes, carrying
+ *     the user's real address; null for none
+ * @param acceptProxyProtocol whether users arrive through a load balancer that starts each connection with a PROXY
+ *     header (only from {@code outer.trustedProxies}); the header's address is then the user's, everywhere
  */
 public record Route(
         String name,
@@ -23,7 +27,15 @@ public record Route(
         Duration idleTimeout,
         int maxSessions,
         int maxSessionsPerSource,
-        List<AddressRule> allow) {
+        List<AddressRule> allow,
+        ProxyVersion proxyProtocol,
+        boolean acceptProxyProtocol) {
+    /** The PROXY protocol versions relay writes to a target: the text line (v1) or the binary header (v2). */
+    public enum ProxyVersion {
+        V1,
+        V2
+    }
+
     public Route {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(listen, "listen");
@@ -52,7 +64,7 @@ public record Route(
 
     /** Open to every user address, with no limit per address beyond the route's. */
     public Route(String name, HostPort listen, HostPort target, Duration idleTimeout, int maxSessions) {
-        this(name, listen, target, idleTimeout, maxSessions, maxSessions, List.of());
+        this(name, listen, target, idleTimeout, maxSessions, maxSessions, List.of(), null, false);
     }
 
     /** A route with no idle timeout, the default session limit, open to every user address. */
@@ -61,15 +73,66 @@ public record Route(
     }
 
     public Route withAllow(List<AddressRule> rules) {
-        return new Route(name, listen, target, idleTimeout, maxSessions, maxSessionsPerSource, rules);
+        return new Route(
+                name,
+                listen,
+                target,
+                idleTimeout,
+                maxSessions,
+                maxSessionsPerSource,
+                rules,
+                proxyProtocol,
+                acceptProxyProtocol);
     }
 
     public Route withListen(HostPort l) {
-        return new Route(name, l, target, idleTimeout, maxSessions, maxSessionsPerSource, allow);
+        return new Route(
+                name,
+                l,
+                target,
+                idleTimeout,
+                maxSessions,
+                maxSessionsPerSource,
+                allow,
+                proxyProtocol,
+                acceptProxyProtocol);
     }
 
     public Route withMaxSessionsPerSource(int n) {
-        return new Route(name, listen, target, idleTimeout, maxSessions, n, allow);
+        return new Route(name, listen, target, idleTimeout, maxSessions, n, allow, proxyProtocol, acceptProxyProtocol);
+    }
+
+    public Route withTarget(HostPort t) {
+        return new Route(
+                name,
+                listen,
+                t,
+                idleTimeout,
+                maxSessions,
+                maxSessionsPerSource,
+                allow,
+                proxyProtocol,
+                acceptProxyProtocol);
+    }
+
+    /** This route with a PROXY header of {@code version} written to its target (null for none). */
+    public Route withProxyProtocol(ProxyVersion version) {
+        return new Route(
+                name,
+                listen,
+                target,
+                idleTimeout,
+                maxSessions,
+                maxSessionsPerSource,
+                allow,
+                version,
+                acceptProxyProtocol);
+    }
+
+    /** This route reading a PROXY header from its trusted load balancers, or not. */
+    public Route withAcceptProxyProtocol(boolean accept) {
+        return new Route(
+                name, listen, target, idleTimeout, maxSessions, maxSessionsPerSource, allow, proxyProtocol, accept);
     }
 
     /** Whether a user from {@code address} may use this route. */

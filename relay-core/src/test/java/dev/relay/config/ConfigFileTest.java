@@ -235,6 +235,23 @@ class ConfigFileTest {
     }
 
     @Test
+    void theOperatingSettingsAreRead() throws Exception {
+        ConfigFile file = ConfigFile.load(fixture("valid", "operations.json"), NO_ENV);
+        OuterConfig outer = file.outer();
+        assertEquals(new HostPort("0.0.0.0", 9700), outer.admin().listen());
+        assertEquals("admin-token-0123456789abcdef", outer.admin().token().value());
+        assertFalse(outer.admin().toString().contains("admin-token"), "the admin token is masked");
+        assertEquals(
+                List.of(AddressRule.parse("10.0.0.0/8"), AddressRule.parse("2001:db8::/32")), outer.trustedProxies());
+        assertEquals(Route.ProxyVersion.V2, outer.route("web").proxyProtocol());
+        assertTrue(outer.route("web").acceptProxyProtocol());
+        assertEquals(Route.ProxyVersion.V1, outer.route("smtp").proxyProtocol());
+        assertFalse(outer.route("smtp").acceptProxyProtocol());
+        InnerConfig inner = file.inner(null);
+        assertEquals(AdminConfig.local(new HostPort("127.0.0.1", 9701)), inner.admin());
+    }
+
+    @Test
     void theReadmesExampleErrorsAreWhatRelaySays() throws Exception {
         String md = Files.readString(README);
         int at = md.indexOf("```\n", md.indexOf("A bad file stops the program"));

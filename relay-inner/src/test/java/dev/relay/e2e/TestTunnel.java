@@ -58,8 +58,8 @@ final class TestTunnel implements AutoCloseable {
 
     /** The same, over TLS with {@code cert} pinned by the inner when it is not null. */
     static TestTunnel outerOnly(TestCert cert, Tuning tuning, Route... routes) throws IOException {
-        OuterConfig c = new OuterConfig(
-                new HostPort("127.0.0.1", 0), TOKEN, List.of(routes), tuning, cert == null ? null : cert.server());
+        OuterConfig c = new OuterConfig(new HostPort("127.0.0.1", 0), TOKEN, List.of(routes), tuning)
+                .withTls(cert == null ? null : cert.server());
         return new TestTunnel(c, cert);
     }
 
