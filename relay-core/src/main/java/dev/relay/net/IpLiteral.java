@@ -49,7 +49,7 @@ public final class IpLiteral {
     }
 
     /** The 4 or 16 bytes an IPv4 or IPv6 literal spells, or null if {@code s} is not one. */
-    static byte[] parse(String s) {
+    public static byte[] parse(String s) {
         return s.contains(":") ? parseIpv6(s) : parseIpv4(s);
     }
 

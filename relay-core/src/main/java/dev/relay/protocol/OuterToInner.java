@@ -7,6 +7,7 @@ import java.util.Objects;
 public sealed interface OuterToInner extends Message
         permits OuterToInner.Challenge,
                 OuterToInner.Welcome,
+                OuterToInner.Routes,
                 OuterToInner.Open,
                 OuterToInner.Ready,
                 Message.Heartbeat,
@@ -38,13 +39,26 @@ public sealed interface OuterToInner extends Message
     }
 
     /**
+     * The route table changed (the outer reloaded its configuration): on the control channel, every route as in
+     * {@link Welcome}, replacing the inner's list for new sessions; sessions already running keep theirs.
+     */
+    record Routes(List<RouteSpec> routes) implements OuterToInner {
+        public Routes {
+            routes = List.copyOf(Objects.requireNonNull(routes, "routes"));
+        }
+    }
+
+    /**
      * A user connected to a route. On the control channel: dial a data connection that names this session. On a
      * pooled data connection: this connection is the session, and the user's bytes follow this frame directly. There
      * it also carries a {@code ticket} for the pooled connection that replaces this one ({@link InnerToOuter.PoolAuth};
      * null when the outer has none to give), and, on a connection that authenticated with a ticket, the outer's
-     * {@code proof}, which the inner checks before it acts on the Open (null otherwise).
+     * {@code proof}, which the inner checks before it acts on the Open (null otherwise). {@code user} is the user's
+     * address and {@code local} the route address it reached, as {@code ip:port}, for a PROXY header to the target
+     * (null when the route writes none).
      */
-    record Open(String session, String route, String ticket, String proof) implements OuterToInner {
+    record Open(String session, String route, String ticket, String proof, String user, String local)
+            implements OuterToInner {
         public Open {
             Nonce.checkId("session", session);
             Names.check("route", route);
@@ -54,11 +68,28 @@ public sealed interface OuterToInner extends Message
             if (proof != null) {
                 Nonce.checkProof(proof);
             }
+            if ((user == null) != (local == null)) {
+                throw new IllegalArgumentException("user and local go together");
+            }
+            if (user != null) {
+                Endpoints.check("user", user);
+                Endpoints.check("local", local);
+            }
         }
 
         /** An Open with neither ticket nor proof, as on the control channel. */
         public Open(String session, String route) {
-            this(session, route, null, null);
+            this(session, route, null, null, null, null);
+        }
+
+        /** An Open that names no addresses. */
+        public Open(String session, String route, String ticket, String proof) {
+            this(session, route, ticket, proof, null, null);
+        }
+
+        /** The same Open, naming the user's address and the route address it reached. */
+        public Open withAddresses(String userAddress, String localAddress) {
+            return new Open(session, route, ticket, proof, userAddress, localAddress);
         }
     }
 
@@ -69,7 +100,7 @@ public sealed interface OuterToInner extends Message
      * One route as the inner knows it: a name and the private target it leads to. The target is only bounded here;
      * the inner parses it, and refuses that one route (not the whole Welcome) if it cannot.
      */
-    record RouteSpec(String name, String target) {
+    record RouteSpec(String name, String target, String proxyProtocol) {
         /** The longest {@code host:port} there is: a 253-character DNS name, or a bracketed IPv6 literal, and a port. */
         public static final int MAX_TARGET_LENGTH = 260;
 
@@ -80,6 +111,14 @@ public sealed interface OuterToInner extends Message
                 throw new IllegalArgumentException(
                         "target is " + target.length() + " characters, over " + MAX_TARGET_LENGTH);
             }
+            if (proxyProtocol != null && !proxyProtocol.equals("v1") && !proxyProtocol.equals("v2")) {
+                throw new IllegalArgumentException("proxyProtocol must be \"v1\", \"v2\" or null");
+            }
+        }
+
+        /** A route with no PROXY header to its target. */
+        public RouteSpec(String name, String target) {
+            this(name, target, null);
         }
     }
 }

@@ -25,6 +25,7 @@ class WireCodesTest {
         PINNED.put(Message.Heartbeat.class, 8);
         PINNED.put(Message.Error.class, 9);
         PINNED.put(InnerToOuter.PoolAuth.class, 10);
+        PINNED.put(OuterToInner.Routes.class, 11);
     }
 
     @Test

@@ -1,6 +1,5 @@
 package dev.relay.inner;
 
-import dev.relay.config.HostPort;
 import dev.relay.net.LogLimiter;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
@@ -15,6 +14,7 @@ import dev.relay.protocol.OuterToInner.Open;
 import dev.relay.protocol.ProtocolException;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -23,15 +23,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The control channel to the outer, read on the {@code inner-connector} thread; frames and heartbeats go out from
- * {@code inner-writer}; its {@link Pool} of idle data connections lives and dies with it. The routes are fixed at
- * the handshake: an Open names a route, never an address.
+ * {@code inner-writer}; its {@link Pool} of idle data connections lives and dies with it. The routes come with the
+ * handshake and change only with a Routes message (the outer reloaded) or this inner's own reload: an Open names a
+ * route, never an address.
  */
 final class OuterLink {
     private static final Logger LOG = LoggerFactory.getLogger(OuterLink.class);
 
     private final Inner inner;
     private final Channel channel;
-    private final Map<String, HostPort> routes;
+    /** What the outer offered last; filtered again when this inner's allowTargets change. */
+    private volatile List<OuterToInner.RouteSpec> offered;
+    /** What this inner serves now; an Open reads it once, so a session keeps the route it started with. */
+    private volatile Map<String, ServedRoute> routes;
+
     private final Outbox outbox;
     private final Duration deadPeer;
     private final String channelId;
@@ -46,13 +51,14 @@ final class OuterLink {
     OuterLink(
             Inner inner,
             Channel channel,
-            Map<String, HostPort> routes,
+            List<OuterToInner.RouteSpec> offered,
             Duration heartbeat,
             Duration deadPeer,
             String channelId) {
         this.inner = inner;
         this.channel = channel;
-        this.routes = Map.copyOf(routes);
+        this.offered = offered;
+        this.routes = inner.serve(offered);
         this.outbox = new Outbox(channel, QUEUE, heartbeat, deadPeer);
         this.deadPeer = deadPeer;
         this.channelId = channelId;
@@ -62,9 +68,7 @@ final class OuterLink {
     String describeRoutes() {
         return routes.isEmpty()
                 ? "no routes"
-                : routes.entrySet().stream()
-                        .map(e -> e.getKey() + " -> " + e.getValue())
-                        .collect(Collectors.joining(", "));
+                : routes.entrySet().stream().map(e -> e.getValue().toString()).collect(Collectors.joining(", "));
     }
 
     /**
@@ -83,6 +87,7 @@ final class OuterLink {
                 switch (m) {
                     case Message.Heartbeat h -> {}
                     case Open o -> open(o);
+                    case OuterToInner.Routes r -> offer(r.routes());
                     case Message.Error e -> throw new Frames.PeerError(e.message());
                     case OuterToInner.Challenge c ->
                         throw new ProtocolException("Challenge on an open control channel");
@@ -115,9 +120,7 @@ final class OuterLink {
             outbox.put(new OpenFailed(o.session(), refused));
             return;
         }
-        Threads.start(
-                "open-" + o.session(),
-                new Opener(inner, this, o.session(), o.route(), routes.get(o.route()))::overControl);
+        Threads.start("open-" + o.session(), new Opener(inner, this, o, routes.get(o.route()))::overControl);
     }
 
     /**
@@ -130,14 +133,32 @@ final class OuterLink {
             data.reset();
             return;
         }
-        new Opener(inner, this, o.session(), o.route(), routes.get(o.route())).onPooled(data);
+        new Opener(inner, this, o, routes.get(o.route())).onPooled(data);
+    }
+
+    /** The outer's route table changed: serve what it offers now, filtered as at the handshake. */
+    private void offer(List<OuterToInner.RouteSpec> specs) {
+        offered = specs;
+        routes = inner.serve(specs);
+        LOG.info("routes from the outer changed; serving {}", describeRoutes());
+    }
+
+    /** This inner's allowTargets changed: filter what the outer offered again. */
+    void refilter() {
+        routes = inner.serve(offered);
+        LOG.info("serving {}", describeRoutes());
+    }
+
+    /** The routes served now. */
+    Map<String, ServedRoute> routes() {
+        return routes;
     }
 
     /** Why this Open is refused, logged sparingly, or null with a session slot taken for it. */
     private String refusal(Open o) {
         String why;
         if (!routes.containsKey(o.route())) {
-            why = "route \"" + o.route() + "\" was not offered at handshake";
+            why = "route \"" + o.route() + "\" is not served here";
         } else if (!inner.takeSlot()) {
             why = "this inner's limit of " + inner.config().tuning().maxSessions() + " sessions is reached";
         } else {

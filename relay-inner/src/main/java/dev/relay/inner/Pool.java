@@ -142,6 +142,7 @@ final class Pool {
             case Message.Heartbeat h -> unexpected(ch, h);
             case OuterToInner.Challenge c -> unexpected(ch, c);
             case OuterToInner.Welcome w -> unexpected(ch, w);
+            case OuterToInner.Routes r -> unexpected(ch, r);
             case OuterToInner.Ready r -> unexpected(ch, r);
         }
         return null;

@@ -139,7 +139,7 @@ class MaliciousOuterTest {
                     }
                 }
                 long seconds = (System.nanoTime() - start) / 1_000_000_000L;
-                long lines = log.count("was not offered");
+                long lines = log.count("is not served here");
                 assertTrue(sent >= 20_000 || log.count("more refused") > 0, "sent " + sent);
                 assertTrue(lines <= seconds + 2, lines + " refusal lines for " + sent + " Opens in " + seconds + "s");
                 // A route name that would start a forged line: a protocol violation, and nothing of it is logged raw.
