@@ -2,6 +2,7 @@ package dev.relay.net;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 
@@ -33,11 +34,12 @@ public final class Sockets {
 
     /** The peer address of a socket as {@code host:port}, for logs. */
     public static String peer(Socket s) {
-        var a = s.getRemoteSocketAddress();
-        if (a instanceof java.net.InetSocketAddress i) {
-            String host = i.getAddress() != null ? i.getAddress().getHostAddress() : i.getHostString();
-            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + i.getPort();
-        }
-        return String.valueOf(a);
+        return s.getRemoteSocketAddress() instanceof InetSocketAddress i ? describe(i) : "?";
+    }
+
+    /** An address as {@code host:port}, with brackets for IPv6, for logs. */
+    public static String describe(InetSocketAddress a) {
+        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 }

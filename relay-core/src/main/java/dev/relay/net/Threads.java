@@ -38,6 +38,12 @@ public final class Threads {
         return task -> Thread.ofPlatform().daemon().name(name).unstarted(counted(task));
     }
 
+    /** A factory of virtual threads named {@code name-<n>}, counted like the others: for an executor. */
+    public static ThreadFactory virtualFactory(String name) {
+        ThreadFactory virtual = Thread.ofVirtual().name(name + "-", 0).factory();
+        return task -> virtual.newThread(counted(task));
+    }
+
     /** How many relay threads are running now, in this JVM. */
     public static int live() {
         return LIVE.get();

@@ -40,6 +40,8 @@ public final class Session {
     private final Socket server;
     private final Duration idleTimeout;
     private final Consumer<Session> onEnd;
+    private final Traffic traffic;
+    private final AtomicReference<Ending> ending = new AtomicReference<>();
     private final long startNanos = System.nanoTime();
     private final AtomicInteger running = new AtomicInteger(2);
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -51,11 +53,19 @@ public final class Session {
     /**
      * @param label what the log line says about this session besides its id, e.g. {@code route=ssh user=1.2.3.4:5}
      * @param idleTimeout how long no byte may move before the reaper closes the session; zero means never
+     * @param traffic where the bytes moved are added, as they move
      * @param onEnd called once, on the last direction's thread, after both sockets are closed
      */
     public Session(
-            String id, String label, Socket client, Socket server, Duration idleTimeout, Consumer<Session> onEnd) {
+            String id,
+            String label,
+            Socket client,
+            Socket server,
+            Duration idleTimeout,
+            Traffic traffic,
+            Consumer<Session> onEnd) {
         this.id = id;
+        this.traffic = traffic;
         this.label = label;
         this.client = client;
         this.server = server;
@@ -79,9 +89,28 @@ public final class Session {
         return !idleTimeout.isZero() && System.nanoTime() - lastActivityNanos > idleTimeout.toNanos();
     }
 
+    /** How a session ended, for metrics: by itself, broken by a side, idle too long, closed by its owner, or a bug. */
+    public enum Ending {
+        COMPLETED,
+        BROKEN,
+        IDLE,
+        CLOSED,
+        BUG
+    }
+
+    /** How this session ended; set once it has. */
+    public Ending ending() {
+        return ending.get();
+    }
+
     /** Ends the session now, for {@code why}; both directions stop and the usual close line is logged. */
     public void close(String why) {
+        close(why, Ending.CLOSED);
+    }
+
+    void close(String why, Ending how) {
         reason.compareAndSet(null, why);
+        ending.compareAndSet(null, how);
         abort();
     }
 
@@ -99,6 +128,7 @@ public final class Session {
                     for (int n = 1 + readWaiting(in, buf, 1); n > 0; n = readWaiting(in, buf, 0)) {
                         out.write(buf, 0, n);
                         bytes[direction] += n;
+                        (direction == UP ? traffic.up() : traffic.down()).add(n);
                         // A long download to a slow user is busy, not idle, however long each write takes.
                         lastActivityNanos = System.nanoTime();
                     }
@@ -111,10 +141,12 @@ public final class Session {
             }
         } catch (IOException e) {
             reason.compareAndSet(null, (direction == UP ? "client" : "server") + " side: " + describe(e));
+            ending.compareAndSet(null, Ending.BROKEN);
             abort();
         } catch (RuntimeException e) {
             LOG.error("bug: session {} failed", id, e);
             reason.compareAndSet(null, "internal error: " + e);
+            ending.compareAndSet(null, Ending.BUG);
             abort();
         } finally {
             if (running.decrementAndGet() == 0) {
@@ -161,6 +193,7 @@ public final class Session {
     private void end() {
         closeSockets();
         reason.compareAndSet(null, "ended");
+        ending.compareAndSet(null, Ending.COMPLETED);
         long ms = Duration.ofNanos(System.nanoTime() - startNanos).toMillis();
         LOG.info(
                 "session closed id={} {} up={} down={} duration={}ms reason=\"{}\"",

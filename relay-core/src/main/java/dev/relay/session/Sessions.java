@@ -36,7 +36,7 @@ public final class Sessions {
     /** Closes every session that has been idle longer than its own idle timeout. */
     public void closeIdle() {
         List<Session> idle = live.stream().filter(Session::idleTooLong).toList();
-        idle.forEach(s -> s.close("idle for more than " + s.idleTimeout().toSeconds() + "s"));
+        idle.forEach(s -> s.close("idle for more than " + s.idleTimeout().toSeconds() + "s", Session.Ending.IDLE));
     }
 
     /** Closes every session, then waits up to {@code grace} for their threads to finish. */
