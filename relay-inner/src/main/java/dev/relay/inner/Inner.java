@@ -1,9 +1,11 @@
 package dev.relay.inner;
 
+import dev.relay.admin.RouteStats;
 import dev.relay.auth.AuthException;
 import dev.relay.auth.Handshake;
 import dev.relay.config.HostPort;
 import dev.relay.config.InnerConfig;
+import dev.relay.config.Route.ProxyVersion;
 import dev.relay.net.Backoff;
 import dev.relay.net.Descriptors;
 import dev.relay.net.Sockets;
@@ -22,7 +24,9 @@ import java.io.IOException;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -69,6 +73,8 @@ public final class Inner implements AutoCloseable {
     private final Semaphore outerDials = new Semaphore(MAX_CONCURRENT_DIALS);
     /** Sessions, and Opens on their way to becoming one, counted from the moment an Open is read. */
     private final Semaphore sessionSlots;
+
+    private final Map<String, RouteStats> stats = new ConcurrentHashMap<>();
 
     private Inner(InnerConfig config, SSLContext tls) {
         this.config = config;
@@ -141,7 +147,7 @@ public final class Inner implements AutoCloseable {
                 ch = dial(Purpose.CONTROL, null);
                 Welcome welcome = ch.expect(OuterToInner.class, Welcome.class);
                 Duration beat = Duration.ofMillis(welcome.heartbeatMillis());
-                OuterLink l = new OuterLink(this, ch, routes(welcome), beat, deadPeer(beat), welcome.channel());
+                OuterLink l = new OuterLink(this, ch, welcome.routes(), beat, deadPeer(beat), welcome.channel());
                 backoff.reset();
                 LOG.info("connected to outer at {}; serving {}", outer, l.describeRoutes());
                 setLink(l);
@@ -185,6 +191,11 @@ public final class Inner implements AutoCloseable {
                 break;
             }
         }
+    }
+
+    /** A route's counters, kept by name for the life of this inner. */
+    RouteStats stats(String route) {
+        return stats.computeIfAbsent(route, k -> new RouteStats());
     }
 
     /** Takes a session slot for an Open, without waiting; false at the limit ({@code tuning.maxSessions}). */
@@ -284,9 +295,9 @@ public final class Inner implements AutoCloseable {
      * The routes this inner will serve: those the outer sent whose target is well formed and allowed by
      * inner.allowTargets. A refused route is logged and left out; the others work.
      */
-    private Map<String, HostPort> routes(Welcome welcome) {
-        Map<String, HostPort> routes = new LinkedHashMap<>();
-        for (OuterToInner.RouteSpec r : welcome.routes()) {
+    Map<String, ServedRoute> serve(List<OuterToInner.RouteSpec> offered) {
+        Map<String, ServedRoute> routes = new LinkedHashMap<>();
+        for (OuterToInner.RouteSpec r : offered) {
             HostPort target;
             try {
                 target = HostPort.parse(r.target());
@@ -298,7 +309,10 @@ public final class Inner implements AutoCloseable {
                 LOG.warn("route {} refused: target {} is not in inner.allowTargets", r.name(), target);
                 continue;
             }
-            routes.put(r.name(), target);
+            ProxyVersion proxy = r.proxyProtocol() == null
+                    ? null
+                    : ProxyVersion.valueOf(r.proxyProtocol().toUpperCase());
+            routes.put(r.name(), new ServedRoute(r.name(), target, proxy));
         }
         return routes;
     }

@@ -1,5 +1,6 @@
 package dev.relay.inner;
 
+import dev.relay.admin.RouteStats;
 import dev.relay.config.HostPort;
 import dev.relay.net.Sockets;
 import dev.relay.protocol.Channel;
@@ -28,13 +29,26 @@ final class Opener {
     private final String id;
     private final String route;
     private final HostPort target;
+    private final ServedRoute served;
+    private final OuterToInner.Open open;
+    /** When the Open was read: the open's latency, on this side, runs from here to the session's start. */
+    private final long acceptedNanos = System.nanoTime();
 
-    Opener(Inner inner, OuterLink link, String id, String route, HostPort target) {
+    /** The target could not be reached, as opposed to the outer. */
+    private static final class TargetException extends IOException {
+        TargetException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    Opener(Inner inner, OuterLink link, OuterToInner.Open open, ServedRoute served) {
         this.inner = inner;
         this.link = link;
-        this.id = id;
-        this.route = route;
-        this.target = target;
+        this.open = open;
+        this.served = served;
+        this.id = open.session();
+        this.route = served.name();
+        this.target = served.target();
     }
 
     /**
@@ -87,24 +101,33 @@ final class Opener {
             return t;
         } catch (IOException e) {
             Sockets.closeQuietly(t);
-            throw new IOException("cannot connect to target " + target + ": " + e.getMessage(), e);
+            throw new TargetException("cannot connect to target " + target + ": " + e.getMessage(), e);
         }
     }
 
     private String failed(Exception e) {
         String why = e.getMessage() == null ? e.toString() : e.getMessage();
+        boolean target = e instanceof TargetException;
+        if (target) {
+            inner.stats(route).targetFailed(why);
+        }
+        inner.stats(route).failed(target ? RouteStats.Result.TARGET_FAILED : RouteStats.Result.ERROR, why);
         link.failures()
                 .event(more -> LOG.warn(
-                        "session failed id={} route={} target={} reason=\"{}\"{}", id, route, target, why, more));
+                        "session failed id={} route={} target={} reason=\"{}\"{}", id, route, this.target, why, more));
         return why;
     }
 
     /** Hands both sockets, and the session slot, to a Session, which gives the slot back when it ends. */
     private void start(Socket data, Socket t, String via) {
-        Session s = new Session(id, "route=" + route + " target=" + target, data, t, Duration.ZERO, ended -> {
-            inner.sessions().remove(ended);
-            inner.releaseSlot();
-        });
+        RouteStats stats = inner.stats(route);
+        Session s = new Session(
+                id, "route=" + route + " target=" + target, data, t, Duration.ZERO, stats.traffic(), ended -> {
+                    inner.sessions().remove(ended);
+                    stats.closed(ended.ending());
+                    inner.releaseSlot();
+                });
+        stats.opened(acceptedNanos);
         inner.sessions().add(s);
         LOG.info("session open id={} route={} target={} via={}", id, route, target, via);
         s.start();

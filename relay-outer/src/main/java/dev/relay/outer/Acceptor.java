@@ -61,6 +61,10 @@ final class Acceptor {
         }
     }
 
+    boolean isOpen() {
+        return !server.isClosed();
+    }
+
     void close() {
         Sockets.closeQuietly(server);
     }

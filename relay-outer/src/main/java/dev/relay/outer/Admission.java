@@ -11,13 +11,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * address on a route that sets {@code maxSessionsPerSource}. An IPv6 address counts as its /64.
  */
 final class Admission {
-    private final int globalLimit;
+    /** The global limit; a reload may change it, for sessions from then on. */
+    private volatile int globalLimit;
+
     private final AtomicInteger global = new AtomicInteger();
     private final Map<String, AtomicInteger> perRoute = new ConcurrentHashMap<>();
     private final Map<String, ConcurrentHashMap<InetAddress, AtomicInteger>> perSource = new ConcurrentHashMap<>();
 
     Admission(int globalLimit) {
         this.globalLimit = globalLimit;
+    }
+
+    void globalLimit(int limit) {
+        globalLimit = limit;
     }
 
     /** Takes a slot for a user of {@code route} from {@code user}, or returns why not. */

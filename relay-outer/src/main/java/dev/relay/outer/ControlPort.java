@@ -1,9 +1,12 @@
 package dev.relay.outer;
 
+import dev.relay.auth.AuthException;
 import dev.relay.auth.Handshake;
 import dev.relay.auth.Handshake.Greeting;
 import dev.relay.config.InnerConfig;
 import dev.relay.config.OuterConfig;
+import dev.relay.config.Token;
+import dev.relay.config.Tuning;
 import dev.relay.net.LogLimiter;
 import dev.relay.net.Sockets;
 import dev.relay.net.Threads;
@@ -18,8 +21,12 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -29,8 +36,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,8 +55,10 @@ final class ControlPort {
     private static final Logger LOG = LoggerFactory.getLogger(ControlPort.class);
 
     private final Outer outer;
-    private final OuterConfig config;
-    private final SSLContext tls;
+    private final Token token;
+    /** Replaced by a reload that re-read the certificate; each connection uses the one current when it arrives. */
+    private volatile SSLContext tls;
+
     private final ScheduledExecutorService timer;
     private final Acceptor acceptor;
     private final HandshakeSlots slots = new HandshakeSlots(Outer.MAX_HANDSHAKES, Outer.MAX_HANDSHAKES_PER_SOURCE);
@@ -59,9 +70,29 @@ final class ControlPort {
     /** Strangers choose how often they fail to authenticate, so their log lines are limited too: ten a second. */
     private final LogLimiter failures = new LogLimiter(Duration.ofMillis(100), "dropped");
 
+    /** Why a connection to the control port did not become a control, data or pooled connection. */
+    enum Failure {
+        OVER_CAP,
+        TIMEOUT,
+        AUTH,
+        PROTOCOL,
+        TLS,
+        CLOSED,
+        OTHER;
+
+        String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    private final Map<Failure, LongAdder> failed = new EnumMap<>(Failure.class);
+
     ControlPort(Outer outer, OuterConfig config, SSLContext tls, ScheduledExecutorService timer, ServerSocket server) {
         this.outer = outer;
-        this.config = config;
+        this.token = config.token();
+        for (Failure f : Failure.values()) {
+            failed.put(f, new LongAdder());
+        }
         this.tls = tls;
         this.timer = timer;
         this.acceptor = new Acceptor("control port", server, this::accepted);
@@ -93,6 +124,7 @@ final class ControlPort {
         InetAddress innerAddress = l == null ? null : l.address();
         String refused = slots.tryAcquire(s.getInetAddress(), innerAddress);
         if (refused != null) {
+            failed.get(Failure.OVER_CAP).increment();
             Sockets.closeQuietly(s);
             refusals.event(
                     more -> LOG.warn("control connection from {} refused: {}{}", Sockets.peer(s), refused, more));
@@ -118,6 +150,7 @@ final class ControlPort {
             return;
         }
         // The deadline covers the whole exchange, so a peer trickling one byte at a time cannot hold a slot.
+        Duration limit = outer.config().tuning().handshake();
         AtomicBoolean done = new AtomicBoolean();
         ScheduledFuture<?> deadline;
         try {
@@ -127,7 +160,7 @@ final class ControlPort {
                             Sockets.closeQuietly(s);
                         }
                     },
-                    config.tuning().handshake().toMillis(),
+                    limit.toMillis(),
                     TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException shuttingDown) {
             handshaking.remove(s);
@@ -137,23 +170,29 @@ final class ControlPort {
         Channel ch = null;
         Greeting g = null;
         String failure = null;
+        Failure kind = Failure.OTHER;
         try {
             Sockets.tune(s);
-            s.setSoTimeout((int) config.tuning().handshake().toMillis());
+            s.setSoTimeout((int) limit.toMillis());
             ch = secure(s);
-            g = Handshake.accept(ch, config.token(), tls == null ? null : this::redeem);
+            g = Handshake.accept(ch, token, ch.socket() instanceof SSLSocket ? this::redeem : null);
         } catch (ProtocolException e) {
+            kind = Failure.PROTOCOL;
             failure = CloseReason.of(e, "peer", null);
             if (ch != null) {
                 ch.fail(e.getMessage());
             }
         } catch (EOFException e) {
+            kind = Failure.CLOSED;
             failure = "closed before authenticating";
         } catch (IOException e) {
             // The deadline closing the socket and the read timeout are one limit, whichever fires first.
-            String late =
-                    "did not authenticate within " + config.tuning().handshake().toMillis() + "ms";
-            failure = done.get() ? late : CloseReason.of(e, "peer", late);
+            String late = "did not authenticate within " + limit.toMillis() + "ms";
+            boolean timedOut = done.get() || e instanceof SocketTimeoutException;
+            kind = timedOut
+                    ? Failure.TIMEOUT
+                    : e instanceof AuthException ? Failure.AUTH : e instanceof TlsFailure ? Failure.TLS : Failure.OTHER;
+            failure = timedOut ? late : CloseReason.of(e, "peer", late);
         } catch (RuntimeException e) {
             LOG.error("bug: handshake with {} failed", from, e);
             failure = "internal error: " + e;
@@ -162,6 +201,7 @@ final class ControlPort {
             handshaking.remove(s);
         }
         if (failure != null || !done.compareAndSet(false, true)) {
+            failed.get(failure != null ? kind : Failure.TIMEOUT).increment();
             String why = failure != null ? failure : "did not authenticate within the deadline";
             failures.event(more -> LOG.warn("control connection from {} dropped: {}{}", from, why, more));
             Sockets.closeQuietly(s);
@@ -183,21 +223,22 @@ final class ControlPort {
         if (first < 0) {
             throw new EOFException("closed before the first byte");
         }
-        if (tls != null) {
+        SSLContext context = tls;
+        if (context != null) {
             if (first != Tls.HANDSHAKE_RECORD) {
                 new Channel(s, first)
                         .fail("this outer requires TLS: give the inner \"tls\": {\"fingerprint\": ...}"
                                 + " or {\"ca\": ...} (see README)");
-                throw new IOException("a plain connection to a TLS control port");
+                throw new TlsFailure("a plain connection to a TLS control port");
             }
             try {
-                return new Channel(Tls.accept(tls, s, first));
+                return new Channel(Tls.accept(context, s, first));
             } catch (SSLException e) {
-                throw new IOException("TLS handshake failed: " + e.getMessage());
+                throw new TlsFailure("TLS handshake failed: " + e.getMessage());
             }
         }
         if (first == Tls.HANDSHAKE_RECORD) {
-            throw new IOException("a TLS client on this plain control port: set outer.tls, or remove inner.tls");
+            throw new TlsFailure("a TLS client on this plain control port: set outer.tls, or remove inner.tls");
         }
         return new Channel(s, first);
     }
@@ -216,12 +257,12 @@ final class ControlPort {
                 g.name(),
                 ch.socket().getInetAddress(),
                 from,
-                tls == null ? null : ticketTtl(),
-                config.tuning());
+                ch.socket() instanceof SSLSocket ? ticketTtl() : null,
+                outer.config().tuning());
         // Welcome goes out before the link is published, so it is always the first frame the inner reads.
         try {
             ch.socket().setSoTimeout(0);
-            ch.send(welcome(config, fresh.id()));
+            ch.send(welcome(outer.config(), fresh.id()));
         } catch (IOException e) {
             ch.close();
             LOG.warn("inner \"{}\" from {} lost during welcome: {}", g.name(), from, e.getMessage());
@@ -298,15 +339,36 @@ final class ControlPort {
      * leaves room for waiting on a dial slot. A later dial makes the full handshake instead.
      */
     private Duration ticketTtl() {
-        return config.tuning().openTimeout().plus(config.tuning().handshake().multipliedBy(2));
+        Tuning t = outer.config().tuning();
+        return t.openTimeout().plus(t.handshake().multipliedBy(2));
     }
 
     /** The route list an inner is given, checked at start to fit one frame. */
     static OuterToInner.Welcome welcome(OuterConfig config, String channel) {
-        List<OuterToInner.RouteSpec> specs = config.routes().stream()
-                .map(r -> new OuterToInner.RouteSpec(r.name(), r.target().toString()))
+        return new OuterToInner.Welcome(
+                specs(config), config.tuning().heartbeat().toMillis(), channel);
+    }
+
+    /** The routes as the inner learns them, at the handshake and after a reload. */
+    static List<OuterToInner.RouteSpec> specs(OuterConfig config) {
+        return config.routes().stream()
+                .map(r -> new OuterToInner.RouteSpec(
+                        r.name(),
+                        r.target().toString(),
+                        r.proxyProtocol() == null
+                                ? null
+                                : r.proxyProtocol().name().toLowerCase(Locale.ROOT)))
                 .toList();
-        return new OuterToInner.Welcome(specs, config.tuning().heartbeat().toMillis(), channel);
+    }
+
+    /** A certificate re-read by a reload, for connections from now on. */
+    void tls(SSLContext context) {
+        tls = context;
+    }
+
+    /** Connections that did not get through the handshake, by why. */
+    Map<Failure, LongAdder> failed() {
+        return failed;
     }
 
     /** Stops accepting and closes what is handshaking; the first step of the outer's close. */
@@ -321,6 +383,13 @@ final class ControlPort {
         InnerLink l = link.getAndSet(null);
         if (l != null) {
             l.close();
+        }
+    }
+
+    /** The peer speaks TLS where this port does not, or the other way round, or its TLS handshake failed. */
+    private static final class TlsFailure extends IOException {
+        TlsFailure(String message) {
+            super(message);
         }
     }
 }

@@ -18,7 +18,9 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -35,6 +37,9 @@ import org.slf4j.LoggerFactory;
 final class InnerLink {
     private static final Logger LOG = LoggerFactory.getLogger(InnerLink.class);
 
+    /** Room in the queue besides one Open per admitted user: route changes and the like. */
+    private static final int QUEUE_SLACK = 16;
+
     private final Outer outer;
     private final Channel channel;
     private final String name;
@@ -49,6 +54,7 @@ final class InnerLink {
 
     private final Outbox outbox;
     private final Duration deadPeer;
+    private final Instant since = Instant.now();
 
     /**
      * An idle data connection the inner opened in advance, when it arrived, and the proof its Open must carry (null
@@ -66,9 +72,9 @@ final class InnerLink {
             Duration ticketTtl,
             Tuning tuning) {
         this.outer = outer;
-        // Each waiting user is sent at most one Open per link, and the session limit bounds the waiting users: the
-        // queue never needs to drop one.
-        this.outbox = new Outbox(channel, tuning.maxSessions() + 1, tuning.heartbeat(), tuning.deadPeer());
+        // Each waiting user is sent at most one Open per link, and the session limit (whatever a reload makes it)
+        // bounds the waiting users: the queue never needs to drop one, and holds only what is queued.
+        this.outbox = new Outbox(channel, Tuning.MAX_MAX_SESSIONS + QUEUE_SLACK, tuning.heartbeat(), tuning.deadPeer());
         this.deadPeer = tuning.deadPeer();
         this.tickets = ticketTtl == null ? null : new Tickets(ticketTtl);
         this.channel = channel;
@@ -92,6 +98,11 @@ final class InnerLink {
     /** Where the inner connects from; its data connections come from there too. */
     InetAddress address() {
         return inetAddress;
+    }
+
+    /** Where the inner connects from, {@code ip:port}. */
+    String describeAddress() {
+        return address;
     }
 
     String name() {
@@ -147,9 +158,22 @@ final class InnerLink {
      */
     void open(PendingOpen p) {
         if (p.claimFor(this)
-                && !outbox.offer(new OuterToInner.Open(p.id(), p.route().name()))) {
+                && !outbox.offer(
+                        Outer.open(new OuterToInner.Open(p.id(), p.route().name()), p.route(), p.user()))) {
             LOG.error("bug: open id={} not sent: the queue to {} is full", p.id(), this);
         }
+    }
+
+    /** Tells the inner the route table changed (a reload), ahead of any Open for a new route. */
+    void routesChanged(List<OuterToInner.RouteSpec> specs) {
+        if (!outbox.offer(new OuterToInner.Routes(specs))) {
+            LOG.error("bug: the new routes were not sent: the queue to {} is full", this);
+        }
+    }
+
+    /** When this control channel was opened. */
+    Instant since() {
+        return since;
     }
 
     /** A new pool ticket for the Open on a pooled connection, or null where this link gives out none. */

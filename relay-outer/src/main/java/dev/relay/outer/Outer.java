@@ -1,6 +1,11 @@
 package dev.relay.outer;
 
+import dev.relay.admin.AdminServer;
+import dev.relay.admin.RouteStats;
 import dev.relay.auth.Handshake.Greeting;
+import dev.relay.config.ConfigException;
+import dev.relay.config.ConfigSource;
+import dev.relay.config.HostPort;
 import dev.relay.config.InnerConfig;
 import dev.relay.config.OuterConfig;
 import dev.relay.config.Route;
@@ -9,6 +14,7 @@ import dev.relay.net.LogLimiter;
 import dev.relay.net.Sockets;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
+import dev.relay.protocol.Endpoints;
 import dev.relay.protocol.Frames;
 import dev.relay.protocol.Nonce;
 import dev.relay.protocol.OuterToInner;
@@ -21,16 +27,19 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,14 +70,25 @@ public final class Outer implements AutoCloseable {
     /** See {@link #MIN_REAP_MILLIS}. */
     static final long MAX_REAP_MILLIS = 1000;
 
-    private final OuterConfig config;
+    /** The configuration in force; a reload replaces it whole, and new work reads it, never a half of it. */
+    private volatile OuterConfig config;
+
+    private final ConfigSource<OuterConfig> source;
+    private final Instant startedAt = Instant.now();
+    private volatile Instant loadedAt = startedAt;
+    private final AtomicLong generation = new AtomicLong(1);
+    private final LongAdder reloadsApplied = new LongAdder();
+    private final LongAdder reloadsFailed = new LongAdder();
+    private volatile AdminServer admin;
+    private final ReentrantLock reloading = new ReentrantLock();
     private final ScheduledExecutorService timer =
             Executors.newSingleThreadScheduledExecutor(Threads.platformDaemons("outer-timer"));
     private final ControlPort control;
-    private final Map<String, RouteListener> routes = new LinkedHashMap<>();
+    private final Map<String, RouteListener> routes = new ConcurrentHashMap<>();
     private final PendingOpens pending = new PendingOpens();
     private final Sessions sessions = new Sessions();
     private final Admission admission;
+    private final Map<String, RouteStats> stats = new ConcurrentHashMap<>();
     /** One address at its limit could otherwise write a line per connection attempt. */
     private final LogLimiter limitRefusals = new LogLimiter(Duration.ofSeconds(1), "refused");
 
@@ -76,8 +96,9 @@ public final class Outer implements AutoCloseable {
     private final AtomicLong retired = new AtomicLong();
     private final List<Thread> acceptors = new CopyOnWriteArrayList<>();
 
-    private Outer(OuterConfig config, SSLContext tls, ServerSocket controlServer) {
+    private Outer(OuterConfig config, ConfigSource<OuterConfig> source, SSLContext tls, ServerSocket controlServer) {
         this.config = config;
+        this.source = source;
         this.control = new ControlPort(this, config, tls, timer, controlServer);
         this.admission = new Admission(config.tuning().maxSessions());
     }
@@ -90,6 +111,14 @@ public final class Outer implements AutoCloseable {
      * @throws IOException naming the route and port when a port cannot be bound
      */
     public static Outer start(OuterConfig config) throws IOException {
+        return start(config, null);
+    }
+
+    /**
+     * The same, for an outer that can reload: {@code source} is where {@link #reload()} (SIGHUP, {@code POST /reload})
+     * reads the configuration again.
+     */
+    public static Outer start(OuterConfig config, ConfigSource<OuterConfig> source) throws IOException {
         // Fails early if the route list cannot be sent to an inner in one frame.
         Frames.encode(ControlPort.welcome(config, Nonce.sessionId()));
         SSLContext tls = config.tls() == null ? null : Tls.server(config.tls());
@@ -97,26 +126,23 @@ public final class Outer implements AutoCloseable {
         int others = MAX_HANDSHAKES + InnerConfig.MAX_POOL + config.routes().size();
         Descriptors.check(LOG, max, others, "maxSessions " + max);
         Outer outer = new Outer(
-                config, tls, Acceptor.bind("control port", config.listen().resolve()));
+                config,
+                source,
+                tls,
+                Acceptor.bind("control port", config.listen().resolve()));
         try {
             for (Route r : config.routes()) {
-                ServerSocket s =
-                        Acceptor.bind("route \"" + r.name() + "\"", r.listen().resolve());
-                outer.routes.put(r.name(), new RouteListener(outer, r, s));
+                outer.routes.put(r.name(), outer.bind(r, r.listen()));
+            }
+            if (config.admin() != null) {
+                outer.admin = AdminServer.start(config.admin(), "outer", new OuterAdmin(outer));
             }
         } catch (IOException e) {
             outer.close();
             throw e;
         }
         outer.acceptors.add(Threads.start("control-acceptor", outer.control::run));
-        for (RouteListener l : outer.routes.values()) {
-            outer.acceptors.add(Threads.start("route-" + l.route().name(), l::run));
-            LOG.info(
-                    "route {} listening on {} -> {}",
-                    l.route().name(),
-                    l.listening(),
-                    l.route().target());
-        }
+        outer.routes.values().forEach(outer::serve);
         long reapEvery = Math.clamp(config.tuning().openTimeout().toMillis() / 4, MIN_REAP_MILLIS, MAX_REAP_MILLIS);
         outer.timer.scheduleAtFixedRate(outer::reap, reapEvery, reapEvery, TimeUnit.MILLISECONDS);
         LOG.info(
@@ -128,6 +154,62 @@ public final class Outer implements AutoCloseable {
                     + "set outer.tls (make certs, or java -jar relay-outer.jar --gen-cert)");
         }
         return outer;
+    }
+
+    /** A listener for {@code route} bound on {@code at}, not yet serving; the exception names the route and port. */
+    RouteListener bind(Route route, HostPort at) throws IOException {
+        return new RouteListener(this, route, Acceptor.bind("route \"" + route.name() + "\"", at.resolve()));
+    }
+
+    /** Starts a bound listener's accept loop. */
+    void serve(RouteListener l) {
+        acceptors.add(Threads.start("route-" + l.route().name(), l::run));
+        LOG.info(
+                "route {} listening on {} -> {}",
+                l.route().name(),
+                l.listening(),
+                l.route().target());
+    }
+
+    /**
+     * Reads the configuration again from where it came from and applies it, without dropping a session; see
+     * {@link #reload(OuterConfig)}. A file that does not load changes nothing: the error is logged as at startup.
+     */
+    public AdminServer.Reload reload() {
+        if (source == null) {
+            return AdminServer.Reload.failed("this outer was started without a file to re-read");
+        }
+        OuterConfig next;
+        try {
+            next = source.load();
+        } catch (ConfigException e) {
+            reloadsFailed.increment();
+            LOG.error("reload refused, the configuration in force is unchanged: {}", e.getMessage());
+            return AdminServer.Reload.failed(e.getMessage());
+        }
+        return reload(next);
+    }
+
+    /**
+     * Applies a new configuration while serving: routes added are bound, removed ones stop accepting (their sessions
+     * run to their end), changed ones apply to new sessions; the inner learns the new table. What needs a restart is
+     * reported and left as it was.
+     */
+    public AdminServer.Reload reload(OuterConfig next) {
+        reloading.lock();
+        try {
+            AdminServer.Reload r = new OuterReload(this, config, next).apply();
+            (r.ok() ? reloadsApplied : reloadsFailed).increment();
+            return r;
+        } finally {
+            reloading.unlock();
+        }
+    }
+
+    /** The port of the admin endpoint, or -1 when there is none. */
+    public int adminPort() {
+        AdminServer a = admin;
+        return a == null ? -1 : a.port();
     }
 
     /** The control port actually bound (useful when configured as 0). */
@@ -177,35 +259,36 @@ public final class Outer implements AutoCloseable {
 
     // ---- users ----
 
-    /** A user the route's allow list admitted; runs on the route's acceptor thread. */
-    void userArrived(Route route, Socket user, String from) {
+    /** A user the route's allow list admitted; runs on the route's acceptor thread (or its PROXY reader's). */
+    void userArrived(Route route, User user) {
         if (closed.get()) {
-            Sockets.closeQuietly(user);
+            user.close();
             return;
         }
-        String refused = admission.tryAcquire(route, user.getInetAddress());
+        String refused = admission.tryAcquire(route, user.address().getAddress());
         if (refused != null) {
-            limitRefusals.event(more -> LOG.warn("route={} user={} refused: {}{}", route.name(), from, refused, more));
-            Sockets.closeQuietly(user);
+            stats(route).failed(RouteStats.Result.OVER_LIMIT, refused);
+            limitRefusals.event(
+                    more -> LOG.warn("route={} user={} refused: {}{}", route.name(), user.describe(), refused, more));
+            user.close();
             return;
         }
         try {
-            Sockets.tune(user);
+            Sockets.tune(user.socket());
         } catch (SocketException e) {
-            admission.release(route, user.getInetAddress());
-            Sockets.closeQuietly(user);
+            admission.release(route, user.address().getAddress());
+            user.close();
             return;
         }
         String id = Nonce.sessionId();
         InnerLink l = control.link();
-        if (l != null && openOnPooled(l, id, route, user, from)) {
+        if (l != null && openOnPooled(l, id, route, user)) {
             return;
         }
         PendingOpen p = new PendingOpen(
                 id,
                 route,
                 user,
-                from,
                 System.nanoTime() + config.tuning().openTimeout().toNanos());
         pending.add(p);
         // Read the link again: one that came up after the first look, but snapshotted the pending users before this
@@ -221,22 +304,29 @@ public final class Outer implements AutoCloseable {
      * it at once, so the session costs no round trip for a handshake. A connection whose write fails is dropped and
      * the next one tried; false when the pool is empty.
      */
-    private boolean openOnPooled(InnerLink l, String id, Route route, Socket user, String from) {
+    private boolean openOnPooled(InnerLink l, String id, Route route, User user) {
         for (InnerLink.Pooled p; (p = l.takePooled()) != null; ) {
             // The ticket is for the connection the inner dials to replace this one.
             String ticket = l.issueTicket();
             try {
-                p.channel().send(new OuterToInner.Open(id, route.name(), ticket, p.openProof()));
+                p.channel().send(open(new OuterToInner.Open(id, route.name(), ticket, p.openProof()), route, user));
             } catch (IOException e) {
                 LOG.debug("pooled connection to {} was dead: {}", l, e.toString());
                 l.discardTicket(ticket);
                 p.channel().close();
                 continue;
             }
-            startSession(id, route, user, from, p.channel().socket(), "pool");
+            startSession(id, route, user, p.channel().socket(), "pool");
             return true;
         }
         return false;
+    }
+
+    /** The Open with the user's addresses when the route writes a PROXY header to its target. */
+    static OuterToInner.Open open(OuterToInner.Open o, Route route, User user) {
+        return route.proxyProtocol() == null
+                ? o
+                : o.withAddresses(Endpoints.of(user.address()), Endpoints.of(user.local()));
     }
 
     /** A new control channel: every user already waiting is offered to it. */
@@ -260,38 +350,111 @@ public final class Outer implements AutoCloseable {
             ch.send(new OuterToInner.Ready());
         } catch (IOException e) {
             Sockets.closeQuietly(data);
-            drop(p, "data connection lost before the session started: " + e.getMessage());
+            drop(p, RouteStats.Result.ERROR, "data connection lost before the session started: " + e.getMessage());
             return;
         }
-        startSession(p.id(), p.route(), p.user(), p.userAddress(), data, "open");
+        startSession(p.id(), p.route(), p.user(), data, "open");
     }
 
     void openFailed(String id, String reason) {
         PendingOpen p = pending.take(id);
         if (p != null) {
-            drop(p, "inner could not open: " + reason);
+            drop(p, RouteStats.Result.TARGET_FAILED, "inner could not open: " + reason);
         }
     }
 
-    private void startSession(String id, Route route, Socket user, String from, Socket data, String via) {
-        Session s =
-                new Session(id, "route=" + route.name() + " user=" + from, user, data, route.idleTimeout(), ended -> {
-                    sessions.remove(ended);
-                    admission.release(route, user.getInetAddress());
-                });
+    private void startSession(String id, Route route, User user, Socket data, String via) {
+        RouteStats stats = stats(route);
+        String label = "route=" + route.name() + " user=" + user.describe();
+        Session s = new Session(id, label, user.socket(), data, route.idleTimeout(), stats.traffic(), ended -> {
+            sessions.remove(ended);
+            stats.closed(ended.ending());
+            admission.release(route, user.address().getAddress());
+        });
         sessions.add(s);
-        LOG.info("session open id={} route={} user={} via={}", id, route.name(), from, via);
+        stats.opened(user.acceptedNanos());
+        LOG.info("session open id={} route={} user={} via={}", id, route.name(), user.describe(), via);
         s.start();
         if (closed.get()) {
             s.close("outer shutting down");
         }
     }
 
-    private void drop(PendingOpen p, String reason) {
+    private void drop(PendingOpen p, RouteStats.Result result, String reason) {
         String route = p.route().name();
-        LOG.info("session failed id={} route={} user={} reason=\"{}\"", p.id(), route, p.userAddress(), reason);
-        Sockets.closeQuietly(p.user());
-        admission.release(p.route(), p.user().getInetAddress());
+        LOG.info(
+                "session failed id={} route={} user={} reason=\"{}\"",
+                p.id(),
+                route,
+                p.user().describe(),
+                reason);
+        stats(p.route()).failed(result, reason);
+        p.user().close();
+        admission.release(p.route(), p.user().address().getAddress());
+    }
+
+    // ---- what the admin endpoint and a reload see ----
+
+    OuterConfig config() {
+        return config;
+    }
+
+    /** Puts a checked configuration in force, for new work from now on. */
+    void config(OuterConfig next) {
+        config = next;
+        admission.globalLimit(next.tuning().maxSessions());
+        loadedAt = Instant.now();
+        generation.incrementAndGet();
+    }
+
+    Map<String, RouteListener> listeners() {
+        return routes;
+    }
+
+    ControlPort control() {
+        return control;
+    }
+
+    Map<String, RouteStats> allStats() {
+        return stats;
+    }
+
+    String source() {
+        return source == null ? null : source.describe();
+    }
+
+    Instant startedAt() {
+        return startedAt;
+    }
+
+    Instant loadedAt() {
+        return loadedAt;
+    }
+
+    long generation() {
+        return generation.get();
+    }
+
+    long reloads(boolean applied) {
+        return (applied ? reloadsApplied : reloadsFailed).sum();
+    }
+
+    /** Replaces the admin endpoint (a reload moved it), after the response to the request that asked is sent. */
+    void admin(AdminServer next) {
+        AdminServer before = admin;
+        admin = next;
+        if (before != null) {
+            Threads.start("admin-restart", before::close);
+        }
+    }
+
+    AdminServer admin() {
+        return admin;
+    }
+
+    /** A route's counters, kept by name across reloads. */
+    RouteStats stats(Route route) {
+        return stats.computeIfAbsent(route.name(), k -> new RouteStats());
     }
 
     /** Closes users who waited too long, idle sessions and old pooled connections; runs on {@code outer-timer}. */
@@ -299,9 +462,11 @@ public final class Outer implements AutoCloseable {
         try {
             long now = System.nanoTime();
             List<PendingOpen> expired = pending.takeExpired(now);
-            String why = (innerConnected() ? "inner did not answer within " : "no inner connected within ")
+            boolean inner = innerConnected();
+            String why = (inner ? "inner did not answer within " : "no inner connected within ")
                     + config.tuning().openTimeout().toMillis() + "ms";
-            expired.forEach(p -> drop(p, why));
+            RouteStats.Result result = inner ? RouteStats.Result.TIMEOUT : RouteStats.Result.NO_INNER;
+            expired.forEach(p -> drop(p, result, why));
             sessions.closeIdle();
             InnerLink l = control.link();
             if (l != null) {
@@ -318,6 +483,10 @@ public final class Outer implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        AdminServer a = admin;
+        if (a != null) {
+            a.close();
+        }
         control.stopAccepting();
         routes.values().forEach(RouteListener::close);
         // Once the acceptors have left accept(), no user can arrive half-registered behind the drain below, and the
@@ -331,7 +500,7 @@ public final class Outer implements AutoCloseable {
             }
         }
         control.closeLink();
-        pending.takeAll().forEach(p -> drop(p, "outer shutting down"));
+        pending.takeAll().forEach(p -> drop(p, RouteStats.Result.ERROR, "outer shutting down"));
         timer.shutdownNow();
         sessions.closeAll("outer shutting down", CLOSE_GRACE);
         LOG.info("outer stopped");

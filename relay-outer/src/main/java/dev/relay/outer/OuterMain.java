@@ -2,7 +2,9 @@ package dev.relay.outer;
 
 import dev.relay.config.ConfigException;
 import dev.relay.config.ConfigFile;
+import dev.relay.config.ConfigSource;
 import dev.relay.config.OuterConfig;
+import dev.relay.net.Signals;
 import dev.relay.net.Threads;
 import dev.relay.tls.TlsSetupException;
 import java.io.IOException;
@@ -44,6 +46,7 @@ public final class OuterMain {
             System.exit(launch.exitStatus());
             return;
         }
+        Signals.onHangup(() -> launch.outer().reload());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
@@ -104,8 +107,20 @@ public final class OuterMain {
         } catch (ConfigException e) {
             return fail(err, 2, e.getMessage());
         }
+        Path file = Path.of(config);
+        ConfigSource<OuterConfig> source = new ConfigSource<>() {
+            @Override
+            public OuterConfig load() throws ConfigException {
+                return ConfigFile.load(file, env).outer();
+            }
+
+            @Override
+            public String describe() {
+                return file.toAbsolutePath().normalize().toString();
+            }
+        };
         try {
-            return new Launch(Outer.start(c), 0);
+            return new Launch(Outer.start(c, source), 0);
         } catch (TlsSetupException e) {
             // An unreadable certificate or key is a configuration error; Outer.start finds it before binding.
             return fail(err, 2, config + ": outer.tls: " + e.getMessage());

@@ -1,23 +1,16 @@
 package dev.relay.outer;
 
 import dev.relay.config.Route;
-import java.net.Socket;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A user who connected to a route and waits for the inner's data connection. Whoever removes it from
  * {@link PendingOpens} owns its socket: the pairing code, the reaper, an OpenFailed, or shutdown.
  */
-record PendingOpen(
-        String id,
-        Route route,
-        Socket user,
-        String userAddress,
-        long deadlineNanos,
-        AtomicReference<InnerLink> askedOn) {
+record PendingOpen(String id, Route route, User user, long deadlineNanos, AtomicReference<InnerLink> askedOn) {
 
-    PendingOpen(String id, Route route, Socket user, String userAddress, long deadlineNanos) {
-        this(id, route, user, userAddress, deadlineNanos, new AtomicReference<>());
+    PendingOpen(String id, Route route, User user, long deadlineNanos) {
+        this(id, route, user, deadlineNanos, new AtomicReference<>());
     }
 
     /** True once, for the first caller that may send this open to {@code link}. */

@@ -1,9 +1,9 @@
 package dev.relay.outer;
 
+import dev.relay.admin.RouteStats;
 import dev.relay.config.HostPort;
 import dev.relay.config.Route;
 import dev.relay.net.LogLimiter;
-import dev.relay.net.Sockets;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
@@ -18,7 +18,9 @@ final class RouteListener {
     private static final Logger LOG = LoggerFactory.getLogger(RouteListener.class);
 
     private final Outer outer;
-    private final Route route;
+    /** Replaced by a reload that changed the route; each user is served with the route as it was on arrival. */
+    private volatile Route route;
+
     private final Acceptor acceptor;
     /** A port scan would otherwise flood the log: refusals are logged at most once a second per route. */
     private final LogLimiter refusals = new LogLimiter(Duration.ofSeconds(1), "refused");
@@ -27,6 +29,11 @@ final class RouteListener {
         this.outer = outer;
         this.route = route;
         this.acceptor = new Acceptor("route=" + route.name(), server, this::accepted);
+    }
+
+    /** Serves new users with {@code changed} (same name, same listen address) from now on. */
+    void update(Route changed) {
+        route = changed;
     }
 
     Route route() {
@@ -51,14 +58,20 @@ final class RouteListener {
         acceptor.close();
     }
 
-    private void accepted(Socket user) {
-        String from = Sockets.peer(user);
-        if (!route.allows(user.getInetAddress())) {
-            Sockets.closeQuietly(user);
-            refusals.event(more ->
-                    LOG.warn("route={} user={} refused: not in the route's allow list{}", route.name(), from, more));
+    /** Whether the port still accepts: a route's readiness. */
+    boolean isOpen() {
+        return acceptor.isOpen();
+    }
+
+    private void accepted(Socket socket) {
+        User user = User.direct(socket);
+        if (!route.allows(user.address().getAddress())) {
+            user.close();
+            outer.stats(route).failed(RouteStats.Result.REFUSED, "not in the allow list");
+            refusals.event(more -> LOG.warn(
+                    "route={} user={} refused: not in the route's allow list{}", route.name(), user.describe(), more));
             return;
         }
-        outer.userArrived(route, user, from);
+        outer.userArrived(route, user);
     }
 }
