@@ -58,7 +58,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** Requests served at once, at most; the JDK server stops accepting beyond it. */
-    static final int MAX_CONNECTIONS = 64;
+    static final int MAX_CONNECTIONS = 128;
     /** Seconds a request (its headers) and a response may take: a slow client holds a connection no longer. */
     static final int MAX_EXCHANGE_SECONDS = 10;
     /** Bytes of request headers accepted, at most; the admin API needs a few hundred. */

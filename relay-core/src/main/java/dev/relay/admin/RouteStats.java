@@ -32,7 +32,8 @@ public final class RouteStats {
         /** The result of a session that ran, from how it ended. */
         public static Result of(Session.Ending ending) {
             return switch (ending) {
-                case COMPLETED, BROKEN, CLOSED -> OK;
+                case COMPLETED, CLIENT_BROKE, SERVER_BROKE, CLOSED -> OK;
+                case UNANSWERED -> TARGET_FAILED;
                 case IDLE -> TIMEOUT;
                 case BUG -> ERROR;
             };

@@ -55,6 +55,7 @@ public final class Handshake {
             case PoolAuth p -> acceptTicket(ch, token, redeem, p);
             case Auth a -> throw unexpected(a);
             case InnerToOuter.OpenFailed f -> throw unexpected(f);
+            case InnerToOuter.RoutesApplied r -> throw unexpected(r);
             case Message.Heartbeat h -> throw unexpected(h);
             case Message.Error e -> throw unexpected(e);
         };

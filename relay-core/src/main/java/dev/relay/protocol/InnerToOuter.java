@@ -8,6 +8,7 @@ public sealed interface InnerToOuter extends Message
                 InnerToOuter.Auth,
                 InnerToOuter.PoolAuth,
                 InnerToOuter.OpenFailed,
+                InnerToOuter.RoutesApplied,
                 Message.Heartbeat,
                 Message.Error {
 
@@ -58,6 +59,9 @@ public sealed interface InnerToOuter extends Message
             Objects.requireNonNull(reason, "reason");
         }
     }
+
+    /** The inner serves the table of {@link OuterToInner.Routes} with this generation from now on. */
+    record RoutesApplied(long generation) implements InnerToOuter {}
 
     /**
      * What a connection is for: the control channel; a data connection answering one Open; or an idle data connection

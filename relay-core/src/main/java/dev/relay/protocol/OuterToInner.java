@@ -40,9 +40,12 @@ public sealed interface OuterToInner extends Message
 
     /**
      * The route table changed (the outer reloaded its configuration): on the control channel, every route as in
-     * {@link Welcome}, replacing the inner's list for new sessions; sessions already running keep theirs.
+     * {@link Welcome}, replacing the inner's list for new sessions; sessions already running keep theirs. The inner
+     * answers with {@link InnerToOuter.RoutesApplied} naming the same {@code generation}; until then the outer sends
+     * users of a new or changed route by the control channel, which the inner reads in order, not on a pooled
+     * connection, whose Open could overtake this message.
      */
-    record Routes(List<RouteSpec> routes) implements OuterToInner {
+    record Routes(long generation, List<RouteSpec> routes) implements OuterToInner {
         public Routes {
             routes = List.copyOf(Objects.requireNonNull(routes, "routes"));
         }

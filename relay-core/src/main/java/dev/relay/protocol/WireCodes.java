@@ -18,7 +18,8 @@ public final class WireCodes {
             Map.entry(Message.Heartbeat.class, (byte) 8),
             Map.entry(Message.Error.class, (byte) 9),
             Map.entry(InnerToOuter.PoolAuth.class, (byte) 10),
-            Map.entry(OuterToInner.Routes.class, (byte) 11));
+            Map.entry(OuterToInner.Routes.class, (byte) 11),
+            Map.entry(InnerToOuter.RoutesApplied.class, (byte) 12));
 
     private static final Class<?>[] BY_CODE = new Class<?>[256];
 

@@ -89,10 +89,15 @@ public final class Session {
         return !idleTimeout.isZero() && System.nanoTime() - lastActivityNanos > idleTimeout.toNanos();
     }
 
-    /** How a session ended, for metrics: by itself, broken by a side, idle too long, closed by its owner, or a bug. */
+    /**
+     * How a session ended, for metrics: by itself; broken by the client's side or the server's (before the server sent
+     * a byte: unanswered, as when a target refuses); idle too long; closed by its owner; or a bug.
+     */
     public enum Ending {
         COMPLETED,
-        BROKEN,
+        CLIENT_BROKE,
+        SERVER_BROKE,
+        UNANSWERED,
         IDLE,
         CLOSED,
         BUG
@@ -115,6 +120,7 @@ public final class Session {
     }
 
     private void pump(Socket from, Socket to, int direction) {
+        boolean writing = false;
         try {
             InputStream in = from.getInputStream();
             OutputStream out = to.getOutputStream();
@@ -126,7 +132,9 @@ public final class Session {
                 try {
                     buf[0] = (byte) first;
                     for (int n = 1 + readWaiting(in, buf, 1); n > 0; n = readWaiting(in, buf, 0)) {
+                        writing = true;
                         out.write(buf, 0, n);
+                        writing = false;
                         bytes[direction] += n;
                         (direction == UP ? traffic.up() : traffic.down()).add(n);
                         // A long download to a slow user is busy, not idle, however long each write takes.
@@ -137,11 +145,14 @@ public final class Session {
                 }
             }
             if (!closed.get()) {
+                writing = true;
                 to.shutdownOutput();
             }
         } catch (IOException e) {
-            reason.compareAndSet(null, (direction == UP ? "client" : "server") + " side: " + describe(e));
-            ending.compareAndSet(null, Ending.BROKEN);
+            // Reading from the client or writing to the server, or the other way round: which side broke.
+            boolean server = (direction == UP) == writing;
+            reason.compareAndSet(null, (server ? "server" : "client") + " side: " + describe(e));
+            ending.compareAndSet(null, server ? Ending.SERVER_BROKE : Ending.CLIENT_BROKE);
             abort();
         } catch (RuntimeException e) {
             LOG.error("bug: session {} failed", id, e);
@@ -194,6 +205,9 @@ public final class Session {
         closeSockets();
         reason.compareAndSet(null, "ended");
         ending.compareAndSet(null, Ending.COMPLETED);
+        if (bytes[DOWN] == 0) {
+            ending.compareAndSet(Ending.SERVER_BROKE, Ending.UNANSWERED);
+        }
         long ms = Duration.ofNanos(System.nanoTime() - startNanos).toMillis();
         LOG.info(
                 "session closed id={} {} up={} down={} duration={}ms reason=\"{}\"",

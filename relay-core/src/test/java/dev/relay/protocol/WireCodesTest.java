@@ -26,6 +26,7 @@ class WireCodesTest {
         PINNED.put(Message.Error.class, 9);
         PINNED.put(InnerToOuter.PoolAuth.class, 10);
         PINNED.put(OuterToInner.Routes.class, 11);
+        PINNED.put(InnerToOuter.RoutesApplied.class, 12);
     }
 
     @Test

@@ -1,8 +1,11 @@
 package dev.relay.inner;
 
+import dev.relay.admin.AdminServer;
 import dev.relay.admin.RouteStats;
 import dev.relay.auth.AuthException;
 import dev.relay.auth.Handshake;
+import dev.relay.config.ConfigException;
+import dev.relay.config.ConfigSource;
 import dev.relay.config.HostPort;
 import dev.relay.config.InnerConfig;
 import dev.relay.config.Route.ProxyVersion;
@@ -23,13 +26,16 @@ import dev.relay.tls.TlsSetupException;
 import java.io.IOException;
 import java.net.Socket;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLContext;
@@ -60,8 +66,20 @@ public final class Inner implements AutoCloseable {
     /** How long {@link #close} waits for session threads to finish after closing their sockets. */
     public static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
 
-    private final InnerConfig config;
+    /** The configuration in force; a reload replaces it whole. */
+    private volatile InnerConfig config;
+
     private final SSLContext tls;
+    private final ConfigSource<InnerConfig> source;
+    private final Instant startedAt = Instant.now();
+    private volatile Instant loadedAt = startedAt;
+    private final AtomicLong generation = new AtomicLong(1);
+    private final LongAdder reloadsApplied = new LongAdder();
+    private final LongAdder reloadsFailed = new LongAdder();
+    private final LongAdder reconnects = new LongAdder();
+    private volatile Instant connectedSince;
+    private volatile AdminServer admin;
+    private final ReentrantLock reloading = new ReentrantLock();
     private final Sessions sessions = new Sessions();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicReference<OuterLink> link = new AtomicReference<>();
@@ -76,8 +94,9 @@ public final class Inner implements AutoCloseable {
 
     private final Map<String, RouteStats> stats = new ConcurrentHashMap<>();
 
-    private Inner(InnerConfig config, SSLContext tls) {
+    private Inner(InnerConfig config, ConfigSource<InnerConfig> source, SSLContext tls) {
         this.config = config;
+        this.source = source;
         this.tls = tls;
         this.connector = Threads.unstarted("inner-connector", this::connectForever);
         this.sessionSlots = new Semaphore(config.tuning().maxSessions());
@@ -87,9 +106,22 @@ public final class Inner implements AutoCloseable {
      * Starts dialling the outer; returns at once.
      *
      * @throws TlsSetupException when the TLS trust material (inner.tls.ca) cannot be read
+     * @throws IOException when the admin endpoint's port cannot be bound
      */
-    public static Inner start(InnerConfig config) throws TlsSetupException {
-        Inner inner = new Inner(config, config.tls() == null ? null : Tls.client(config.tls()));
+    public static Inner start(InnerConfig config) throws IOException {
+        return start(config, null);
+    }
+
+    /**
+     * The same, for an inner that can reload ({@code source}: see {@link #reload()}) and may serve an admin endpoint.
+     *
+     * @throws IOException when the admin endpoint's port cannot be bound
+     */
+    public static Inner start(InnerConfig config, ConfigSource<InnerConfig> source) throws IOException {
+        Inner inner = new Inner(config, source, config.tls() == null ? null : Tls.client(config.tls()));
+        if (config.admin() != null) {
+            inner.admin = AdminServer.start(config.admin(), "inner", new InnerAdmin(inner));
+        }
         int max = config.tuning().maxSessions();
         Descriptors.check(LOG, max, config.pool() + 2L * MAX_CONCURRENT_DIALS, "maxSessions " + max);
         if (config.tls() == null) {
@@ -149,6 +181,7 @@ public final class Inner implements AutoCloseable {
                 Duration beat = Duration.ofMillis(welcome.heartbeatMillis());
                 OuterLink l = new OuterLink(this, ch, welcome.routes(), beat, deadPeer(beat), welcome.channel());
                 backoff.reset();
+                connectedSince = Instant.now();
                 LOG.info("connected to outer at {}; serving {}", outer, l.describeRoutes());
                 setLink(l);
                 failure = "lost the outer: " + l.run();
@@ -179,6 +212,7 @@ public final class Inner implements AutoCloseable {
             if (closed.get()) {
                 break;
             }
+            reconnects.increment();
             Duration wait = backoff.next();
             if (refused) {
                 LOG.error("outer at {}: {}; next attempt in {}ms", outer, failure, wait.toMillis());
@@ -190,6 +224,97 @@ public final class Inner implements AutoCloseable {
             } catch (InterruptedException e) {
                 break;
             }
+        }
+    }
+
+    /**
+     * Reads the configuration again from where it came from and applies what can change while running: allowTargets
+     * (the outer's routes are filtered again), the pool's size, and the admin endpoint. The rest is reported as
+     * needing a restart. A file that does not load changes nothing.
+     */
+    public AdminServer.Reload reload() {
+        if (source == null) {
+            return AdminServer.Reload.failed("this inner was started without a file to re-read");
+        }
+        reloading.lock();
+        try {
+            InnerConfig next;
+            try {
+                next = source.load();
+            } catch (ConfigException e) {
+                reloadsFailed.increment();
+                LOG.error("reload refused, the configuration in force is unchanged: {}", e.getMessage());
+                return AdminServer.Reload.failed(e.getMessage());
+            }
+            AdminServer.Reload r = new InnerReload(this, config, next).apply();
+            reloadsApplied.increment();
+            return r;
+        } finally {
+            reloading.unlock();
+        }
+    }
+
+    /** The port of the admin endpoint, or -1 when there is none. */
+    public int adminPort() {
+        AdminServer a = admin;
+        return a == null ? -1 : a.port();
+    }
+
+    // ---- what the admin endpoint and a reload see ----
+
+    /** Puts a checked configuration in force: what can change while running, from now on. */
+    void config(InnerConfig next) {
+        config = next;
+        loadedAt = Instant.now();
+        generation.incrementAndGet();
+    }
+
+    OuterLink link() {
+        return link.get();
+    }
+
+    Map<String, RouteStats> allStats() {
+        return stats;
+    }
+
+    String source() {
+        return source == null ? null : source.describe();
+    }
+
+    Instant startedAt() {
+        return startedAt;
+    }
+
+    Instant loadedAt() {
+        return loadedAt;
+    }
+
+    Instant connectedSince() {
+        return connectedSince;
+    }
+
+    long generation() {
+        return generation.get();
+    }
+
+    long reloads(boolean applied) {
+        return (applied ? reloadsApplied : reloadsFailed).sum();
+    }
+
+    long reconnects() {
+        return reconnects.sum();
+    }
+
+    AdminServer admin() {
+        return admin;
+    }
+
+    /** Replaces the admin endpoint (a reload moved it), after the response to the request that asked is sent. */
+    void admin(AdminServer next) {
+        AdminServer before = admin;
+        admin = next;
+        if (before != null) {
+            Threads.start("admin-restart", before::close);
         }
     }
 
@@ -357,6 +482,10 @@ public final class Inner implements AutoCloseable {
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        AdminServer a = admin;
+        if (a != null) {
+            a.close();
         }
         OuterLink l = link.get();
         if (l != null) {

@@ -2,9 +2,12 @@ package dev.relay.inner;
 
 import dev.relay.config.ConfigException;
 import dev.relay.config.ConfigFile;
+import dev.relay.config.ConfigSource;
 import dev.relay.config.InnerConfig;
+import dev.relay.net.Signals;
 import dev.relay.net.Threads;
 import dev.relay.tls.TlsSetupException;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Map;
@@ -24,7 +27,7 @@ public final class InnerMain {
               --help               this text
 
             Environment: RELAY_TOKEN overrides "token" from the file.
-            Exit status: 2 for a bad command line or config; 3 after a fatal error (out of memory), so that
+            Exit status: 1 if the admin port cannot be bound, 2 for a bad command line or config; 3 after a fatal error (out of memory), so that
             a supervisor restarts it; on SIGTERM or SIGINT it closes the control channel and every session,
             and exits (status 143 or 130).
             """;
@@ -38,6 +41,7 @@ public final class InnerMain {
             System.exit(launch.exitStatus());
             return;
         }
+        Signals.onHangup(() -> launch.inner().reload());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
@@ -68,7 +72,7 @@ public final class InnerMain {
                 }
                 case "--config", "--connect" -> {
                     if (i + 1 >= args.length) {
-                        return fail(err, args[i] + " needs a value");
+                        return fail(err, 2, args[i] + " needs a value");
                     }
                     if (args[i].equals("--config")) {
                         config = args[++i];
@@ -77,26 +81,43 @@ public final class InnerMain {
                     }
                 }
                 default -> {
-                    return fail(err, "unknown argument \"" + args[i] + "\"\n\n" + USAGE);
+                    return fail(err, 2, "unknown argument \"" + args[i] + "\"\n\n" + USAGE);
                 }
             }
         }
         InnerConfig c;
+        Path file = Path.of(config);
         try {
-            ConfigFile file = ConfigFile.load(Path.of(config), env);
-            c = file.inner(connect);
-            file.secretWarnings(Path.of(config), env)
+            ConfigFile loaded = ConfigFile.load(file, env);
+            c = loaded.inner(connect);
+            loaded.secretWarnings(file, env)
                     .forEach(w -> LoggerFactory.getLogger(InnerMain.class).warn(w));
-            return new Launch(Inner.start(c), 0);
         } catch (ConfigException e) {
-            return fail(err, e.getMessage());
+            return fail(err, 2, e.getMessage());
+        }
+        String override = connect;
+        ConfigSource<InnerConfig> source = new ConfigSource<>() {
+            @Override
+            public InnerConfig load() throws ConfigException {
+                return ConfigFile.load(file, env).inner(override);
+            }
+
+            @Override
+            public String describe() {
+                return file.toAbsolutePath().normalize().toString();
+            }
+        };
+        try {
+            return new Launch(Inner.start(c, source), 0);
         } catch (TlsSetupException e) {
-            return fail(err, config + ": inner.tls: " + e.getMessage());
+            return fail(err, 2, config + ": inner.tls: " + e.getMessage());
+        } catch (IOException e) {
+            return fail(err, 1, e.getMessage());
         }
     }
 
-    private static Launch fail(PrintStream err, String message) {
+    private static Launch fail(PrintStream err, int status, String message) {
         err.println("relay-inner: " + message);
-        return Launch.exit(2);
+        return Launch.exit(status);
     }
 }

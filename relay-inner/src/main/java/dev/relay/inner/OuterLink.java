@@ -87,7 +87,10 @@ final class OuterLink {
                 switch (m) {
                     case Message.Heartbeat h -> {}
                     case Open o -> open(o);
-                    case OuterToInner.Routes r -> offer(r.routes());
+                    case OuterToInner.Routes r -> {
+                        offer(r.routes());
+                        outbox.put(new InnerToOuter.RoutesApplied(r.generation()));
+                    }
                     case Message.Error e -> throw new Frames.PeerError(e.message());
                     case OuterToInner.Challenge c ->
                         throw new ProtocolException("Challenge on an open control channel");
@@ -147,6 +150,10 @@ final class OuterLink {
     void refilter() {
         routes = inner.serve(offered);
         LOG.info("serving {}", describeRoutes());
+    }
+
+    Pool pool() {
+        return pool;
     }
 
     /** The routes served now. */

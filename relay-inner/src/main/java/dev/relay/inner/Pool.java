@@ -12,10 +12,8 @@ import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.OuterToInner.Open;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,9 +30,14 @@ final class Pool {
 
     private final Inner inner;
     private final OuterLink link;
-    private final Set<Channel> idle = ConcurrentHashMap.newKeySet();
+    /** Each slot's idle connection, by slot number, while it waits for an Open. */
+    private final Map<Integer, Channel> idle = new ConcurrentHashMap<>();
+    /** Each slot's thread, by slot number; a slot whose number reaches the size ends. */
+    private final Map<Integer, Thread> running = new ConcurrentHashMap<>();
+    /** Slots wanted: inner.pool, which a reload may change. */
+    private volatile int size;
+
     private final LogLimiter refusals = new LogLimiter(Duration.ofMinutes(1), "closed");
-    private final List<Thread> slots = new CopyOnWriteArrayList<>();
 
     Pool(Inner inner, OuterLink link) {
         this.inner = inner;
@@ -42,28 +45,51 @@ final class Pool {
     }
 
     void start() {
-        for (int i = 0; i < inner.config().pool(); i++) {
-            slots.add(Threads.start("pool-" + i, this::slot));
-        }
+        resize(inner.config().pool());
     }
 
-    private void slot() {
+    /**
+     * Keeps {@code n} slots: starts the missing ones, and ends those numbered {@code n} or more (an idle connection is
+     * closed; one carrying a session is not dialled again).
+     */
+    synchronized void resize(int n) {
+        size = n;
+        for (int i = 0; i < n; i++) {
+            int slot = i;
+            running.computeIfAbsent(slot, k -> Threads.start("pool-" + slot, () -> slot(slot)));
+        }
+        idle.forEach((slot, ch) -> {
+            if (slot >= n && idle.remove(slot, ch)) {
+                ch.close();
+            }
+        });
+    }
+
+    /** Idle connections now: the outer's view of this pool, for /status. */
+    int idleCount() {
+        return idle.size();
+    }
+
+    private void slot(int slot) {
         try {
-            fill();
+            fill(slot);
         } catch (RuntimeException e) {
             // A bug costs this slot's current connection; the slot itself carries on in a fresh thread.
             LOG.error("bug: pool slot failed", e);
+            running.remove(slot, Thread.currentThread());
             if (link.isOpen()) {
-                slots.add(Threads.start(Thread.currentThread().getName(), this::slot));
+                resize(size);
             }
+            return;
         }
+        running.remove(slot, Thread.currentThread());
     }
 
-    private void fill() {
+    private void fill(int slot) {
         Backoff backoff = new Backoff(
                 inner.config().tuning().reconnectMin(), inner.config().tuning().reconnectMax());
         String ticket = null;
-        while (link.isOpen()) {
+        while (link.isOpen() && slot < size) {
             Channel ch;
             String openProof = null;
             try {
@@ -94,13 +120,13 @@ final class Pool {
                 ch.close();
                 continue;
             }
-            idle.add(ch);
-            if (!link.isOpen()) {
-                idle.remove(ch);
+            idle.put(slot, ch);
+            if (!link.isOpen() || slot >= size) {
+                idle.remove(slot, ch);
                 ch.close();
                 return;
             }
-            ticket = waitForOpen(ch, openProof);
+            ticket = waitForOpen(slot, ch, openProof);
         }
     }
 
@@ -109,17 +135,17 @@ final class Pool {
      * ticket this returns (the Open's) or with none. On a connection that authenticated with a ticket, the outer is
      * proven only by {@code openProof} in its Open: an Open without it is refused, and nothing is opened.
      */
-    private String waitForOpen(Channel ch, String openProof) {
+    private String waitForOpen(int slot, Channel ch, String openProof) {
         OuterToInner m;
         try {
             m = ch.read(OuterToInner.class);
         } catch (IOException e) {
             // Retired by the outer, or the outer is gone: the caller dials again if the control channel lives.
-            idle.remove(ch);
+            idle.remove(slot, ch);
             ch.close();
             return null;
         }
-        idle.remove(ch);
+        idle.remove(slot, ch);
         switch (m) {
             case Open o
             when openProof != null && !Proof.matches(openProof, o.proof()) -> {
@@ -162,7 +188,7 @@ final class Pool {
     }
 
     void close() {
-        slots.forEach(Thread::interrupt);
-        idle.forEach(Channel::close);
+        running.values().forEach(Thread::interrupt);
+        idle.values().forEach(Channel::close);
     }
 }

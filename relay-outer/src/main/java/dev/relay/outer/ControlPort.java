@@ -5,6 +5,7 @@ import dev.relay.auth.Handshake;
 import dev.relay.auth.Handshake.Greeting;
 import dev.relay.config.InnerConfig;
 import dev.relay.config.OuterConfig;
+import dev.relay.config.Route;
 import dev.relay.config.Token;
 import dev.relay.config.Tuning;
 import dev.relay.net.LogLimiter;
@@ -251,6 +252,7 @@ final class ControlPort {
         }
         // Tickets only inside TLS: on plain TCP a tap reads them, and a PoolAuth whose connection never reached this
         // outer could be replayed by someone without the token (docs/security.md).
+        OuterConfig config = outer.config();
         InnerLink fresh = new InnerLink(
                 outer,
                 ch,
@@ -258,11 +260,12 @@ final class ControlPort {
                 ch.socket().getInetAddress(),
                 from,
                 ch.socket() instanceof SSLSocket ? ticketTtl() : null,
-                outer.config().tuning());
+                config.tuning(),
+                specs(config));
         // Welcome goes out before the link is published, so it is always the first frame the inner reads.
         try {
             ch.socket().setSoTimeout(0);
-            ch.send(welcome(outer.config(), fresh.id()));
+            ch.send(welcome(config, fresh.id()));
         } catch (IOException e) {
             ch.close();
             LOG.warn("inner \"{}\" from {} lost during welcome: {}", g.name(), from, e.getMessage());
@@ -351,14 +354,14 @@ final class ControlPort {
 
     /** The routes as the inner learns them, at the handshake and after a reload. */
     static List<OuterToInner.RouteSpec> specs(OuterConfig config) {
-        return config.routes().stream()
-                .map(r -> new OuterToInner.RouteSpec(
-                        r.name(),
-                        r.target().toString(),
-                        r.proxyProtocol() == null
-                                ? null
-                                : r.proxyProtocol().name().toLowerCase(Locale.ROOT)))
-                .toList();
+        return config.routes().stream().map(ControlPort::spec).toList();
+    }
+
+    /** One route as the inner learns it. */
+    static OuterToInner.RouteSpec spec(Route r) {
+        String proxy =
+                r.proxyProtocol() == null ? null : r.proxyProtocol().name().toLowerCase(Locale.ROOT);
+        return new OuterToInner.RouteSpec(r.name(), r.target().toString(), proxy);
     }
 
     /** A certificate re-read by a reload, for connections from now on. */

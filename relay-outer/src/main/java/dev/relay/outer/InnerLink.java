@@ -20,8 +20,11 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -55,6 +58,10 @@ final class InnerLink {
     private final Outbox outbox;
     private final Duration deadPeer;
     private final Instant since = Instant.now();
+    /** The routes the inner has confirmed it serves: the Welcome's, then each Routes it acknowledged. */
+    private volatile Map<String, OuterToInner.RouteSpec> confirmed;
+    /** Route tables sent and not acknowledged yet, by generation. */
+    private final ConcurrentSkipListMap<Long, Map<String, OuterToInner.RouteSpec>> sent = new ConcurrentSkipListMap<>();
 
     /**
      * An idle data connection the inner opened in advance, when it arrived, and the proof its Open must carry (null
@@ -70,8 +77,10 @@ final class InnerLink {
             InetAddress inetAddress,
             String address,
             Duration ticketTtl,
-            Tuning tuning) {
+            Tuning tuning,
+            List<OuterToInner.RouteSpec> welcomed) {
         this.outer = outer;
+        this.confirmed = table(welcomed);
         // Each waiting user is sent at most one Open per link, and the session limit (whatever a reload makes it)
         // bounds the waiting users: the queue never needs to drop one, and holds only what is queued.
         this.outbox = new Outbox(channel, Tuning.MAX_MAX_SESSIONS + QUEUE_SLACK, tuning.heartbeat(), tuning.deadPeer());
@@ -129,6 +138,7 @@ final class InnerLink {
                 switch (m) {
                     case Message.Heartbeat h -> {}
                     case OpenFailed f -> outer.openFailed(f.session(), Frames.printable(f.reason()));
+                    case InnerToOuter.RoutesApplied a -> applied(a.generation());
                     case Message.Error e -> throw new Frames.PeerError(e.message());
                     case InnerToOuter.Hello h -> throw new ProtocolException("Hello on an open control channel");
                     case InnerToOuter.Auth a -> throw new ProtocolException("Auth on an open control channel");
@@ -164,11 +174,34 @@ final class InnerLink {
         }
     }
 
-    /** Tells the inner the route table changed (a reload), ahead of any Open for a new route. */
-    void routesChanged(List<OuterToInner.RouteSpec> specs) {
-        if (!outbox.offer(new OuterToInner.Routes(specs))) {
+    /** Tells the inner the route table changed (a reload); it says when it serves the new one. */
+    void routesChanged(long generation, List<OuterToInner.RouteSpec> specs) {
+        sent.put(generation, table(specs));
+        if (!outbox.offer(new OuterToInner.Routes(generation, specs))) {
             LOG.error("bug: the new routes were not sent: the queue to {} is full", this);
         }
+    }
+
+    /**
+     * Whether the inner serves {@code spec} as it is: then a pooled connection may carry its users. A route it has
+     * not confirmed yet goes by the control channel, where the inner reads the Open after the Routes.
+     */
+    boolean serves(OuterToInner.RouteSpec spec) {
+        return spec.equals(confirmed.get(spec.name()));
+    }
+
+    private void applied(long generation) {
+        Map<String, OuterToInner.RouteSpec> table = sent.remove(generation);
+        if (table != null) {
+            confirmed = table;
+            sent.headMap(generation).clear();
+        }
+    }
+
+    private static Map<String, OuterToInner.RouteSpec> table(List<OuterToInner.RouteSpec> specs) {
+        Map<String, OuterToInner.RouteSpec> t = new HashMap<>();
+        specs.forEach(r -> t.put(r.name(), r));
+        return Map.copyOf(t);
     }
 
     /** When this control channel was opened. */

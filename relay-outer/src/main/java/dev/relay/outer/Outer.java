@@ -282,7 +282,7 @@ public final class Outer implements AutoCloseable {
         }
         String id = Nonce.sessionId();
         InnerLink l = control.link();
-        if (l != null && openOnPooled(l, id, route, user)) {
+        if (l != null && l.serves(ControlPort.spec(route)) && openOnPooled(l, id, route, user)) {
             return;
         }
         PendingOpen p = new PendingOpen(

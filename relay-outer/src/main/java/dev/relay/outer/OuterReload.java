@@ -65,7 +65,7 @@ final class OuterReload {
         admin(effective);
         InnerLink link = outer.control().link();
         if (link != null) {
-            link.routesChanged(ControlPort.specs(effective));
+            link.routesChanged(outer.generation(), ControlPort.specs(effective));
         }
         if (!Objects.equals(before.tuning(), next.tuning())) {
             applied.add("tuning (for new sessions and control channels)");
