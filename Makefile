@@ -1,4 +1,5 @@
-# relay: `make` builds relay-outer.jar and relay-inner.jar; `make test`, `make demo`, `make bench`, `make certs`.
+# relay: `make` builds relay-outer.jar and relay-inner.jar; `make test`, `make test-integration`, `make demo`,
+# `make bench`, `make certs`.
 # Needs a JDK >= 21: JAVA_HOME when it is one, else the newest under /usr/lib/jvm.
 
 SHELL := /bin/bash
@@ -10,7 +11,7 @@ export JAVA_HOME := $(JDK)
 export PATH := $(JDK)/bin:$(PATH)
 MVN ?= mvn -B -q -ntp
 
-.PHONY: all jars test demo bench certs clean
+.PHONY: all jars test test-integration demo bench certs clean
 all: jars
 
 jars: relay-outer.jar relay-inner.jar
@@ -25,6 +26,11 @@ relay-outer.jar relay-inner.jar &: $(SOURCES)
 # Not quiet: Surefire's "Tests run: ..." summaries are what CI reads.
 test:
 	mvn -B -ntp verify
+
+# Tests against real outside programs (headless Chromium, HAProxy, Prometheus); scripts/install-test-deps installs
+# them. Only the *IT classes run here.
+test-integration:
+	mvn -B -ntp -Pintegration verify -Dspotless.check.skip
 
 demo: jars
 	scripts/demo
