@@ -29,7 +29,7 @@ public final class IpLiteral {
     }
 
     /** An address as text: a dotted quad, or RFC 5952 IPv6 (an IPv4-mapped one as {@code ::ffff:a.b.c.d}). */
-    static String format(byte[] ip) {
+    public static String format(byte[] ip) {
         return ip.length == 4 ? formatIpv4(ip, 0) : formatIpv6(ip);
     }
 
@@ -49,7 +49,7 @@ public final class IpLiteral {
     }
 
     /** The 4 or 16 bytes an IPv4 or IPv6 literal spells, or null if {@code s} is not one. */
-    static byte[] parse(String s) {
+    public static byte[] parse(String s) {
         return s.contains(":") ? parseIpv6(s) : parseIpv4(s);
     }
 
