@@ -29,7 +29,7 @@ public final class IpLiteral {
     }
 
     /** An address as text: a dotted quad, or RFC 5952 IPv6 (an IPv4-mapped one as {@code ::ffff:a.b.c.d}). */
-    static String format(byte[] ip) {
+    public static String format(byte[] ip) {
         return ip.length == 4 ? formatIpv4(ip, 0) : formatIpv6(ip);
     }
 
