@@ -2,11 +2,15 @@ package dev.relay.inner;
 
 import dev.relay.admin.RouteStats;
 import dev.relay.config.HostPort;
+import dev.relay.config.Route.ProxyVersion;
 import dev.relay.net.Sockets;
 import dev.relay.protocol.Channel;
+import dev.relay.protocol.Endpoints;
 import dev.relay.protocol.InnerToOuter;
 import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.OuterToInner;
+import dev.relay.proxy.ProxyHeader;
+import dev.relay.proxy.ProxyProtocol;
 import dev.relay.session.Session;
 import java.io.IOException;
 import java.net.Socket;
@@ -98,11 +102,29 @@ final class Opener {
             Sockets.tune(t);
             t.connect(target.resolve(), (int)
                     inner.config().tuning().openTimeout().toMillis());
+            if (served.proxy() != null) {
+                // Before any byte of the user's: the target learns who the user really is.
+                t.getOutputStream().write(proxyHeader());
+            }
             return t;
         } catch (IOException e) {
             Sockets.closeQuietly(t);
             throw new TargetException("cannot connect to target " + target + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            Sockets.closeQuietly(t);
+            throw e;
         }
+    }
+
+    /**
+     * The PROXY header for the target: the user's address and the route's, as the outer saw them; LOCAL when the Open
+     * names none (an outer that does not know them).
+     */
+    private byte[] proxyHeader() {
+        ProxyHeader h = open.user() == null
+                ? ProxyHeader.LOCAL
+                : ProxyHeader.tcp(Endpoints.parse("user", open.user()), Endpoints.parse("local", open.local()));
+        return served.proxy() == ProxyVersion.V1 ? ProxyProtocol.v1(h) : ProxyProtocol.v2(h);
     }
 
     private String failed(Exception e) {

@@ -45,7 +45,8 @@ class MetricsIT {
     @Test
     void promtoolFindsNothingWrongWithEitherSidesMetrics() throws Exception {
         OutsideProgram.requireInstalled("promtool");
-        try (Target echo = Target.echo(); TestTunnel t = tunnel(echo)) {
+        try (Target echo = Target.echo();
+                TestTunnel t = tunnel(echo)) {
             for (int port : new int[] {t.outer.adminPort(), t.inner.adminPort()}) {
                 String metrics = new AdminClient(port).get("/metrics").body();
                 Process p = new ProcessBuilder("promtool", "check", "metrics")
@@ -65,7 +66,8 @@ class MetricsIT {
     @Test
     void aRealPrometheusServerScrapesTheOuter() throws Exception {
         OutsideProgram.requireInstalled("prometheus");
-        try (Target echo = Target.echo(); TestTunnel t = tunnel(echo)) {
+        try (Target echo = Target.echo();
+                TestTunnel t = tunnel(echo)) {
             Path config = dir.resolve("prometheus.yml");
             Files.writeString(config, """
                     global:
@@ -82,9 +84,13 @@ class MetricsIT {
                     "--storage.tsdb.path=" + dir.resolve("data"),
                     "--web.listen-address=127.0.0.1:0")) {
                 int port = prometheus.awaitListening(1).get(0);
-                Await.until("Prometheus to scrape relay's outer with success", Duration.ofSeconds(60),
+                Await.until(
+                        "Prometheus to scrape relay's outer with success",
+                        Duration.ofSeconds(60),
                         () -> value(port, "up{job=\"relay-outer\"}") == 1);
-                Await.until("Prometheus to have relay's session count", Duration.ofSeconds(30),
+                Await.until(
+                        "Prometheus to have relay's session count",
+                        Duration.ofSeconds(30),
                         () -> value(port, "relay_sessions_total{route=\"r0\",result=\"ok\"}") == 3);
                 assertTrue(value(port, "relay_inners_connected") == 1, prometheus.log());
             }
@@ -93,8 +99,8 @@ class MetricsIT {
 
     /** The value of an instant query, or -1 when Prometheus has no answer yet. */
     private static double value(int port, String query) {
-        AdminClient.Response r = new AdminClient(port)
-                .get("/api/v1/query?query=" + URLEncoder.encode(query, StandardCharsets.UTF_8));
+        AdminClient.Response r =
+                new AdminClient(port).get("/api/v1/query?query=" + URLEncoder.encode(query, StandardCharsets.UTF_8));
         try {
             JsonNode result = JSON.readTree(r.body()).path("data").path("result");
             return result.isEmpty() ? -1 : result.get(0).get("value").get(1).asDouble();

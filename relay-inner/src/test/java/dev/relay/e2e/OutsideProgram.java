@@ -87,15 +87,12 @@ final class OutsideProgram implements AutoCloseable {
 
     /** Waits for the program to listen on exactly {@code count} ports, and returns them. */
     List<Integer> awaitListening(int count) {
-        Await.until(
-                "the program to listen on " + count + " ports (log: " + log() + ")",
-                Duration.ofSeconds(20),
-                () -> {
-                    if (!process.isAlive()) {
-                        throw new AssertionError("the program exited: " + log());
-                    }
-                    return listeningPorts().size() >= count;
-                });
+        Await.until("the program to listen on " + count + " ports (log: " + log() + ")", Duration.ofSeconds(20), () -> {
+            if (!process.isAlive()) {
+                throw new AssertionError("the program exited: " + log());
+            }
+            return listeningPorts().size() >= count;
+        });
         return new ArrayList<>(listeningPorts());
     }
 
