@@ -252,6 +252,20 @@ class ConfigFileTest {
     }
 
     @Test
+    void theReadmesOperatingExampleMeansWhatItSays() throws Exception {
+        ConfigFile config =
+                ConfigFile.parse(README + " (Operating relay)", readmeBlock("## Operating relay", "json"), NO_ENV);
+        OuterConfig outer = config.outer();
+        assertEquals(AdminConfig.local(new HostPort("127.0.0.1", 9700)), outer.admin());
+        assertEquals(List.of(AddressRule.parse("10.0.0.0/8")), outer.trustedProxies());
+        assertEquals(Route.ProxyVersion.V2, outer.route("web").proxyProtocol());
+        assertTrue(outer.route("web").acceptProxyProtocol());
+        assertEquals(
+                AdminConfig.local(new HostPort("127.0.0.1", 9701)),
+                config.inner(null).admin());
+    }
+
+    @Test
     void theReadmesExampleErrorsAreWhatRelaySays() throws Exception {
         String md = Files.readString(README);
         int at = md.indexOf("```\n", md.indexOf("A bad file stops the program"));
