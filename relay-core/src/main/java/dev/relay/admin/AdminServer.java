@@ -259,9 +259,10 @@ public final class AdminServer implements AutoCloseable {
 
     private static byte[] resource(String name) {
         try (InputStream in = AdminServer.class.getResourceAsStream(name)) {
-            return in == null
-                    ? bytes("<!doctype html><title>relay</title><p>status page missing\n")
-                    : in.readAllBytes();
+            if (in == null) {
+                throw new IllegalStateException(name + " is missing from the jar: a packaging bug");
+            }
+            return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

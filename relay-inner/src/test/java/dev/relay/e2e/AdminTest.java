@@ -1,6 +1,7 @@
 package dev.relay.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -137,6 +138,10 @@ class AdminTest {
             AdminClient.Response page = outer.get("/");
             assertEquals(200, page.status());
             assertTrue(page.header("Content-Type").startsWith("text/html"), page.header("Content-Type"));
+            // One self-contained file: it polls this server's status, and loads nothing from anywhere else.
+            assertTrue(page.body().contains("fetch(\"status\""), "the page polls /status");
+            assertFalse(page.body().contains(" src="), "no script or image loaded from elsewhere");
+            assertFalse(page.body().contains("https://"), "no CDN");
             assertEquals(404, outer.get("/nope").status());
             assertEquals(405, outer.post("/status").status());
         }
