@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.relay.config.AdminConfig;
 import dev.relay.config.HostPort;
 import dev.relay.config.OuterConfig;
+import dev.relay.config.Route;
 import dev.relay.config.Token;
 import dev.relay.net.Sockets;
 import java.io.IOException;
@@ -37,8 +38,12 @@ class AdminTest {
 
     /** A tunnel whose outer (and, when started, inner) serve an admin endpoint on a free loopback port. */
     private static TestTunnel tunnel(Target echo, Token token) throws IOException {
-        OuterConfig c = new OuterConfig(
-                        ANY_LOOPBACK_PORT, TestTunnel.TOKEN, List.of(TestTunnel.route("r0", echo)), TestTunnel.FAST)
+        return tunnel(new HostPort("127.0.0.1", echo.port()), token);
+    }
+
+    private static TestTunnel tunnel(HostPort target, Token token) throws IOException {
+        Route r0 = Route.of("r0", ANY_LOOPBACK_PORT, target);
+        OuterConfig c = new OuterConfig(ANY_LOOPBACK_PORT, TestTunnel.TOKEN, List.of(r0), TestTunnel.FAST)
                 .withAdmin(new AdminConfig(ANY_LOOPBACK_PORT, token));
         return new TestTunnel(c, null);
     }
@@ -87,10 +92,9 @@ class AdminTest {
 
     @Test
     void aRefusedUserAndAFailedTargetAreCountedByResult() throws Exception {
-        try (Target echo = Target.echo();
-                TestTunnel t = tunnel(echo, null)) {
+        try (RefusingPort refusing = new RefusingPort();
+                TestTunnel t = tunnel(refusing.address(), null)) {
             t.startInner();
-            echo.close(); // the target goes away: the next user's open fails
             try (Socket s = t.connect()) {
                 s.getOutputStream().write('x');
                 assertEquals(-1, s.getInputStream().read());

@@ -10,7 +10,6 @@ import dev.relay.config.Tuning;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -207,13 +206,12 @@ class TunnelTest {
 
     @Test
     void aTargetThatRefusesClosesTheUserPromptly() throws Exception {
-        int closedPort;
-        try (ServerSocket ss = new ServerSocket(0)) {
-            closedPort = ss.getLocalPort();
-        }
-        Route dead = Route.of("dead", new HostPort("127.0.0.1", 0), new HostPort("127.0.0.1", closedPort));
-        try (TestTunnel t = TestTunnel.outerOnly(cert(), TestTunnel.FAST.withOpenTimeout(Duration.ofSeconds(60)), dead)
-                .pool(pool())) {
+        try (RefusingPort refusing = new RefusingPort();
+                TestTunnel t = TestTunnel.outerOnly(
+                                cert(),
+                                TestTunnel.FAST.withOpenTimeout(Duration.ofSeconds(60)),
+                                Route.of("dead", new HostPort("127.0.0.1", 0), refusing.address()))
+                        .pool(pool())) {
             t.startInner();
             try (Socket s = t.connect("dead")) {
                 s.setSoTimeout(10_000); // far less than the open timeout: the refusal must travel back at once
