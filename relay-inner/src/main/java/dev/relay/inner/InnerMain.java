@@ -4,6 +4,7 @@ import dev.relay.config.ConfigException;
 import dev.relay.config.ConfigFile;
 import dev.relay.config.ConfigSource;
 import dev.relay.config.InnerConfig;
+import dev.relay.net.IdleMemory;
 import dev.relay.net.Signals;
 import dev.relay.net.Threads;
 import dev.relay.tls.TlsSetupException;
@@ -42,6 +43,7 @@ public final class InnerMain {
             return;
         }
         Signals.onHangup(() -> launch.inner().reload());
+        IdleMemory.watch(launch.inner()::activeSessions);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(

@@ -4,6 +4,7 @@ import dev.relay.config.ConfigException;
 import dev.relay.config.ConfigFile;
 import dev.relay.config.ConfigSource;
 import dev.relay.config.OuterConfig;
+import dev.relay.net.IdleMemory;
 import dev.relay.net.Signals;
 import dev.relay.net.Threads;
 import dev.relay.tls.TlsSetupException;
@@ -47,6 +48,7 @@ public final class OuterMain {
             return;
         }
         Signals.onHangup(() -> launch.outer().reload());
+        IdleMemory.watch(launch.outer()::activeSessions);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
