@@ -42,6 +42,13 @@ class StatusPageIT {
         return t;
     }
 
+    /** Opens the status page on {@code port} and waits for the route cards to show. */
+    private static void openAndAwaitRoutes(Chromium browser, int port) {
+        browser.open("http://127.0.0.1:" + port + "/");
+        browser.await(
+                "the route cards", routeField("db", "active"), v -> v.asText().equals("0"));
+    }
+
     /** The number a route's card shows for {@code field}, or null while the card is not there. */
     private static String routeField(String route, String field) {
         return "document.querySelector('[data-route=\"" + route + "\"] [data-field=\"" + field
@@ -53,11 +60,7 @@ class StatusPageIT {
         try (Target echo = Target.echo();
                 TestTunnel t = tunnel(echo, null);
                 Chromium browser = Chromium.start(dir, 1280, 800)) {
-            browser.open("http://127.0.0.1:" + t.outer.adminPort() + "/");
-            browser.await(
-                    "the web route's card",
-                    routeField("web", "active"),
-                    v -> v.asText().equals("0"));
+            openAndAwaitRoutes(browser, t.outer.adminPort());
             String text = browser.text();
             for (String shown : new String[] {"relay outer", "web", "db", "test-inner", "connected", "Routes"}) {
                 assertTrue(text.contains(shown), "the page shows " + shown + ":\n" + text);
@@ -135,11 +138,7 @@ class StatusPageIT {
                 TestTunnel t = tunnel(echo, null);
                 Chromium browser = Chromium.start(dir, 390, 844)) {
             browser.emulatePhone(390, 844);
-            browser.open("http://127.0.0.1:" + t.outer.adminPort() + "/");
-            browser.await(
-                    "the route cards",
-                    routeField("db", "active"),
-                    v -> v.asText().equals("0"));
+            openAndAwaitRoutes(browser, t.outer.adminPort());
             JsonNode widths = browser.eval("({page: document.documentElement.scrollWidth, screen: window.innerWidth, "
                     + "widest: Math.max(...[...document.querySelectorAll('.card')]"
                     + ".map(c => c.getBoundingClientRect().right)), "
@@ -159,11 +158,7 @@ class StatusPageIT {
         try (Target echo = Target.echo();
                 TestTunnel t = tunnel(echo, null);
                 Chromium browser = Chromium.start(dir, 1280, 800)) {
-            browser.open("http://127.0.0.1:" + t.inner.adminPort() + "/");
-            browser.await(
-                    "the inner's route cards",
-                    routeField("db", "active"),
-                    v -> v.asText().equals("0"));
+            openAndAwaitRoutes(browser, t.inner.adminPort());
             String text = browser.text();
             assertTrue(text.contains("relay inner"), text);
             assertTrue(text.contains("Outers"), text);
