@@ -6,16 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.relay.admin.AdminServer;
+import dev.relay.auth.Handshake;
 import dev.relay.config.AdminConfig;
 import dev.relay.config.HostPort;
 import dev.relay.config.OuterConfig;
 import dev.relay.config.Route;
 import dev.relay.net.AddressRule;
+import dev.relay.protocol.Channel;
+import dev.relay.protocol.Datagrams;
+import dev.relay.protocol.InnerToOuter.Purpose;
+import dev.relay.protocol.OuterToInner;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -346,6 +352,84 @@ class UdpTest {
                         "the removed route's flow to end",
                         () -> t.outer.activeFlows() == 0 && t.inner.activeFlows() == 0);
                 assertThrows(IllegalArgumentException.class, () -> t.outer.port("u1"));
+            }
+        }
+    }
+
+    @Test
+    void datagramsTravelWholeOverTlsDataConnections() throws Exception {
+        TestCert cert = TestCert.shared();
+        try (UdpTarget echo = UdpTarget.echo();
+                TestTunnel t = new TestTunnel(config(udpRoute("u0", echo)).withTls(cert.server()), cert);
+                DatagramSocket s = client()) {
+            t.startInner();
+            s.setReceiveBufferSize(1 << 20);
+            Random random = new Random(11);
+            // More flows than once: over TLS, pooled connections come back with tickets.
+            for (int round = 0; round < 3; round++) {
+                for (int size : new int[] {1, 1400, 9000, 65_507}) {
+                    byte[] d = new byte[size];
+                    random.nextBytes(d);
+                    send(s, t.outer.port("u0"), d);
+                    assertArrayEquals(d, receive(s), "a datagram of " + size + " bytes over TLS");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aUdpTargetOutsideAllowTargetsIsNeverSentAnything() throws Exception {
+        try (UdpTarget echo = UdpTarget.echo();
+                TestTunnel t = outerOnly(udpRoute("u0", echo));
+                DatagramSocket s = client()) {
+            t.startInner(t.innerConfig().withAllowTargets(AddressRule.parseAll(List.of("127.0.0.1:1"))));
+            send(s, t.outer.port("u0"), new byte[] {1, 2, 3});
+            Await.until(
+                    "the inner to refuse the flow",
+                    () -> metric(t, "relay_sessions_total{route=\"u0\",result=\"ok\"}")
+                                    + metric(t, "relay_sessions_total{route=\"u0\",result=\"target_failed\"}")
+                            >= 1);
+            Await.until("the flow to end", () -> t.outer.activeFlows() == 0);
+            assertEquals(0, echo.received.get());
+            assertEquals(0, t.inner.activeFlows());
+        }
+    }
+
+    @Test
+    void aBadDatagramFrameFromTheInnerEndsThatFlowOnly() throws Exception {
+        // Default heartbeats: the scripted inner sends none, and must not be dropped as dead meanwhile.
+        OuterConfig c = new OuterConfig(
+                new HostPort("127.0.0.1", 0),
+                TestTunnel.TOKEN,
+                List.of(Route.udp("u0", new HostPort("127.0.0.1", 0), new HostPort("127.0.0.1", 9))),
+                TestTunnel.FAST.withHeartbeat(Duration.ofSeconds(5), Duration.ofSeconds(20)));
+        try (TestTunnel t = new TestTunnel(c, null);
+                TestTunnel.ScriptedInner inner = t.scriptedInner();
+                DatagramSocket user = client()) {
+            int port = t.outer.port("u0");
+            send(user, port, "hi".getBytes(StandardCharsets.UTF_8));
+            OuterToInner.Open open = nextOpen(inner.channel());
+            try (Socket data = t.controlConnection()) {
+                Channel ch = new Channel(data);
+                Handshake.dial(ch, TestTunnel.TOKEN, Purpose.DATA, "scripted", open.session());
+                ch.expect(OuterToInner.class, OuterToInner.Ready.class);
+                // On the wire: a two-byte length, then the user's datagram as it was sent.
+                assertArrayEquals("hi".getBytes(StandardCharsets.UTF_8), Datagrams.read(data.getInputStream()));
+                data.getOutputStream().write(new byte[] {(byte) 0xff, (byte) 0xff});
+                Await.until("the flow to end", () -> t.outer.activeFlows() == 0);
+                assertEquals(-1, data.getInputStream().read());
+            }
+            // The route and the control channel go on: the user's next datagram is a new flow.
+            send(user, port, "again".getBytes(StandardCharsets.UTF_8));
+            assertTrue(t.outer.innerConnected());
+            assertTrue(!nextOpen(inner.channel()).session().equals(open.session()));
+        }
+    }
+
+    private static OuterToInner.Open nextOpen(Channel control) throws IOException {
+        for (; ; ) {
+            if (control.read(OuterToInner.class) instanceof OuterToInner.Open o) {
+                return o;
             }
         }
     }
