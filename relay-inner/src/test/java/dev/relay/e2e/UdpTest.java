@@ -357,6 +357,23 @@ class UdpTest {
     }
 
     @Test
+    void aReloadThatChangesARoutesProtocolMovesItToAPortOfThatProtocol() throws Exception {
+        try (UdpTarget udpEcho = UdpTarget.echo();
+                Target tcpEcho = Target.echo()) {
+            Route asTcp = TestTunnel.route("r0", tcpEcho);
+            OuterConfig before = config(asTcp);
+            try (TestTunnel t = new TestTunnel(before, null);
+                    DatagramSocket s = client()) {
+                t.startInner();
+                AdminServer.Reload r = t.outer.reload(before.withRoutes(List.of(udpRoute("r0", udpEcho))));
+                assertTrue(r.applied().stream().anyMatch(a -> a.startsWith("route r0 moved to udp")), r.toString());
+                byte[] d = "now over udp".getBytes(StandardCharsets.UTF_8);
+                assertArrayEquals(d, ask(s, t.outer.port("r0"), d));
+            }
+        }
+    }
+
+    @Test
     void datagramsTravelWholeOverTlsDataConnections() throws Exception {
         TestCert cert = TestCert.shared();
         try (UdpTarget echo = UdpTarget.echo();
