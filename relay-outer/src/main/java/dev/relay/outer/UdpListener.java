@@ -18,6 +18,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +49,10 @@ final class UdpListener implements RoutePort {
 
     private final LogLimiter limits = new LogLimiter(Duration.ofSeconds(1), "dropped");
     private final LogLimiter failures = new LogLimiter(Duration.ofSeconds(1), "failed");
+    /** The thread in {@link #run}, or null; {@link #close} waits for it to leave, as {@link Acceptor#close} does. */
+    private volatile Thread runner;
+
+    private final CountDownLatch left = new CountDownLatch(1);
 
     UdpListener(Outer outer, Route route, DatagramSocket socket) {
         this.outer = outer;
@@ -102,6 +108,16 @@ final class UdpListener implements RoutePort {
 
     @Override
     public void run() {
+        runner = Thread.currentThread();
+        try {
+            receive();
+        } finally {
+            runner = null;
+            left.countDown();
+        }
+    }
+
+    private void receive() {
         byte[] buffer = new byte[RECEIVE_BUFFER];
         DatagramPacket p = new DatagramPacket(buffer, buffer.length);
         while (!socket.isClosed()) {
@@ -114,6 +130,10 @@ final class UdpListener implements RoutePort {
                             more -> LOG.warn("route={} udp receive failed: {}{}", route.name(), e.getMessage(), more));
                 }
                 continue;
+            }
+            if (socket.isClosed()) {
+                // Arrived as the port closed: the route is gone, and starts no flow.
+                break;
             }
             try {
                 received((InetSocketAddress) p.getSocketAddress(), buffer, p.getLength());
@@ -191,6 +211,15 @@ final class UdpListener implements RoutePort {
     @Override
     public void close() {
         socket.close();
+        // A virtual thread parked in receive() releases the port only when it runs again.
+        Thread t = runner;
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                left.await(Acceptor.CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         for (UdpFlow f : List.copyOf(flows.values())) {
             DatagramSession s = f.session();
             if (s != null) {
