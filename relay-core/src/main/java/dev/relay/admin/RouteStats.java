@@ -49,6 +49,8 @@ public final class RouteStats {
     private final Histogram openSeconds = new Histogram(Histogram.OPEN_SECONDS);
     private final LongAdder targetFailures = new LongAdder();
     private volatile LastError lastError;
+    /** Created by the first UDP flow or drop, so that a TCP route exports no UDP series. */
+    private volatile UdpStats udp;
 
     public RouteStats() {
         for (Result r : Result.values()) {
@@ -105,6 +107,25 @@ public final class RouteStats {
 
     Histogram openSeconds() {
         return openSeconds;
+    }
+
+    /** This route's UDP counters; from the first call on, the route exports them. */
+    public UdpStats udp() {
+        UdpStats u = udp;
+        if (u == null) {
+            synchronized (this) {
+                u = udp;
+                if (u == null) {
+                    udp = u = new UdpStats();
+                }
+            }
+        }
+        return u;
+    }
+
+    /** This route's UDP counters, or null when it has never carried a datagram. */
+    public UdpStats udpIfAny() {
+        return udp;
     }
 
     public LastError lastError() {

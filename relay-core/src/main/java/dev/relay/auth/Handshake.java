@@ -33,7 +33,7 @@ import java.util.function.Predicate;
  */
 public final class Handshake {
     /** The protocol version this build speaks. */
-    public static final int VERSION = 3;
+    public static final int VERSION = 4;
 
     private Handshake() {}
 

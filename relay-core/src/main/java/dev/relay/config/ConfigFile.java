@@ -71,7 +71,8 @@ public final class ConfigFile {
             Integer maxSessionsPerSource,
             List<String> allow,
             String proxyProtocol,
-            Boolean acceptProxyProtocol) {}
+            Boolean acceptProxyProtocol,
+            String protocol) {}
 
     record RawTuning(
             Double heartbeatSeconds,
@@ -273,6 +274,14 @@ public final class ConfigFile {
         };
     }
 
+    private static Route.Protocol protocol(String text) {
+        return switch (text) {
+            case "tcp" -> Route.Protocol.TCP;
+            case "udp" -> Route.Protocol.UDP;
+            default -> throw new IllegalArgumentException("\"" + text + "\" is not a protocol: \"tcp\" or \"udp\"");
+        };
+    }
+
     private static Tuning tuning(String source, RawTuning t) throws ConfigException {
         if (t == null) {
             return Tuning.DEFAULTS;
@@ -309,11 +318,13 @@ public final class ConfigFile {
         }
         HostPort listen = listen(source, where + ".listen", r.listen());
         HostPort target = check(source, () -> prefixed(where + ".target", () -> HostPort.parse(r.target())));
-        Duration idle = check(
-                source,
-                () -> prefixed(
-                        where + ".idleTimeout",
-                        () -> seconds(r.idleTimeout() == null ? 0.0 : r.idleTimeout(), Duration.ZERO)));
+        Route.Protocol protocol = r.protocol() == null
+                ? Route.Protocol.TCP
+                : check(source, () -> prefixed(where + ".protocol", () -> protocol(r.protocol())));
+        // A UDP flow ends only when idle, so it gets a default; a TCP session ends by itself.
+        Duration idle = r.idleTimeout() == null
+                ? (protocol == Route.Protocol.UDP ? Route.DEFAULT_UDP_IDLE_TIMEOUT : Duration.ZERO)
+                : check(source, () -> prefixed(where + ".idleTimeout", () -> seconds(r.idleTimeout(), Duration.ZERO)));
         int max = r.maxSessions() == null ? tuning.maxSessions() : r.maxSessions();
         int perSource = r.maxSessionsPerSource() == null ? max : r.maxSessionsPerSource();
         Route.ProxyVersion proxy = r.proxyProtocol() == null
@@ -328,7 +339,8 @@ public final class ConfigFile {
                 source,
                 () -> prefixed(
                         where,
-                        () -> new Route(r.name(), listen, target, idle, max, perSource, allow, proxy, acceptProxy)));
+                        () -> new Route(
+                                r.name(), listen, target, idle, max, perSource, allow, proxy, acceptProxy, protocol)));
     }
 
     private static HostPort listen(String source, String field, JsonNode node) throws ConfigException {

@@ -37,9 +37,10 @@ public record OuterConfig(
             throw new IllegalArgumentException("routes: at least one route is needed");
         }
         Map<String, Integer> names = new HashMap<>();
-        Map<Integer, String> ports = new HashMap<>();
+        // TCP and UDP ports are separate spaces: a DNS route may listen on 53 of each.
+        Map<String, String> ports = new HashMap<>();
         if (listen.port() != 0) {
-            ports.put(listen.port(), "outer.listen");
+            ports.put("tcp/" + listen.port(), "outer.listen");
         }
         for (int i = 0; i < routes.size(); i++) {
             Route r = routes.get(i);
@@ -54,7 +55,7 @@ public record OuterConfig(
             }
             int port = r.listen().port();
             if (port != 0) {
-                String other = ports.putIfAbsent(port, "route \"" + r.name() + "\"");
+                String other = ports.putIfAbsent((r.isUdp() ? "udp/" : "tcp/") + port, "route \"" + r.name() + "\"");
                 if (other != null) {
                     throw new IllegalArgumentException(
                             "routes[" + i + "].listen: port " + port + " is already used by " + other);

@@ -19,6 +19,7 @@ import java.util.Objects;
  *     the user's real address; null for none
  * @param acceptProxyProtocol whether users arrive through a load balancer that starts each connection with a PROXY
  *     header (only from {@code outer.trustedProxies}); the header's address is then the user's, everywhere
+ * @param protocol    TCP (a session per connection) or UDP (a flow per user address, ended only by its idle timeout)
  */
 public record Route(
         String name,
@@ -29,7 +30,20 @@ public record Route(
         int maxSessionsPerSource,
         List<AddressRule> allow,
         ProxyVersion proxyProtocol,
-        boolean acceptProxyProtocol) {
+        boolean acceptProxyProtocol,
+        Protocol protocol) {
+    /**
+     * How long a UDP flow may carry no datagram before it ends, unless the route says otherwise: UDP has no close, so
+     * an idle timeout is the only end a flow has, and a minute outlasts the gaps of DNS, NTP, game and VPN traffic.
+     */
+    public static final Duration DEFAULT_UDP_IDLE_TIMEOUT = Duration.ofSeconds(60);
+
+    /** What a route carries: TCP connections, or UDP datagrams grouped into flows by user address. */
+    public enum Protocol {
+        TCP,
+        UDP
+    }
+
     /** The PROXY protocol versions relay writes to a target: the text line (v1) or the binary header (v2). */
     public enum ProxyVersion {
         V1,
@@ -41,6 +55,7 @@ public record Route(
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(target, "target");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(protocol, "protocol");
         allow = List.copyOf(Objects.requireNonNull(allow, "allow"));
         for (AddressRule r : allow) {
             if (r.isName() || r.port().isPresent()) {
@@ -55,6 +70,21 @@ public record Route(
         if (idleTimeout.isNegative()) {
             throw new IllegalArgumentException("idleTimeout must not be negative");
         }
+        if (protocol == Protocol.UDP) {
+            // A PROXY header is the start of a stream; a datagram route has none to put it in.
+            if (proxyProtocol != null) {
+                throw new IllegalArgumentException(
+                        "proxyProtocol: not supported on a \"udp\" route (relay writes PROXY headers on TCP only)");
+            }
+            if (acceptProxyProtocol) {
+                throw new IllegalArgumentException(
+                        "acceptProxyProtocol: not supported on a \"udp\" route (relay reads PROXY headers on TCP only)");
+            }
+            if (idleTimeout.isZero()) {
+                throw new IllegalArgumentException("idleTimeout: must be positive on a \"udp\" route: a UDP flow has"
+                        + " no other end, and would hold its sockets for ever");
+            }
+        }
         Tuning.checkMaxSessions("maxSessions", maxSessions);
         if (maxSessionsPerSource < 1 || maxSessionsPerSource > maxSessions) {
             throw new IllegalArgumentException("maxSessionsPerSource must be between 1 and maxSessions (" + maxSessions
@@ -64,7 +94,51 @@ public record Route(
 
     /** Open to every user address, with no limit per address beyond the route's. */
     public Route(String name, HostPort listen, HostPort target, Duration idleTimeout, int maxSessions) {
-        this(name, listen, target, idleTimeout, maxSessions, maxSessions, List.of(), null, false);
+        this(name, listen, target, idleTimeout, maxSessions, maxSessions, List.of(), null, false, Protocol.TCP);
+    }
+
+    /** A TCP route with every field given, as before routes had a protocol. */
+    public Route(
+            String name,
+            HostPort listen,
+            HostPort target,
+            Duration idleTimeout,
+            int maxSessions,
+            int maxSessionsPerSource,
+            List<AddressRule> allow,
+            ProxyVersion proxyProtocol,
+            boolean acceptProxyProtocol) {
+        this(
+                name,
+                listen,
+                target,
+                idleTimeout,
+                maxSessions,
+                maxSessionsPerSource,
+                allow,
+                proxyProtocol,
+                acceptProxyProtocol,
+                Protocol.TCP);
+    }
+
+    /** A UDP route with the default idle timeout and session limit, open to every user address. */
+    public static Route udp(String name, HostPort listen, HostPort target) {
+        return new Route(
+                name,
+                listen,
+                target,
+                DEFAULT_UDP_IDLE_TIMEOUT,
+                Tuning.DEFAULT_MAX_SESSIONS,
+                Tuning.DEFAULT_MAX_SESSIONS,
+                List.of(),
+                null,
+                false,
+                Protocol.UDP);
+    }
+
+    /** Whether this route carries datagrams. */
+    public boolean isUdp() {
+        return protocol == Protocol.UDP;
     }
 
     /** A route with no idle timeout, the default session limit, open to every user address. */
@@ -82,7 +156,8 @@ public record Route(
                 maxSessionsPerSource,
                 rules,
                 proxyProtocol,
-                acceptProxyProtocol);
+                acceptProxyProtocol,
+                protocol);
     }
 
     public Route withListen(HostPort l) {
@@ -95,11 +170,13 @@ public record Route(
                 maxSessionsPerSource,
                 allow,
                 proxyProtocol,
-                acceptProxyProtocol);
+                acceptProxyProtocol,
+                protocol);
     }
 
     public Route withMaxSessionsPerSource(int n) {
-        return new Route(name, listen, target, idleTimeout, maxSessions, n, allow, proxyProtocol, acceptProxyProtocol);
+        return new Route(
+                name, listen, target, idleTimeout, maxSessions, n, allow, proxyProtocol, acceptProxyProtocol, protocol);
     }
 
     public Route withTarget(HostPort t) {
@@ -112,7 +189,8 @@ public record Route(
                 maxSessionsPerSource,
                 allow,
                 proxyProtocol,
-                acceptProxyProtocol);
+                acceptProxyProtocol,
+                protocol);
     }
 
     /** This route with a PROXY header of {@code version} written to its target (null for none). */
@@ -126,13 +204,43 @@ public record Route(
                 maxSessionsPerSource,
                 allow,
                 version,
-                acceptProxyProtocol);
+                acceptProxyProtocol,
+                protocol);
     }
 
     /** This route reading a PROXY header from its trusted load balancers, or not. */
     public Route withAcceptProxyProtocol(boolean accept) {
         return new Route(
-                name, listen, target, idleTimeout, maxSessions, maxSessionsPerSource, allow, proxyProtocol, accept);
+                name,
+                listen,
+                target,
+                idleTimeout,
+                maxSessions,
+                maxSessionsPerSource,
+                allow,
+                proxyProtocol,
+                accept,
+                protocol);
+    }
+
+    /** This route with an idle timeout of {@code d}. */
+    public Route withIdleTimeout(Duration d) {
+        return new Route(
+                name,
+                listen,
+                target,
+                d,
+                maxSessions,
+                maxSessionsPerSource,
+                allow,
+                proxyProtocol,
+                acceptProxyProtocol,
+                protocol);
+    }
+
+    /** This route with a session (flow) limit of {@code n}, and no lower limit per address. */
+    public Route withMaxSessions(int n) {
+        return new Route(name, listen, target, idleTimeout, n, n, allow, proxyProtocol, acceptProxyProtocol, protocol);
     }
 
     /** Whether a user from {@code address} may use this route. */

@@ -100,12 +100,17 @@ public sealed interface OuterToInner extends Message
     record Ready() implements OuterToInner {}
 
     /**
-     * One route as the inner knows it: a name and the private target it leads to. The target is only bounded here;
-     * the inner parses it, and refuses that one route (not the whole Welcome) if it cannot.
+     * One route as the inner knows it: a name, the private target it leads to, the PROXY header it writes there, and
+     * whether it carries a TCP stream or UDP datagrams ({@code "tcp"} or {@code "udp"}). The target is only bounded
+     * here; the inner parses it, and refuses that one route (not the whole Welcome) if it cannot.
      */
-    record RouteSpec(String name, String target, String proxyProtocol) {
+    record RouteSpec(String name, String target, String proxyProtocol, String protocol) {
         /** The longest {@code host:port} there is: a 253-character DNS name, or a bracketed IPv6 literal, and a port. */
         public static final int MAX_TARGET_LENGTH = 260;
+        /** {@link #protocol} of a route whose sessions are TCP streams. */
+        public static final String TCP = "tcp";
+        /** {@link #protocol} of a route whose sessions are UDP flows, framed by {@link Datagrams}. */
+        public static final String UDP = "udp";
 
         public RouteSpec {
             Names.check("route", name);
@@ -117,11 +122,22 @@ public sealed interface OuterToInner extends Message
             if (proxyProtocol != null && !proxyProtocol.equals("v1") && !proxyProtocol.equals("v2")) {
                 throw new IllegalArgumentException("proxyProtocol must be \"v1\", \"v2\" or null");
             }
+            if (!TCP.equals(protocol) && !UDP.equals(protocol)) {
+                throw new IllegalArgumentException("protocol must be \"tcp\" or \"udp\"");
+            }
+            if (UDP.equals(protocol) && proxyProtocol != null) {
+                throw new IllegalArgumentException("a udp route has no proxyProtocol");
+            }
         }
 
-        /** A route with no PROXY header to its target. */
+        /** A TCP route with no PROXY header to its target. */
         public RouteSpec(String name, String target) {
-            this(name, target, null);
+            this(name, target, null, TCP);
+        }
+
+        /** Whether this route's sessions carry datagrams. */
+        public boolean udp() {
+            return UDP.equals(protocol);
         }
     }
 }

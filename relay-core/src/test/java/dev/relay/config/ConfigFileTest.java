@@ -160,6 +160,21 @@ class ConfigFileTest {
     }
 
     @Test
+    void udpRoutesGetTheirProtocolAndAnIdleTimeoutByDefault() throws Exception {
+        List<Route> routes = ConfigFile.load(fixture("valid", "udp-routes.json"), NO_ENV)
+                .outer()
+                .routes();
+        assertEquals(Route.Protocol.UDP, routes.get(0).protocol());
+        assertEquals(Route.DEFAULT_UDP_IDLE_TIMEOUT, routes.get(0).idleTimeout());
+        assertEquals(Duration.ofSeconds(60), Route.DEFAULT_UDP_IDLE_TIMEOUT);
+        // The same port number over TCP is another port.
+        assertEquals(Route.Protocol.TCP, routes.get(1).protocol());
+        assertEquals(Duration.ZERO, routes.get(1).idleTimeout());
+        assertEquals(Duration.ofSeconds(180), routes.get(2).idleTimeout());
+        assertEquals(50, routes.get(2).maxSessions());
+    }
+
+    @Test
     void ipv6AddressesAreRead() throws Exception {
         OuterConfig outer =
                 ConfigFile.load(fixture("valid", "ipv6-listen.json"), NO_ENV).outer();

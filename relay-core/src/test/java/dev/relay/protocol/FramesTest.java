@@ -53,7 +53,8 @@ class FramesTest {
                 new OuterToInner.Welcome(
                         List.of(
                                 new OuterToInner.RouteSpec("ssh", "192.168.1.4:22"),
-                                new OuterToInner.RouteSpec("web", "[::1]:80")),
+                                new OuterToInner.RouteSpec("web", "[::1]:80", "v2", OuterToInner.RouteSpec.TCP),
+                                new OuterToInner.RouteSpec("dns", "10.0.0.53:53", null, OuterToInner.RouteSpec.UDP)),
                         1,
                         Nonce.sessionId()),
                 new OuterToInner.Open(ID, "ssh"),
@@ -202,6 +203,14 @@ class FramesTest {
                         4,
                         "{\"routes\":[{\"name\":\"a\",\"target\":\"" + "h".repeat(1000)
                                 + ":1\"}],\"heartbeatMillis\":1," + "\"channel\":\"" + ID + "\"}"),
+                frame(
+                        4,
+                        "{\"routes\":[{\"name\":\"a\",\"target\":\"h:1\",\"proxyProtocol\":null,\"protocol\":\"sctp\"}],"
+                                + "\"heartbeatMillis\":1,\"channel\":\"" + ID + "\"}"),
+                frame(
+                        4,
+                        "{\"routes\":[{\"name\":\"a\",\"target\":\"h:1\",\"proxyProtocol\":\"v1\",\"protocol\":\"udp\"}],"
+                                + "\"heartbeatMillis\":1,\"channel\":\"" + ID + "\"}"),
                 frame(2, "{\"version\":2,\"nonce\":\"" + NONCE + "\",\"proof\":\"" + PROOF + "==\"}"));
         for (byte[] f : inner) {
             assertRejected(f, InnerToOuter.class);

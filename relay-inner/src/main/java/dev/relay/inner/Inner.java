@@ -19,6 +19,7 @@ import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.OuterToInner.Welcome;
+import dev.relay.session.DatagramSession;
 import dev.relay.session.Sessions;
 import dev.relay.tls.FingerprintMismatch;
 import dev.relay.tls.Tls;
@@ -30,6 +31,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -81,6 +83,9 @@ public final class Inner implements AutoCloseable {
     private volatile AdminServer admin;
     private final ReentrantLock reloading = new ReentrantLock();
     private final Sessions sessions = new Sessions();
+    /** UDP flows relaying now; each one's DatagramSession removes itself when it ends. */
+    private final Set<DatagramSession> flows = ConcurrentHashMap.newKeySet();
+
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicReference<OuterLink> link = new AtomicReference<>();
     private final AtomicReference<String> lastFailure = new AtomicReference<>();
@@ -165,6 +170,11 @@ public final class Inner implements AutoCloseable {
     /** Sessions relaying bytes now. */
     public int activeSessions() {
         return sessions.size();
+    }
+
+    /** UDP flows relaying now. */
+    public int activeFlows() {
+        return flows.size();
     }
 
     private void connectForever() {
@@ -437,7 +447,7 @@ public final class Inner implements AutoCloseable {
             ProxyVersion proxy = r.proxyProtocol() == null
                     ? null
                     : ProxyVersion.valueOf(r.proxyProtocol().toUpperCase());
-            routes.put(r.name(), new ServedRoute(r.name(), target, proxy));
+            routes.put(r.name(), new ServedRoute(r.name(), target, proxy, r.udp()));
         }
         return routes;
     }
@@ -473,6 +483,10 @@ public final class Inner implements AutoCloseable {
         return sessions;
     }
 
+    Set<DatagramSession> flows() {
+        return flows;
+    }
+
     boolean isClosed() {
         return closed.get();
     }
@@ -492,6 +506,7 @@ public final class Inner implements AutoCloseable {
             l.close();
         }
         connector.interrupt();
+        List.copyOf(flows).forEach(f -> f.close("inner shutting down"));
         sessions.closeAll("inner shutting down", CLOSE_GRACE);
         try {
             connector.join(CLOSE_GRACE);

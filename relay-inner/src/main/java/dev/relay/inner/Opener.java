@@ -1,6 +1,7 @@
 package dev.relay.inner;
 
 import dev.relay.admin.RouteStats;
+import dev.relay.admin.UdpStats;
 import dev.relay.config.HostPort;
 import dev.relay.config.Route.ProxyVersion;
 import dev.relay.net.Sockets;
@@ -11,8 +12,12 @@ import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.proxy.ProxyHeader;
 import dev.relay.proxy.ProxyProtocol;
+import dev.relay.session.DatagramSession;
 import dev.relay.session.Session;
+import java.io.Closeable;
 import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -60,10 +65,10 @@ final class Opener {
      * on its {@code open-<id>} thread, holding the session slot its caller took; gives it back on failure.
      */
     void overControl() {
-        Socket t = null;
+        Closeable t = null;
         Channel data = null;
         try {
-            t = inner.dialingTarget(this::connectTarget);
+            t = inner.dialingTarget(this::reachTarget);
             data = inner.dialingOuter(() -> inner.dial(Purpose.DATA, id));
             data.expect(OuterToInner.class, OuterToInner.Ready.class);
             data.socket().setSoTimeout(0);
@@ -84,9 +89,9 @@ final class Opener {
      * thread, holding the session slot its caller took.
      */
     void onPooled(Channel data) {
-        Socket t;
+        Closeable t;
         try {
-            t = inner.dialingTarget(this::connectTarget);
+            t = inner.dialingTarget(this::reachTarget);
         } catch (IOException | RuntimeException e) {
             inner.releaseSlot();
             failed(e);
@@ -94,6 +99,27 @@ final class Opener {
             return;
         }
         start(data.socket(), t, "pool");
+    }
+
+    /** A TCP connection to the target, or for a UDP route a socket of this flow's own, connected to the target. */
+    private Closeable reachTarget() throws IOException {
+        return served.udp() ? connectUdpTarget() : connectTarget();
+    }
+
+    /** Connected, so that only the target's datagrams reach this flow, and a closed port reports back (ICMP). */
+    private DatagramSocket connectUdpTarget() throws IOException {
+        InetSocketAddress at = target.resolve();
+        if (at.isUnresolved()) {
+            throw new TargetException("cannot reach udp target " + target + ": unknown host", null);
+        }
+        DatagramSocket s = new DatagramSocket();
+        try {
+            s.connect(at);
+            return s;
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw new TargetException("cannot reach udp target " + target + ": " + e.getMessage(), e);
+        }
     }
 
     private Socket connectTarget() throws IOException {
@@ -141,10 +167,14 @@ final class Opener {
     }
 
     /** Hands both sockets, and the session slot, to a Session, which gives the slot back when it ends. */
-    private void start(Socket data, Socket t, String via) {
+    private void start(Socket data, Closeable t, String via) {
+        if (t instanceof DatagramSocket u) {
+            startFlow(data, u, via);
+            return;
+        }
         RouteStats stats = inner.stats(route);
         Session s = new Session(
-                id, "route=" + route + " target=" + target, data, t, Duration.ZERO, stats.traffic(), ended -> {
+                id, "route=" + route + " target=" + target, data, (Socket) t, Duration.ZERO, stats.traffic(), ended -> {
                     inner.sessions().remove(ended);
                     stats.closed(ended.ending());
                     inner.releaseSlot();
@@ -155,6 +185,34 @@ final class Opener {
         s.start();
         if (inner.isClosed()) {
             s.close("inner shutting down");
+        }
+    }
+
+    /** The same for a UDP flow: a DatagramSession owns the data connection and the target socket from here on. */
+    private void startFlow(Socket data, DatagramSocket t, String via) {
+        RouteStats stats = inner.stats(route);
+        UdpStats udp = stats.udp();
+        DatagramSession f = new DatagramSession(
+                id,
+                "route=" + route + " target=" + target,
+                data,
+                new UdpTarget(t, udp),
+                false,
+                stats.traffic(),
+                udp,
+                ended -> {
+                    inner.flows().remove(ended);
+                    udp.flowClosed();
+                    stats.closed(ended.ending());
+                    inner.releaseSlot();
+                });
+        stats.opened(acceptedNanos);
+        udp.flowOpened();
+        inner.flows().add(f);
+        LOG.info("flow open id={} route={} target={} via={}", id, route, target, via);
+        f.start();
+        if (inner.isClosed()) {
+            f.close("inner shutting down");
         }
     }
 }

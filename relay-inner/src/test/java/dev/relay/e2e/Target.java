@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,12 +39,13 @@ final class Target implements AutoCloseable {
     private final List<Socket> fillers = new CopyOnWriteArrayList<>();
 
     final AtomicInteger accepted = new AtomicInteger();
+    private final Thread acceptor;
 
     private Target(Handler handler, int backlog, boolean held) throws IOException {
         this.server = new ServerSocket(0, backlog, InetAddress.getLoopbackAddress());
         this.handler = handler;
         this.gate = new CountDownLatch(held ? 1 : 0);
-        Thread.ofVirtual().name("target-acceptor").start(this::acceptLoop);
+        this.acceptor = Thread.ofVirtual().name("target-acceptor").start(this::acceptLoop);
     }
 
     static Target start(Handler handler) throws IOException {
@@ -110,6 +112,11 @@ final class Target implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket s = server.accept();
+                if (server.isClosed()) {
+                    // Queued before the close took effect: a closed target serves nobody.
+                    Sockets.closeQuietly(s);
+                    return;
+                }
                 accepted.incrementAndGet();
                 open.add(s);
                 Thread.ofVirtual().name("target-conn").start(() -> {
@@ -132,6 +139,13 @@ final class Target implements AutoCloseable {
     public void close() {
         Sockets.closeQuietly(server);
         gate.countDown();
+        // A virtual thread parked in accept() releases the port only when it runs again; until then the kernel still
+        // completes connections to it, and a test that closed its target would reach it anyway.
+        try {
+            acceptor.join(Duration.ofSeconds(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         fillers.forEach(Sockets::closeQuietly);
         open.forEach(Sockets::closeQuietly);
     }

@@ -7,6 +7,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +29,15 @@ final class Acceptor {
     private final Consumer<Socket> take;
     /** Out of descriptors, accept fails every pause: one line a second says so, with a count. */
     private final LogLimiter failures = new LogLimiter(Duration.ofSeconds(1), "failed");
+    /** The thread in {@link #run}, or null when it has not started or has left. */
+    private volatile Thread runner;
+
+    private final CountDownLatch left = new CountDownLatch(1);
+    /**
+     * How long {@link #close} waits for {@link #run} to leave accept(). A virtual thread parked in accept() releases
+     * the listening socket only when it runs again, and until then the kernel still completes connections to the port.
+     */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
     /** @param what names the port in log lines, e.g. {@code control port} or {@code route=ssh} */
     Acceptor(String what, ServerSocket server, Consumer<Socket> take) {
@@ -40,6 +51,16 @@ final class Acceptor {
     }
 
     void run() {
+        runner = Thread.currentThread();
+        try {
+            accept();
+        } finally {
+            runner = null;
+            left.countDown();
+        }
+    }
+
+    private void accept() {
         while (!server.isClosed()) {
             Socket s;
             try {
@@ -51,6 +72,11 @@ final class Acceptor {
                     pause();
                 }
                 continue;
+            }
+            if (server.isClosed()) {
+                // Queued in the kernel before the close took effect: the port is gone, and so is this connection.
+                Sockets.closeQuietly(s);
+                break;
             }
             try {
                 take.accept(s);
@@ -65,8 +91,20 @@ final class Acceptor {
         return !server.isClosed();
     }
 
+    /**
+     * Closes the listening socket and waits (briefly) until the port is really closed, so that whoever closed it, a
+     * reload removing a route say, can rely on the port refusing connections once this returns.
+     */
     void close() {
         Sockets.closeQuietly(server);
+        Thread t = runner;
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                left.await(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private static void pause() {

@@ -361,7 +361,11 @@ final class ControlPort {
     static OuterToInner.RouteSpec spec(Route r) {
         String proxy =
                 r.proxyProtocol() == null ? null : r.proxyProtocol().name().toLowerCase(Locale.ROOT);
-        return new OuterToInner.RouteSpec(r.name(), r.target().toString(), proxy);
+        return new OuterToInner.RouteSpec(
+                r.name(),
+                r.target().toString(),
+                proxy,
+                r.isUdp() ? OuterToInner.RouteSpec.UDP : OuterToInner.RouteSpec.TCP);
     }
 
     /** A certificate re-read by a reload, for connections from now on. */

@@ -2,6 +2,7 @@ package dev.relay.outer;
 
 import dev.relay.admin.AdminServer;
 import dev.relay.admin.RouteStats;
+import dev.relay.admin.UdpStats;
 import dev.relay.auth.Handshake.Greeting;
 import dev.relay.config.ConfigException;
 import dev.relay.config.ConfigSource;
@@ -18,6 +19,7 @@ import dev.relay.protocol.Endpoints;
 import dev.relay.protocol.Frames;
 import dev.relay.protocol.Nonce;
 import dev.relay.protocol.OuterToInner;
+import dev.relay.session.DatagramSession;
 import dev.relay.session.Session;
 import dev.relay.session.Sessions;
 import dev.relay.tls.Tls;
@@ -84,7 +86,7 @@ public final class Outer implements AutoCloseable {
     private final ScheduledExecutorService timer =
             Executors.newSingleThreadScheduledExecutor(Threads.platformDaemons("outer-timer"));
     private final ControlPort control;
-    private final Map<String, RouteListener> routes = new ConcurrentHashMap<>();
+    private final Map<String, RoutePort> routes = new ConcurrentHashMap<>();
     private final PendingOpens pending = new PendingOpens();
     private final Sessions sessions = new Sessions();
     private final Admission admission;
@@ -157,17 +159,23 @@ public final class Outer implements AutoCloseable {
     }
 
     /** A listener for {@code route} bound on {@code at}, not yet serving; the exception names the route and port. */
-    RouteListener bind(Route route, HostPort at) throws IOException {
+    RoutePort bind(Route route, HostPort at) throws IOException {
+        if (route.isUdp()) {
+            return new UdpListener(this, route, UdpListener.bind(route.withListen(at)));
+        }
         return new RouteListener(this, route, Acceptor.bind("route \"" + route.name() + "\"", at.resolve()));
     }
 
-    /** Starts a bound listener's accept loop. */
-    void serve(RouteListener l) {
+    /** Starts a bound listener's accept (or receive) loop. */
+    void serve(RoutePort l) {
         acceptors.add(Threads.start("route-" + l.route().name(), l::run));
+        String udp = l.route().isUdp() ? "udp " : "";
         LOG.info(
-                "route {} listening on {} -> {}",
+                "route {} listening on {}{} -> {}{}",
                 l.route().name(),
+                udp,
                 l.listening(),
+                udp,
                 l.route().target());
     }
 
@@ -219,7 +227,7 @@ public final class Outer implements AutoCloseable {
 
     /** The public port a route actually bound. */
     public int port(String route) {
-        RouteListener l = routes.get(route);
+        RoutePort l = routes.get(route);
         if (l == null) {
             throw new IllegalArgumentException("no route named \"" + route + "\"");
         }
@@ -234,6 +242,17 @@ public final class Outer implements AutoCloseable {
     /** Sessions relaying bytes now. */
     public int activeSessions() {
         return sessions.size();
+    }
+
+    /** UDP flows on every route now, relaying or waiting for the inner. */
+    public int activeFlows() {
+        int n = 0;
+        for (RoutePort r : routes.values()) {
+            if (r instanceof UdpListener u) {
+                n += u.flows();
+            }
+        }
+        return n;
     }
 
     /** Idle data connections the inner has opened in advance. */
@@ -282,7 +301,7 @@ public final class Outer implements AutoCloseable {
         }
         String id = Nonce.sessionId();
         InnerLink l = control.link();
-        if (l != null && l.serves(ControlPort.spec(route)) && openOnPooled(l, id, route, user)) {
+        if (l != null && l.serves(ControlPort.spec(route)) && openOnPooled(l, id, route, user, null)) {
             return;
         }
         PendingOpen p = new PendingOpen(
@@ -304,7 +323,7 @@ public final class Outer implements AutoCloseable {
      * it at once, so the session costs no round trip for a handshake. A connection whose write fails is dropped and
      * the next one tried; false when the pool is empty.
      */
-    private boolean openOnPooled(InnerLink l, String id, Route route, User user) {
+    private boolean openOnPooled(InnerLink l, String id, Route route, User user, UdpFlow flow) {
         for (InnerLink.Pooled p; (p = l.takePooled()) != null; ) {
             // The ticket is for the connection the inner dials to replace this one.
             String ticket = l.issueTicket();
@@ -316,10 +335,38 @@ public final class Outer implements AutoCloseable {
                 p.channel().close();
                 continue;
             }
-            startSession(id, route, user, p.channel().socket(), "pool");
+            start(id, route, user, flow, p.channel().socket(), "pool");
             return true;
         }
         return false;
+    }
+
+    /**
+     * The first datagram of a new UDP flow, on the route's receive loop: takes a session slot for it and asks the inner
+     * for a data connection, like a TCP user's; returns why not when a limit refuses it. Never waits.
+     */
+    String openFlow(UdpFlow flow) {
+        if (closed.get()) {
+            return "outer shutting down";
+        }
+        Route route = flow.route();
+        String refused = admission.tryAcquire(route, flow.user().getAddress());
+        if (refused != null) {
+            // Counted by the caller as a dropped datagram: a flood over the limit is not a stream of users.
+            return refused;
+        }
+        InnerLink l = control.link();
+        if (l != null && l.serves(ControlPort.spec(route)) && openOnPooled(l, flow.id(), route, null, flow)) {
+            return null;
+        }
+        PendingOpen p = new PendingOpen(
+                flow, System.nanoTime() + config.tuning().openTimeout().toNanos());
+        pending.add(p);
+        l = control.link();
+        if (l != null) {
+            l.open(p);
+        }
+        return null;
     }
 
     /** The Open with the user's addresses when the route writes a PROXY header to its target. */
@@ -353,13 +400,51 @@ public final class Outer implements AutoCloseable {
             drop(p, RouteStats.Result.ERROR, "data connection lost before the session started: " + e.getMessage());
             return;
         }
-        startSession(p.id(), p.route(), p.user(), data, "open");
+        start(p.id(), p.route(), p.user(), p.flow(), data, "open");
     }
 
     void openFailed(String id, String reason) {
         PendingOpen p = pending.take(id);
         if (p != null) {
             drop(p, RouteStats.Result.TARGET_FAILED, "inner could not open: " + reason);
+        }
+    }
+
+    private void start(String id, Route route, User user, UdpFlow flow, Socket data, String via) {
+        if (flow != null) {
+            startFlow(flow, data, via);
+        } else {
+            startSession(id, route, user, data, via);
+        }
+    }
+
+    /** Hands a UDP flow's data connection to a DatagramSession, which owns it from here on. */
+    private void startFlow(UdpFlow flow, Socket data, String via) {
+        Route route = flow.route();
+        RouteStats stats = stats(route);
+        UdpStats udp = stats.udp();
+        DatagramSession s = new DatagramSession(
+                flow.id(),
+                "route=" + route.name() + " user=" + flow.describe(),
+                data,
+                flow,
+                true,
+                stats.traffic(),
+                udp,
+                ended -> {
+                    flow.listener().ended(flow);
+                    udp.flowClosed();
+                    stats.closed(ended.ending());
+                    admission.release(route, flow.user().getAddress());
+                });
+        flow.started(s);
+        stats.opened(flow.acceptedNanos());
+        udp.flowOpened();
+        LOG.info("flow open id={} route={} user={} via={}", flow.id(), route.name(), flow.describe(), via);
+        s.start();
+        // The route's port closed meanwhile (a reload removed it, or shutdown): no reply could reach the user.
+        if (closed.get() || !flow.listener().isOpen()) {
+            s.close("route closed");
         }
     }
 
@@ -383,12 +468,19 @@ public final class Outer implements AutoCloseable {
     private void drop(PendingOpen p, RouteStats.Result result, String reason) {
         String route = p.route().name();
         LOG.info(
-                "session failed id={} route={} user={} reason=\"{}\"",
+                "{} failed id={} route={} user={} reason=\"{}\"",
+                p.flow() == null ? "session" : "flow",
                 p.id(),
                 route,
-                p.user().describe(),
+                p.describeUser(),
                 reason);
         stats(p.route()).failed(result, reason);
+        if (p.flow() != null) {
+            p.flow().failed();
+            p.flow().listener().ended(p.flow());
+            admission.release(p.route(), p.flow().user().getAddress());
+            return;
+        }
         p.user().close();
         admission.release(p.route(), p.user().address().getAddress());
     }
@@ -407,7 +499,7 @@ public final class Outer implements AutoCloseable {
         generation.incrementAndGet();
     }
 
-    Map<String, RouteListener> listeners() {
+    Map<String, RoutePort> listeners() {
         return routes;
     }
 
@@ -468,6 +560,11 @@ public final class Outer implements AutoCloseable {
             RouteStats.Result result = inner ? RouteStats.Result.TIMEOUT : RouteStats.Result.NO_INNER;
             expired.forEach(p -> drop(p, result, why));
             sessions.closeIdle();
+            for (RoutePort r : routes.values()) {
+                if (r instanceof UdpListener u) {
+                    u.reapIdle();
+                }
+            }
             InnerLink l = control.link();
             if (l != null) {
                 retired.addAndGet(l.retireIdle(config.tuning().poolMaxIdle(), now));
@@ -488,7 +585,7 @@ public final class Outer implements AutoCloseable {
             a.close();
         }
         control.stopAccepting();
-        routes.values().forEach(RouteListener::close);
+        routes.values().forEach(RoutePort::close);
         // Once the acceptors have left accept(), no user can arrive half-registered behind the drain below, and the
         // listening sockets are really released, so a restarted outer can bind the same ports at once.
         for (Thread t : new ArrayList<>(acceptors)) {

@@ -33,7 +33,7 @@ final class OuterAdmin implements AdminServer.Endpoints {
         }
         List<Status.RouteInfo> routes = new ArrayList<>();
         for (Route r : config.routes()) {
-            RouteListener listener = outer.listeners().get(r.name());
+            RoutePort listener = outer.listeners().get(r.name());
             String listen = listener == null
                     ? r.listen().toString()
                     : listener.listening().toString();
@@ -84,7 +84,7 @@ final class OuterAdmin implements AdminServer.Endpoints {
     @Override
     public AdminServer.Readiness readiness() {
         for (Route r : outer.config().routes()) {
-            RouteListener l = outer.listeners().get(r.name());
+            RoutePort l = outer.listeners().get(r.name());
             if (l == null || !l.isOpen()) {
                 return new AdminServer.Readiness(false, "route " + r.name() + " is not listening");
             }

@@ -105,15 +105,16 @@ final class OuterReload {
 
     /** Brings the listeners in line with the new routes; returns the routes as served (a failed move keeps its port). */
     private List<Route> routes(OuterConfig effective) {
-        Map<String, RouteListener> listeners = outer.listeners();
+        Map<String, RoutePort> listeners = outer.listeners();
         Set<String> names = new HashSet<>();
         List<Route> served = new ArrayList<>();
         for (Route r : effective.routes()) {
             names.add(r.name());
-            RouteListener l = listeners.get(r.name());
+            RoutePort l = listeners.get(r.name());
             if (l == null) {
                 add(r, served);
-            } else if (!l.route().listen().equals(r.listen())) {
+            } else if (!l.route().listen().equals(r.listen()) || l.route().protocol() != r.protocol()) {
+                // Another protocol is another port (a TCP and a UDP port are separate), so it moves too.
                 move(l, r, served);
             } else {
                 if (!l.route().equals(r)) {
@@ -123,11 +124,14 @@ final class OuterReload {
                 served.add(r);
             }
         }
-        for (RouteListener l : List.copyOf(listeners.values())) {
+        for (RoutePort l : List.copyOf(listeners.values())) {
             if (!names.contains(l.route().name())) {
                 listeners.remove(l.route().name());
                 l.close();
-                applied.add("route " + l.route().name() + " removed (its sessions run to their end)");
+                applied.add("route " + l.route().name()
+                        + (l.route().isUdp()
+                                ? " removed (its flows end with its port)"
+                                : " removed (its sessions run to their end)"));
             }
         }
         return served;
@@ -135,7 +139,7 @@ final class OuterReload {
 
     private void add(Route r, List<Route> served) {
         try {
-            RouteListener l = outer.bind(r, r.listen());
+            RoutePort l = outer.bind(r, r.listen());
             outer.listeners().put(r.name(), l);
             outer.serve(l);
             served.add(r);
@@ -146,11 +150,24 @@ final class OuterReload {
         }
     }
 
-    private void move(RouteListener old, Route r, List<Route> served) {
-        RouteListener moved;
+    private void move(RoutePort old, Route r, List<Route> served) {
+        RoutePort moved;
         try {
             moved = outer.bind(r, r.listen());
         } catch (IOException e) {
+            if (old.route().protocol() != r.protocol()) {
+                // A listener of one protocol cannot serve the other: the route stays as it was, whole.
+                served.add(old.route());
+                LOG.error(
+                        "reload: route {} stays {} on {}: {}",
+                        r.name(),
+                        protocol(old.route()),
+                        old.listening(),
+                        e.getMessage());
+                applied.add("route " + r.name() + " NOT changed to " + protocol(r) + ", still " + protocol(old.route())
+                        + " on " + old.listening() + ": " + e.getMessage());
+                return;
+            }
             // The old port keeps serving, with the route's other changes.
             Route kept = r.withListen(old.route().listen());
             old.update(kept);
@@ -163,7 +180,11 @@ final class OuterReload {
         outer.serve(moved);
         old.close();
         served.add(r);
-        applied.add("route " + r.name() + " moved to " + moved.listening());
+        applied.add("route " + r.name() + " moved to " + protocol(r) + " " + moved.listening());
+    }
+
+    private static String protocol(Route r) {
+        return r.isUdp() ? "udp" : "tcp";
     }
 
     /** Moves the admin endpoint when its settings changed; a failure leaves the old one serving. */

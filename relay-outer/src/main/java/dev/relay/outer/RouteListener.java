@@ -1,7 +1,6 @@
 package dev.relay.outer;
 
 import dev.relay.admin.RouteStats;
-import dev.relay.config.HostPort;
 import dev.relay.config.Route;
 import dev.relay.net.AddressRule;
 import dev.relay.net.LogLimiter;
@@ -23,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * load balancer ({@code acceptProxyProtocol}) the user is who the balancer's PROXY header names, read on a
  * {@code proxy-header-<peer>} thread; only {@code outer.trustedProxies} may connect there.
  */
-final class RouteListener {
+final class RouteListener implements RoutePort {
     private static final Logger LOG = LoggerFactory.getLogger(RouteListener.class);
 
     private final Outer outer;
@@ -44,35 +43,33 @@ final class RouteListener {
         this.acceptor = new Acceptor("route=" + route.name(), server, this::accepted);
     }
 
-    /** Serves new users with {@code changed} (same name, same listen address) from now on. */
-    void update(Route changed) {
+    @Override
+    public void update(Route changed) {
         route = changed;
     }
 
-    Route route() {
+    @Override
+    public Route route() {
         return route;
     }
 
-    int port() {
+    @Override
+    public int port() {
         return acceptor.port();
     }
 
-    /** The address this route listens on, with the port it really bound. */
-    HostPort listening() {
-        return route.listen().withPort(port());
-    }
-
-    /** Accepts until {@link #close}. */
-    void run() {
+    @Override
+    public void run() {
         acceptor.run();
     }
 
-    void close() {
+    @Override
+    public void close() {
         acceptor.close();
     }
 
-    /** Whether the port still accepts: a route's readiness. */
-    boolean isOpen() {
+    @Override
+    public boolean isOpen() {
         return acceptor.isOpen();
     }
 
