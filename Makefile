@@ -36,7 +36,7 @@ demo: jars
 	scripts/demo
 
 bench: jars
-	scripts/bench
+	scripts/bench $(ARGS)
 
 # A self-signed certificate for the outer (relay.crt, relay.key) and the fingerprint to pin on the inner.
 # NAMES: the host names or addresses the inner dials, e.g. make certs NAMES="relay.example.com 203.0.113.5"

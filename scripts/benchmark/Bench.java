@@ -14,8 +14,14 @@ import java.util.List;
  */
 public final class Bench {
     /** In the order they run. */
-    static final List<Section> SECTIONS =
-            List.of(new BulkSection(), new OpenSection(), new PingSection(), new SessionsSection(), new LinkSection());
+    static final List<Section> SECTIONS = List.of(
+            new BulkSection(),
+            new OpenSection(),
+            new PingSection(),
+            new SessionsSection(),
+            new UdpSection(),
+            // Last: it ends with the inners stopped.
+            new LinkSection());
 
     private Bench() {}
 

@@ -1,4 +1,7 @@
 package benchmark;
 
-/** The ports a client connects to for the echo, sink and source targets, as one column reaches them. */
-record Endpoints(int echo, int sink, int source) {}
+/**
+ * The ports a client reaches the targets on, as one column offers them: echo, sink and source over TCP, and the UDP
+ * echo.
+ */
+record Endpoints(int echo, int sink, int source, int udpEcho) {}

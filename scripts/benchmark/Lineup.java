@@ -17,7 +17,7 @@ record Lineup(Direct direct, RelayPair relay, RelayPair tls, Minimal minimal) {
                         "relay (TLS)",
                         true,
                         o.jvmFlags(),
-                        Set.of(Section.BULK, Section.OPEN, Section.PING, Section.LINK)),
+                        Set.of(Section.BULK, Section.OPEN, Section.PING, Section.LINK, Section.UDP)),
                 new Minimal(
                         "minimal", "minimal relay", o.jvmFlags(), Set.of(Section.BULK, Section.OPEN, Section.PING)));
     }

@@ -2,6 +2,7 @@ package benchmark;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -16,11 +17,26 @@ final class Net {
     /** Long enough for a connect queued behind thousands of others on a busy machine. */
     static final int CONNECT_TIMEOUT_MILLIS = 30_000;
 
+    /** Asked of the kernel, which caps it at net.core.rmem_max / wmem_max. */
+    static final int UDP_BUFFER = 4 * 1024 * 1024;
+
     private Net() {}
 
     static ServerSocket listen() {
         try {
             return new ServerSocket(0, BACKLOG, LOOPBACK);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A UDP socket on an ephemeral loopback port, with room to queue a burst of datagrams. */
+    static DatagramSocket bindUdp() {
+        try {
+            DatagramSocket s = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0));
+            s.setReceiveBufferSize(UDP_BUFFER);
+            s.setSendBufferSize(UDP_BUFFER);
+            return s;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -33,9 +49,16 @@ final class Net {
         }
     }
 
-    /** Three such ports, for a child that listens for the echo, sink and source routes. */
+    /** A UDP port that was free a moment ago. */
+    static int freeUdpPort() throws IOException {
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Such ports for a child that listens for the echo, sink, source and UDP echo routes. */
     static Endpoints freePorts() throws IOException {
-        return new Endpoints(freePort(), freePort(), freePort());
+        return new Endpoints(freePort(), freePort(), freePort(), freeUdpPort());
     }
 
     static Socket connect(int port) throws IOException {

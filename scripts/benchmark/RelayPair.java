@@ -131,7 +131,8 @@ final class RelayPair extends Column implements LinkSection.Across {
                   "routes": [
                     { "name": "echo",   "listen": "127.0.0.1:%d", "target": "127.0.0.1:%d" },
                     { "name": "sink",   "listen": "127.0.0.1:%d", "target": "127.0.0.1:%d" },
-                    { "name": "source", "listen": "127.0.0.1:%d", "target": "127.0.0.1:%d" }
+                    { "name": "source", "listen": "127.0.0.1:%d", "target": "127.0.0.1:%d" },
+                    { "name": "udp-echo", "listen": "127.0.0.1:%d", "target": "127.0.0.1:%d", "protocol": "udp" }
                   ],
                   "tuning": { "maxSessions": %d }
                 }
@@ -148,6 +149,8 @@ final class RelayPair extends Column implements LinkSection.Across {
                         to.sink(),
                         ports.source(),
                         to.source(),
+                        ports.udpEcho(),
+                        to.udpEcho(),
                         MAX_SESSIONS);
         Path file = Files.writeString(run.work.resolve(name + ".json"), json);
         // The file holds the token: only this user may read it, or the programs warn about it.

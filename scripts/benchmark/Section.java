@@ -9,8 +9,9 @@ interface Section {
     String PING = "ping";
     String SESSIONS = "sessions";
     String LINK = "link";
+    String UDP = "udp";
     /** For a column that takes part in every section. */
-    Set<String> ALL = Set.of(BULK, OPEN, PING, SESSIONS, LINK);
+    Set<String> ALL = Set.of(BULK, OPEN, PING, SESSIONS, LINK, UDP);
 
     String name();
 

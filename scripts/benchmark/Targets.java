@@ -3,6 +3,8 @@ package benchmark;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
@@ -27,6 +29,7 @@ final class Targets implements AutoCloseable {
     final ServerSocket echo = Net.listen();
     final ServerSocket sink = Net.listen();
     final ServerSocket source = Net.listen();
+    final DatagramSocket udpEcho = Net.bindUdp();
     /** Bytes the sink has read, over all its connections. */
     final LongAdder sunk = new LongAdder();
 
@@ -39,10 +42,11 @@ final class Targets implements AutoCloseable {
         serve("echo", echo, echoActive, Targets::echo);
         serve("sink", sink, sinkActive, this::sink);
         serve("source", source, sourceActive, Targets::source);
+        Thread.ofVirtual().name("udp-echo").start(this::udpEcho);
     }
 
     Endpoints ports() {
-        return new Endpoints(echo.getLocalPort(), sink.getLocalPort(), source.getLocalPort());
+        return new Endpoints(echo.getLocalPort(), sink.getLocalPort(), source.getLocalPort(), udpEcho.getLocalPort());
     }
 
     /** Waits until {@code active} connections of a target are gone, or the timeout. */
@@ -109,8 +113,23 @@ final class Targets implements AutoCloseable {
         }
     }
 
+    /** Sends every datagram back to where it came from, on one thread for all flows, as a small UDP server would. */
+    private void udpEcho() {
+        DatagramPacket p = new DatagramPacket(new byte[UdpSection.MAX_DATAGRAM], UdpSection.MAX_DATAGRAM);
+        while (!udpEcho.isClosed()) {
+            try {
+                p.setLength(UdpSection.MAX_DATAGRAM);
+                udpEcho.receive(p);
+                udpEcho.send(p);
+            } catch (IOException closedOrRefused) {
+                // Closed at the end of the run; a refused reply (ICMP) only loses that datagram, as UDP does.
+            }
+        }
+    }
+
     @Override
     public void close() {
+        udpEcho.close();
         Net.closeQuietly(echo);
         Net.closeQuietly(sink);
         Net.closeQuietly(source);
