@@ -87,6 +87,16 @@ public final class DatagramQueue {
         }
     }
 
+    /** Whether a datagram is waiting now. */
+    public boolean isEmpty() {
+        lock.lock();
+        try {
+            return queue.isEmpty();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Bytes queued now. */
     public int bytes() {
         lock.lock();

@@ -5,6 +5,8 @@ import dev.relay.net.Sockets;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Datagrams;
 import dev.relay.protocol.ProtocolException;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
@@ -39,6 +41,14 @@ public final class DatagramSession {
         byte[] receive() throws IOException, InterruptedException;
 
         /**
+         * Whether {@link #receive} has another datagram ready without waiting. While it has, the session holds its
+         * frames back and writes them together, one write for a burst instead of one per datagram.
+         */
+        default boolean hasMore() {
+            return false;
+        }
+
+        /**
          * Sends a datagram from the data connection; one that cannot go is dropped and counted here. Throws only
          * when this end is closed, which ends the flow.
          */
@@ -47,6 +57,12 @@ public final class DatagramSession {
         @Override
         void close();
     }
+
+    /**
+     * Per direction: frames gather here until the datagram end has nothing more ready, then leave in one write (one
+     * TLS record at most, with TLS on).
+     */
+    private static final int BUFFER = 16 * 1024;
 
     private final String id;
     private final String label;
@@ -125,11 +141,14 @@ public final class DatagramSession {
     private void toData() {
         int direction = endIsUser ? 0 : 1;
         try {
-            OutputStream out = data.getOutputStream();
+            OutputStream out = new BufferedOutputStream(data.getOutputStream(), BUFFER);
             for (byte[] d; (d = end.receive()) != null; ) {
                 lastActivityNanos = System.nanoTime();
                 Datagrams.write(out, d, 0, d.length);
                 count(direction, d.length);
+                if (!end.hasMore()) {
+                    out.flush();
+                }
             }
         } catch (IOException e) {
             reason.compareAndSet(null, (endIsUser ? "outer side: " : "inner side: ") + describe(e));
@@ -148,7 +167,8 @@ public final class DatagramSession {
     private void fromData() {
         int direction = endIsUser ? 1 : 0;
         try {
-            InputStream in = data.getInputStream();
+            // Buffered: a frame is read in two parts, and a burst of frames often arrives in one segment.
+            InputStream in = new BufferedInputStream(data.getInputStream(), BUFFER);
             for (; ; ) {
                 byte[] d = Datagrams.read(in);
                 lastActivityNanos = System.nanoTime();

@@ -92,6 +92,11 @@ final class UdpFlow implements DatagramSession.End {
     }
 
     @Override
+    public boolean hasMore() {
+        return !queue.isEmpty();
+    }
+
+    @Override
     public void send(byte[] datagram) throws IOException {
         listener.send(datagram, user);
     }
