@@ -19,7 +19,10 @@ record Lineup(Direct direct, RelayPair relay, RelayPair tls, Minimal minimal) {
                         o.jvmFlags(),
                         Set.of(Section.BULK, Section.OPEN, Section.PING, Section.LINK, Section.UDP)),
                 new Minimal(
-                        "minimal", "minimal relay", o.jvmFlags(), Set.of(Section.BULK, Section.OPEN, Section.PING)));
+                        "minimal",
+                        "minimal relay",
+                        o.jvmFlags(),
+                        Set.of(Section.BULK, Section.OPEN, Section.PING, Section.UDP)));
     }
 
     List<Column> all() {

@@ -42,8 +42,11 @@ final class Minimal extends Column {
         }
         Endpoints second = Net.freePorts();
         Endpoints first = Net.freePorts();
-        Process towardsTargets = hop(run, id + "-2", src, second, run.targets.ports());
-        Process towardsClient = hop(run, id + "-1", src, first, second);
+        // The UDP hop between the two is a TCP connection per flow, like relay's data connection.
+        int udpLink = Net.freePort();
+        Endpoints targets = run.targets.ports();
+        Process towardsTargets = hop(run, id + "-2", src, second, targets, "t2u:" + udpLink + ":" + targets.udpEcho());
+        Process towardsClient = hop(run, id + "-1", src, first, second, "u2t:" + first.udpEcho() + ":" + udpLink);
         run.children.awaitLine(towardsTargets, id + "-2", READY, START);
         run.children.awaitLine(towardsClient, id + "-1", READY, START);
         ports = first;
@@ -61,12 +64,13 @@ final class Minimal extends Column {
         return List.copyOf(hops);
     }
 
-    private Process hop(Run run, String name, Path src, Endpoints listen, Endpoints to) throws Exception {
+    private Process hop(Run run, String name, Path src, Endpoints listen, Endpoints to, String udp) throws Exception {
         List<String> args = new ArrayList<>(jvmFlags);
         args.add(src.toString());
         args.add(listen.echo() + ":" + to.echo());
         args.add(listen.sink() + ":" + to.sink());
         args.add(listen.source() + ":" + to.source());
+        args.add(udp);
         Process p = run.children.start(name, Children.java(args));
         hops.add(p);
         return p;
