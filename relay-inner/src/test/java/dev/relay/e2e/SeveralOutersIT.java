@@ -86,42 +86,61 @@ class SeveralOutersIT {
 
             List<OutsideProgram> started = new ArrayList<>();
             try (OutsideProgram a = started(started, unitCommand("outer", outerA), "outer-a.log");
-                    OutsideProgram b = started(started, unitCommand("outer", outerB), "outer-b.log");
-                    OutsideProgram in = started(started, unitCommand("inner", inner), "inner.log")) {
+                    OutsideProgram b = started(started, unitCommand("outer", outerB), "outer-b.log")) {
+                // An outer with no inner is up but not ready: the balancer must send it nobody.
                 Await.until(
-                        "both outers to be ready, with the inner connected (inner log: " + in.log() + ")",
+                        "outer-a's admin endpoint to answer (log: " + a.log() + ")",
                         Duration.ofSeconds(30),
-                        () -> ready(ipA, admin) && ready(ipB, admin));
-                try (OutsideProgram haproxy =
-                        OutsideProgram.start(dir.resolve("haproxy.log"), "haproxy", "-f", cfg.toString(), "-db")) {
-                    haproxy.awaitListening(1);
-                    for (int i = 0; i < 6; i++) {
-                        assertEquals("user " + i, through(front, "user " + i), haproxy.log());
-                    }
-                    // leastconn on idle outers takes turns; both served, each seeing the user's own address.
-                    Await.until("both outers to log their sessions", () -> sessions(a) > 0 && sessions(b) > 0);
-                    assertTrue(
-                            a.log().contains("user=127.0.0.2:"),
-                            "the PROXY header gave the user's address: " + a.log());
-
-                    a.close();
-                    Await.until(
-                            "HAProxy to take outer-a out (log: " + haproxy.log() + ")",
-                            Duration.ofSeconds(20),
-                            () -> haproxy.log().contains("outer-a is DOWN"));
-                    int before = sessions(b);
-                    for (int i = 0; i < 6; i++) {
-                        assertEquals("after " + i, through(front, "after " + i), haproxy.log());
-                    }
-                    Await.until("outer-b to serve every new user", () -> sessions(b) == before + 6);
-                    assertTrue(in.isAlive(), "the inner runs on: " + in.log());
-                    assertTrue(in.log().contains("outer at " + host(ipA) + ":" + control), in.log());
+                        () -> readyz(ipA, admin) != -1);
+                assertEquals(503, readyz(ipA, admin), "outer-a has no inner yet");
+                try (OutsideProgram in = started(started, unitCommand("inner", inner), "inner.log")) {
+                    serveThroughHaproxy(a, b, in, ipA, ipB, control, admin, front, cfg);
                 }
             } finally {
                 for (OutsideProgram p : started) {
                     assertFalse(p.isAlive(), "still running: " + p);
                 }
             }
+        }
+    }
+
+    private void serveThroughHaproxy(
+            OutsideProgram a,
+            OutsideProgram b,
+            OutsideProgram in,
+            InetAddress ipA,
+            InetAddress ipB,
+            int control,
+            int admin,
+            InetSocketAddress front,
+            Path cfg)
+            throws Exception {
+        Await.until(
+                "both outers to be ready, with the inner connected (inner log: " + in.log() + ")",
+                Duration.ofSeconds(30),
+                () -> ready(ipA, admin) && ready(ipB, admin));
+        try (OutsideProgram haproxy =
+                OutsideProgram.start(dir.resolve("haproxy.log"), "haproxy", "-f", cfg.toString(), "-db")) {
+            haproxy.awaitListening(1);
+            for (int i = 0; i < 6; i++) {
+                assertEquals("user " + i, through(front, "user " + i), haproxy.log());
+            }
+            // leastconn on idle outers takes turns; both served, each seeing the user's own address.
+            Await.until("both outers to log their sessions", () -> sessions(a) > 0 && sessions(b) > 0);
+            assertTrue(a.log().contains("user=127.0.0.2:"), "the PROXY header gave the user's address: " + a.log());
+
+            a.close();
+            Await.until(
+                    "HAProxy to take outer-a out (log: " + haproxy.log() + ")",
+                    Duration.ofSeconds(20),
+                    () -> haproxy.log().contains("outer-a is DOWN"));
+            int before = sessions(b);
+            for (int i = 0; i < 6; i++) {
+                assertEquals("after " + i, through(front, "after " + i), haproxy.log());
+            }
+            Await.until("outer-b to serve every new user", () -> sessions(b) == before + 6);
+            assertTrue(in.isAlive(), "the inner runs on: " + in.log());
+            assertTrue(in.log().contains("outer at " + host(ipA) + ":" + control), in.log());
         }
     }
 
@@ -180,18 +199,23 @@ class SeveralOutersIT {
     }
 
     private boolean ready(InetAddress ip, int port) {
+        return readyz(ip, port) == 200;
+    }
+
+    /** The status /readyz answers with, or -1 when nothing answers. */
+    private int readyz(InetAddress ip, int port) {
         try {
             HttpResponse<String> r = http.send(
                     HttpRequest.newBuilder(URI.create("http://" + host(ip) + ":" + port + "/readyz"))
                             .timeout(Duration.ofSeconds(2))
                             .build(),
                     HttpResponse.BodyHandlers.ofString());
-            return r.statusCode() == 200;
+            return r.statusCode();
         } catch (IOException e) {
-            return false;
+            return -1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+            return -1;
         }
     }
 
