@@ -192,9 +192,10 @@ public final class Inner implements AutoCloseable {
     }
 
     /**
-     * Reads the configuration again from where it came from and applies what can change while running: allowTargets
-     * (the outer's routes are filtered again), the pool's size, and the admin endpoint. The rest is reported as
-     * needing a restart. A file that does not load changes nothing.
+     * Reads the configuration again from where it came from and applies what can change while running: the outers
+     * (added ones are dialled, removed ones let go), allowTargets (the outers' routes are filtered again), the pool's
+     * size, and the admin endpoint. The rest is reported as needing a restart. A file that does not load changes
+     * nothing.
      */
     public AdminServer.Reload reload() {
         if (source == null) {
