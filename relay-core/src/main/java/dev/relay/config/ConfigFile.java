@@ -58,7 +58,7 @@ public final class ConfigFile {
     record RawServerTls(String cert, String key, String keystore, String password) {}
 
     record RawInner(
-            String connect, String name, Integer pool, RawClientTls tls, List<String> allowTargets, RawAdmin admin) {}
+            JsonNode connect, String name, Integer pool, RawClientTls tls, List<String> allowTargets, RawAdmin admin) {}
 
     record RawClientTls(String ca, String fingerprint) {}
 
@@ -174,15 +174,29 @@ public final class ConfigFile {
 
     /** The inner's part; fails when {@code inner} is missing. {@code connect} overrides {@code inner.connect}. */
     public InnerConfig inner(String connectOverride) throws ConfigException {
-        String connect = connectOverride != null
-                ? connectOverride
-                : raw.inner() == null ? null : raw.inner().connect();
-        String field = connectOverride != null ? "--connect" : "inner.connect";
-        if (connect == null) {
-            throw new ConfigException(source + ": inner.connect: missing; the inner needs the outer's address, e.g."
-                    + " \"inner\": { \"connect\": \"relay.example.com:7000\" }, or --connect HOST:PORT");
+        return innerOverriding(connectOverride == null ? null : List.of(connectOverride));
+    }
+
+    /**
+     * The same, with the outers from the command line ({@code --connect}, repeated) instead of {@code inner.connect};
+     * null or empty keeps the file's.
+     */
+    public InnerConfig innerOverriding(List<String> connectOverride) throws ConfigException {
+        List<HostPort> address;
+        if (connectOverride != null && !connectOverride.isEmpty()) {
+            address = new ArrayList<>();
+            for (String c : connectOverride) {
+                address.add(check(source, () -> prefixed("--connect", () -> HostPort.parse(c))));
+            }
+        } else {
+            JsonNode node = raw.inner() == null ? null : raw.inner().connect();
+            if (node == null || node.isNull()) {
+                throw new ConfigException(source + ": inner.connect: missing; the inner needs the outer's address,"
+                        + " e.g. \"inner\": { \"connect\": \"relay.example.com:7000\" }, a list of them, or"
+                        + " --connect HOST:PORT");
+            }
+            address = check(source, () -> prefixed("inner.connect", () -> outers(node)));
         }
-        HostPort address = check(source, () -> prefixed(field, () -> HostPort.parse(connect)));
         String name =
                 raw.inner() != null && raw.inner().name() != null ? raw.inner().name() : InnerConfig.DEFAULT_NAME;
         int pool =
@@ -197,6 +211,28 @@ public final class ConfigFile {
         AdminConfig admin = admin(
                 source, "inner.admin", raw.inner() == null ? null : raw.inner().admin());
         return check(source, () -> new InnerConfig(address, token, name, pool, tuning, tls, allowTargets, admin));
+    }
+
+    /** {@code "host:port"}, or a list of them: every outer the inner keeps a control channel to. */
+    private static List<HostPort> outers(JsonNode node) {
+        if (node.isTextual()) {
+            return List.of(HostPort.parse(node.textValue()));
+        }
+        if (!node.isArray()) {
+            throw new IllegalArgumentException("expected \"host:port\" or a list of them, got "
+                    + node.getNodeType().name().toLowerCase());
+        }
+        List<HostPort> outers = new ArrayList<>();
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode e = node.get(i);
+            if (!e.isTextual()) {
+                throw new IllegalArgumentException("[" + i + "]: expected \"host:port\", got "
+                        + e.getNodeType().name().toLowerCase());
+            }
+            int at = i;
+            outers.add(prefixed("[" + at + "]", () -> HostPort.parse(e.textValue())));
+        }
+        return outers;
     }
 
     /**

@@ -86,7 +86,7 @@ class ConfigFileTest {
                 outer.routes());
         assertEquals(Tuning.DEFAULTS, outer.tuning());
         InnerConfig inner = config.inner(null);
-        assertEquals(new HostPort("relay.example.com", 7000), inner.connect());
+        assertEquals(List.of(new HostPort("relay.example.com", 7000)), inner.connect());
         assertEquals(InnerConfig.DEFAULT_NAME, inner.name());
     }
 
@@ -106,7 +106,7 @@ class ConfigFileTest {
         assertEquals(new HostPort("0.0.0.0", 7000), outer.listen());
         assertEquals(ServerTls.pem(dir.resolve("relay.crt"), dir.resolve("relay.key")), outer.tls());
         InnerConfig inner = config.inner(null);
-        assertEquals(new HostPort("relay.example.com", 7000), inner.connect());
+        assertEquals(List.of(new HostPort("relay.example.com", 7000)), inner.connect());
         assertEquals(ClientTls.pinned(fingerprint), inner.tls());
         assertEquals(
                 List.of(AddressRule.parse("192.168.1.0/24:22"), AddressRule.parse("192.168.1.5:80")),
@@ -213,13 +213,46 @@ class ConfigFileTest {
     @Test
     void theConnectOverrideWins() throws Exception {
         ConfigFile config = readmeExample(NO_ENV);
-        assertEquals(new HostPort("127.0.0.1", 9), config.inner("127.0.0.1:9").connect());
+        assertEquals(
+                List.of(new HostPort("127.0.0.1", 9)),
+                config.inner("127.0.0.1:9").connect());
         // It also stands in for a missing inner section.
         ConfigFile outerOnly = ConfigFile.load(fixture("valid", "route-options.json"), NO_ENV);
         assertEquals(
-                new HostPort("127.0.0.1", 9), outerOnly.inner("127.0.0.1:9").connect());
+                List.of(new HostPort("127.0.0.1", 9)),
+                outerOnly.inner("127.0.0.1:9").connect());
         ConfigException e = assertThrows(ConfigException.class, () -> config.inner("nowhere"));
         assertTrue(e.getMessage().contains("--connect"), e.getMessage());
+    }
+
+    @Test
+    void innerConnectIsOneOuterOrAList() throws Exception {
+        ConfigFile one = ConfigFile.parse(
+                "<one>",
+                "{\"inner\": {\"connect\": \"a.example.com:7000\"}, \"token\": \"a-token-long-enough-1\"}",
+                NO_ENV);
+        assertEquals(
+                List.of(new HostPort("a.example.com", 7000)), one.inner(null).connect());
+        InnerConfig several =
+                ConfigFile.load(fixture("valid", "several-outers.json"), NO_ENV).inner(null);
+        assertEquals(
+                List.of(new HostPort("outer-a.example.com", 7000), new HostPort("outer-b.example.com", 7000)),
+                several.connect());
+    }
+
+    @Test
+    void repeatedConnectOverridesReplaceTheWholeList() throws Exception {
+        ConfigFile several = ConfigFile.load(fixture("valid", "several-outers.json"), NO_ENV);
+        assertEquals(
+                List.of(new HostPort("127.0.0.1", 9), new HostPort("127.0.0.2", 9)),
+                several.innerOverriding(List.of("127.0.0.1:9", "127.0.0.2:9")).connect());
+        assertEquals(several.inner(null), several.innerOverriding(List.of()), "no --connect keeps the file's");
+        ConfigException twice = assertThrows(
+                ConfigException.class, () -> several.innerOverriding(List.of("127.0.0.1:9", "127.0.0.1:9")));
+        assertTrue(twice.getMessage().contains("127.0.0.1:9 is listed twice"), twice.getMessage());
+        ConfigException bad =
+                assertThrows(ConfigException.class, () -> several.innerOverriding(List.of("127.0.0.1:9", "nowhere")));
+        assertTrue(bad.getMessage().contains("--connect") && bad.getMessage().contains("nowhere"), bad.getMessage());
     }
 
     @Test

@@ -9,16 +9,13 @@ import dev.relay.config.ConfigSource;
 import dev.relay.config.HostPort;
 import dev.relay.config.InnerConfig;
 import dev.relay.config.Route.ProxyVersion;
-import dev.relay.net.Backoff;
 import dev.relay.net.Descriptors;
 import dev.relay.net.Sockets;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
-import dev.relay.protocol.CloseReason;
 import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.OuterToInner;
-import dev.relay.protocol.OuterToInner.Welcome;
 import dev.relay.session.DatagramSession;
 import dev.relay.session.Sessions;
 import dev.relay.tls.FingerprintMismatch;
@@ -28,12 +25,14 @@ import java.io.IOException;
 import java.net.Socket;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -47,22 +46,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The private side of the tunnel, and the handle an embedding program holds: {@link #start} begins dialling the
- * outer and keeps a control channel open for as long as the handle is open, reconnecting with backoff and jitter
- * whenever the outer is down or restarts.
+ * The private side of the tunnel, and the handle an embedding program holds: {@link #start} begins dialling every
+ * outer in {@code inner.connect} and keeps a control channel open to each for as long as the handle is open, each
+ * reconnecting with its own backoff and jitter whenever its outer is down or restarts. Any outer can serve any of the
+ * routes it offers; losing one ends only the sessions that ran over it.
  *
- * <p>Threads: {@code inner-connector} dials, authenticates and then reads the control channel; {@code inner-writer}
- * writes to it while connected; {@code open-<id>} reaches a target and dials a data connection for one session;
- * two threads per session copy bytes.
+ * <p>Threads: one {@code inner-connector-<host:port>} per outer ({@link Connector}) dials, authenticates and then reads
+ * that outer's control channel; {@code inner-writer} writes to it while connected; {@code open-<id>} reaches a target
+ * and dials a data connection for one session; two threads per session copy bytes.
  */
 public final class Inner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Inner.class);
 
     /**
-     * Connections being opened at once, at most, of each kind: to targets, and to the outer. A burst of users queues
-     * here instead of knocking on the control port thousands of times at once, and a hostile outer cannot make this
-     * inner open connections without bound; the two kinds are counted apart so that targets that do not answer cannot
-     * hold up the pool's refills or another route's data connections.
+     * Connections being opened at once, at most, of each kind and for each outer: to targets, and to that outer. A
+     * burst of users queues here instead of knocking on the control port thousands of times at once, and a hostile
+     * outer cannot make this inner open connections without bound, nor hold up another outer's; the two kinds are
+     * counted apart so that targets that do not answer cannot hold up the pool's refills or another route's data
+     * connections.
      */
     public static final int MAX_CONCURRENT_DIALS = 64;
     /** How long {@link #close} waits for session threads to finish after closing their sockets. */
@@ -78,8 +79,6 @@ public final class Inner implements AutoCloseable {
     private final AtomicLong generation = new AtomicLong(1);
     private final LongAdder reloadsApplied = new LongAdder();
     private final LongAdder reloadsFailed = new LongAdder();
-    private final LongAdder reconnects = new LongAdder();
-    private volatile Instant connectedSince;
     private volatile AdminServer admin;
     private final ReentrantLock reloading = new ReentrantLock();
     private final Sessions sessions = new Sessions();
@@ -87,15 +86,14 @@ public final class Inner implements AutoCloseable {
     private final Set<DatagramSession> flows = ConcurrentHashMap.newKeySet();
 
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final AtomicReference<OuterLink> link = new AtomicReference<>();
+    /** One per outer, in the order of inner.connect; a reload replaces the map whole, under {@link #reloading}. */
+    private volatile Map<HostPort, Connector> connectors = Map.of();
+
     private final AtomicReference<String> lastFailure = new AtomicReference<>();
     private final ReentrantLock stateLock = new ReentrantLock();
     private final Condition stateChanged = stateLock.newCondition();
-    private final Thread connector;
-    private final Semaphore targetDials = new Semaphore(MAX_CONCURRENT_DIALS);
-    private final Semaphore outerDials = new Semaphore(MAX_CONCURRENT_DIALS);
-    /** Sessions, and Opens on their way to becoming one, counted from the moment an Open is read. */
-    private final Semaphore sessionSlots;
+    /** Sessions, and Opens on their way to becoming one, counted from the moment an Open is read, across outers. */
+    private final SessionSlots sessionSlots;
 
     private final Map<String, RouteStats> stats = new ConcurrentHashMap<>();
 
@@ -103,12 +101,11 @@ public final class Inner implements AutoCloseable {
         this.config = config;
         this.source = source;
         this.tls = tls;
-        this.connector = Threads.unstarted("inner-connector", this::connectForever);
-        this.sessionSlots = new Semaphore(config.tuning().maxSessions());
+        this.sessionSlots = new SessionSlots(config.tuning().maxSessions());
     }
 
     /**
-     * Starts dialling the outer; returns at once.
+     * Starts dialling the outers; returns at once.
      *
      * @throws TlsSetupException when the TLS trust material (inner.tls.ca) cannot be read
      * @throws IOException when the admin endpoint's port cannot be bound
@@ -128,28 +125,45 @@ public final class Inner implements AutoCloseable {
             inner.admin = AdminServer.start(config.admin(), "inner", new InnerAdmin(inner));
         }
         int max = config.tuning().maxSessions();
-        Descriptors.check(LOG, max, config.pool() + 2L * MAX_CONCURRENT_DIALS, "maxSessions " + max);
+        long perOuter = config.pool() + 2L * MAX_CONCURRENT_DIALS + 1;
+        Descriptors.check(LOG, max, perOuter * config.connect().size(), "maxSessions " + max);
         if (config.tls() == null) {
             LOG.warn("connecting to the outer over plain TCP: set inner.tls to encrypt and verify the outer");
         }
         if (config.allowTargets().isEmpty()) {
             LOG.info("inner.allowTargets is not set: this inner connects to whatever targets the outer's routes name");
         }
-        inner.connector.start();
+        inner.reloading.lock();
+        try {
+            inner.connectTo(config.connect());
+        } finally {
+            inner.reloading.unlock();
+        }
         return inner;
     }
 
-    /** Whether a control channel to the outer is open now. */
+    /** Whether a control channel to at least one outer is open now. */
     public boolean connected() {
-        return link.get() != null;
+        return connectors.values().stream().anyMatch(c -> c.link() != null);
     }
 
-    /** Waits up to {@code timeout} for a control channel to be open; returns whether one is. */
+    /** Whether a control channel to {@code outer} is open now. */
+    public boolean connectedTo(HostPort outer) {
+        Connector c = connectors.get(outer);
+        return c != null && c.link() != null;
+    }
+
+    /** The outers this inner dials now, in the order configured. */
+    public List<HostPort> outers() {
+        return List.copyOf(connectors.keySet());
+    }
+
+    /** Waits up to {@code timeout} for a control channel to be open to every outer; returns whether they are. */
     public boolean awaitConnected(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         stateLock.lock();
         try {
-            while (link.get() == null) {
+            while (!connectors.values().stream().allMatch(c -> c.link() != null)) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -162,7 +176,7 @@ public final class Inner implements AutoCloseable {
         }
     }
 
-    /** Why the last connection attempt or control channel failed, if one did. */
+    /** Why the last connection attempt or control channel failed, to any outer, if one did. */
     public String lastFailure() {
         return lastFailure.get();
     }
@@ -177,70 +191,11 @@ public final class Inner implements AutoCloseable {
         return flows.size();
     }
 
-    private void connectForever() {
-        Backoff backoff =
-                new Backoff(config.tuning().reconnectMin(), config.tuning().reconnectMax());
-        HostPort outer = config.connect();
-        while (!closed.get()) {
-            String failure;
-            boolean refused = false;
-            Channel ch = null;
-            try {
-                ch = dial(Purpose.CONTROL, null);
-                Welcome welcome = ch.expect(OuterToInner.class, Welcome.class);
-                Duration beat = Duration.ofMillis(welcome.heartbeatMillis());
-                OuterLink l = new OuterLink(this, ch, welcome.routes(), beat, deadPeer(beat), welcome.channel());
-                backoff.reset();
-                connectedSince = Instant.now();
-                LOG.info("connected to outer at {}; serving {}", outer, l.describeRoutes());
-                setLink(l);
-                failure = "lost the outer: " + l.run();
-            } catch (AuthException e) {
-                failure = "authentication failed: " + e.getMessage();
-                refused = true;
-            } catch (Frames.PeerError e) {
-                failure = "refused by the outer: " + e.getMessage();
-                refused = true;
-            } catch (IOException e) {
-                failure = CloseReason.of(
-                        e,
-                        "outer",
-                        "no answer within " + config.tuning().handshake().toMillis() + "ms");
-            } catch (VirtualMachineError e) {
-                throw e; // out of memory: the process ends (Threads), so that its supervisor starts a fresh one
-            } catch (RuntimeException | Error e) {
-                // A bug must cost one connection, never the loop that keeps this inner reachable.
-                LOG.error("bug: the control channel failed unexpectedly", e);
-                failure = "internal error: " + e;
-            } finally {
-                setLink(null);
-                if (ch != null) {
-                    ch.close();
-                }
-            }
-            lastFailure.set(failure);
-            if (closed.get()) {
-                break;
-            }
-            reconnects.increment();
-            Duration wait = backoff.next();
-            if (refused) {
-                LOG.error("outer at {}: {}; next attempt in {}ms", outer, failure, wait.toMillis());
-            } else {
-                LOG.warn("outer at {}: {}; next attempt in {}ms", outer, failure, wait.toMillis());
-            }
-            try {
-                Thread.sleep(wait);
-            } catch (InterruptedException e) {
-                break;
-            }
-        }
-    }
-
     /**
-     * Reads the configuration again from where it came from and applies what can change while running: allowTargets
-     * (the outer's routes are filtered again), the pool's size, and the admin endpoint. The rest is reported as
-     * needing a restart. A file that does not load changes nothing.
+     * Reads the configuration again from where it came from and applies what can change while running: the outers
+     * (added ones are dialled, removed ones let go), allowTargets (the outers' routes are filtered again), the pool's
+     * size, and the admin endpoint. The rest is reported as needing a restart. A file that does not load changes
+     * nothing.
      */
     public AdminServer.Reload reload() {
         if (source == null) {
@@ -279,8 +234,40 @@ public final class Inner implements AutoCloseable {
         generation.incrementAndGet();
     }
 
-    OuterLink link() {
-        return link.get();
+    /** Every outer's connector, in the order configured. */
+    Collection<Connector> connectors() {
+        return connectors.values();
+    }
+
+    /**
+     * Makes the outers dialled exactly {@code outers}: starts a connector for each new one, and closes those no longer
+     * listed (their control channel and pool; sessions already running over them finish on their own). Runs under
+     * {@link #reloading}.
+     */
+    void connectTo(List<HostPort> outers) {
+        Map<HostPort, Connector> before = connectors;
+        Map<HostPort, Connector> next = new LinkedHashMap<>();
+        List<Connector> started = new ArrayList<>();
+        for (HostPort o : outers) {
+            Connector c = before.get(o);
+            if (c == null) {
+                c = new Connector(this, o, sessionSlots.add());
+                started.add(c);
+            }
+            next.put(o, c);
+        }
+        connectors = Collections.unmodifiableMap(next);
+        for (Connector c : before.values()) {
+            if (!next.containsKey(c.outer())) {
+                LOG.info("no longer connecting to outer at {}: its sessions finish on their own", c.outer());
+                c.close();
+                sessionSlots.remove(c.slots());
+            }
+        }
+        if (!closed.get()) {
+            started.forEach(Connector::start);
+        }
+        linkChanged();
     }
 
     Map<String, RouteStats> allStats() {
@@ -299,20 +286,12 @@ public final class Inner implements AutoCloseable {
         return loadedAt;
     }
 
-    Instant connectedSince() {
-        return connectedSince;
-    }
-
     long generation() {
         return generation.get();
     }
 
     long reloads(boolean applied) {
         return (applied ? reloadsApplied : reloadsFailed).sum();
-    }
-
-    long reconnects() {
-        return reconnects.sum();
     }
 
     AdminServer admin() {
@@ -333,58 +312,24 @@ public final class Inner implements AutoCloseable {
         return stats.computeIfAbsent(route, k -> new RouteStats());
     }
 
-    /** Takes a session slot for an Open, without waiting; false at the limit ({@code tuning.maxSessions}). */
-    boolean takeSlot() {
-        return sessionSlots.tryAcquire();
-    }
-
-    /** Gives back a slot taken by {@link #takeSlot}, when its open failed or its session ended. */
-    void releaseSlot() {
-        sessionSlots.release();
-    }
-
     /** What may run while holding a dial slot. */
     interface Dial<T> {
         T run() throws IOException;
     }
 
-    /** Runs {@code dial} holding one of the {@link #MAX_CONCURRENT_DIALS} slots for connections to targets. */
-    <T> T dialingTarget(Dial<T> dial) throws IOException {
-        return holding(targetDials, dial);
-    }
-
-    /** Runs {@code dial} holding one of the {@link #MAX_CONCURRENT_DIALS} slots for connections to the outer. */
-    <T> T dialingOuter(Dial<T> dial) throws IOException {
-        return holding(outerDials, dial);
-    }
-
-    private static <T> T holding(Semaphore slots, Dial<T> dial) throws IOException {
-        try {
-            slots.acquire();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting to dial", e);
-        }
-        try {
-            return dial.run();
-        } finally {
-            slots.release();
-        }
-    }
-
-    /** Dials the outer and authenticates; the caller owns the returned channel. */
-    Channel dial(Purpose purpose, String session) throws IOException {
-        return dial(ch -> Handshake.dial(ch, config.token(), purpose, config.name(), session));
+    /** Dials {@code outer} and authenticates; the caller owns the returned channel. */
+    Channel dial(HostPort outer, Purpose purpose, String session) throws IOException {
+        return dial(outer, ch -> Handshake.dial(ch, config.token(), purpose, config.name(), session));
     }
 
     /**
      * Dials a pooled connection that authenticates with {@code ticket} (see {@link Handshake#dialWithTicket}); the
      * caller owns the returned connection and must check the proof in its Open.
      */
-    Ticketed dialWithTicket(String channel, String ticket) throws IOException {
+    Ticketed dialWithTicket(HostPort outer, String channel, String ticket) throws IOException {
         String[] openProof = new String[1];
-        Channel ch =
-                dial(c -> openProof[0] = Handshake.dialWithTicket(c, config.token(), config.name(), channel, ticket));
+        Channel ch = dial(
+                outer, c -> openProof[0] = Handshake.dialWithTicket(c, config.token(), config.name(), channel, ticket));
         return new Ticketed(ch, openProof[0]);
     }
 
@@ -395,14 +340,13 @@ public final class Inner implements AutoCloseable {
         void on(Channel ch) throws IOException;
     }
 
-    private Channel dial(Authenticate authenticate) throws IOException {
+    private Channel dial(HostPort outer, Authenticate authenticate) throws IOException {
         Socket s = new Socket();
         try {
             Sockets.tune(s);
-            s.connect(config.connect().resolve(), (int)
-                    config.tuning().handshake().toMillis());
+            s.connect(outer.resolve(), (int) config.tuning().handshake().toMillis());
             s.setSoTimeout((int) config.tuning().handshake().toMillis());
-            Channel ch = new Channel(tls == null ? s : secure(s));
+            Channel ch = new Channel(tls == null ? s : secure(s, outer));
             authenticate.on(ch);
             return ch;
         } catch (IOException | RuntimeException e) {
@@ -411,10 +355,13 @@ public final class Inner implements AutoCloseable {
         }
     }
 
-    /** TLS to the outer; nothing of relay's is sent unless the outer's certificate is the one expected. */
-    private SSLSocket secure(Socket s) throws IOException {
+    /**
+     * TLS to an outer; nothing of relay's is sent unless the outer's certificate is the one expected. Every outer is
+     * checked against the same inner.tls: the one pinned certificate, or the CA file and the host name dialled.
+     */
+    private SSLSocket secure(Socket s, HostPort outer) throws IOException {
         try {
-            return Tls.connect(tls, s, config.connect(), config.tls().ca() != null);
+            return Tls.connect(tls, s, outer, config.tls().ca() != null);
         } catch (SSLException e) {
             FingerprintMismatch m = Tls.mismatch(e);
             if (m != null) {
@@ -452,7 +399,7 @@ public final class Inner implements AutoCloseable {
         return routes;
     }
 
-    private Duration deadPeer(Duration heartbeat) {
+    Duration deadPeer(Duration heartbeat) {
         // Welcome caps the heartbeat at an hour, so three of them still fit a socket timeout.
         Duration theirs = heartbeat.multipliedBy(3);
         return theirs.compareTo(config.tuning().deadPeer()) > 0
@@ -460,14 +407,19 @@ public final class Inner implements AutoCloseable {
                 : config.tuning().deadPeer();
     }
 
-    private void setLink(OuterLink l) {
+    /** A connector's control channel opened or closed: wakes {@link #awaitConnected}. */
+    void linkChanged() {
         stateLock.lock();
         try {
-            link.set(l);
             stateChanged.signalAll();
         } finally {
             stateLock.unlock();
         }
+    }
+
+    /** A connector's last attempt or channel failed, for {@link #lastFailure}. */
+    void failed(String failure) {
+        lastFailure.set(failure);
     }
 
     /** Whether the connections to the outer are TLS, inside which a pool ticket can be used without being seen. */
@@ -491,7 +443,7 @@ public final class Inner implements AutoCloseable {
         return closed.get();
     }
 
-    /** Stops reconnecting, closes the control channel and every session. */
+    /** Stops reconnecting, closes every control channel and every session. */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
@@ -501,15 +453,14 @@ public final class Inner implements AutoCloseable {
         if (a != null) {
             a.close();
         }
-        OuterLink l = link.get();
-        if (l != null) {
-            l.close();
-        }
-        connector.interrupt();
+        Collection<Connector> all = connectors.values();
+        all.forEach(Connector::close);
         List.copyOf(flows).forEach(f -> f.close("inner shutting down"));
         sessions.closeAll("inner shutting down", CLOSE_GRACE);
         try {
-            connector.join(CLOSE_GRACE);
+            for (Connector c : all) {
+                c.join(CLOSE_GRACE);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -8,7 +8,9 @@ import dev.relay.admin.Version;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** What the inner's admin endpoint shows and does: read from the inner's counters and state, at request time. */
 final class InnerAdmin implements AdminServer.Endpoints {
@@ -20,20 +22,25 @@ final class InnerAdmin implements AdminServer.Endpoints {
 
     @Override
     public Status status() {
-        OuterLink link = inner.link();
-        String failure = inner.lastFailure();
-        Status.OuterInfo outer = new Status.OuterInfo(
-                inner.config().connect().toString(),
-                link != null,
-                link == null ? null : Status.time(inner.connectedSince()),
-                link == null ? 0 : link.pool().idleCount(),
-                failure == null ? null : new Status.ErrorInfo(failure, null));
-        List<Status.RouteInfo> routes = new ArrayList<>();
-        if (link != null) {
-            link.routes()
-                    .values()
-                    .forEach(r -> routes.add(
-                            Status.RouteInfo.of(r.name(), null, r.target().toString(), inner.stats(r.name()))));
+        List<Status.OuterInfo> outers = new ArrayList<>();
+        Map<String, Status.RouteInfo> routes = new LinkedHashMap<>();
+        for (Connector c : inner.connectors()) {
+            OuterLink link = c.link();
+            String failure = c.lastFailure();
+            outers.add(new Status.OuterInfo(
+                    c.outer().toString(),
+                    link != null,
+                    link == null ? null : Status.time(c.connectedSince()),
+                    link == null ? 0 : link.pool().idleCount(),
+                    failure == null ? null : new Status.ErrorInfo(failure, Status.time(c.failedAt()))));
+            if (link != null) {
+                // Outers normally offer the same routes; a route is listed once, as the first outer names it.
+                link.routes()
+                        .values()
+                        .forEach(r -> routes.computeIfAbsent(
+                                r.name(),
+                                n -> Status.RouteInfo.of(n, null, r.target().toString(), inner.stats(n))));
+            }
         }
         Instant started = inner.startedAt();
         return new Status(
@@ -44,35 +51,49 @@ final class InnerAdmin implements AdminServer.Endpoints {
                 new Status.ConfigInfo(inner.source(), Status.time(inner.loadedAt()), inner.generation()),
                 inner.activeSessions(),
                 null,
-                List.of(outer),
-                routes);
+                outers,
+                List.copyOf(routes.values()));
     }
 
     @Override
     public void metrics(MetricsText m) {
         RouteMetrics.write(m, inner.allStats(), true);
-        OuterLink link = inner.link();
-        m.family("relay_control_channel_up", "gauge", "1 while the control channel to the outer is open.")
-                .sample(
-                        "relay_control_channel_up",
-                        link == null ? 0 : 1,
-                        "outer",
-                        inner.config().connect().toString());
-        m.family(
-                        "relay_reconnects_total",
-                        "counter",
-                        "Control channels to the outer that ended and were dialled again.")
-                .sample(
-                        "relay_reconnects_total",
-                        inner.reconnects(),
-                        "outer",
-                        inner.config().connect().toString());
-        m.family("relay_pool_idle_connections", "gauge", "Idle pooled data connections at the outer.")
-                .sample(
-                        "relay_pool_idle_connections",
-                        link == null ? 0 : link.pool().idleCount(),
-                        "outer",
-                        inner.config().connect().toString());
+        var up = m.family("relay_control_channel_up", "gauge", "1 while the control channel to the outer is open.");
+        for (Connector c : inner.connectors()) {
+            up.sample(
+                    "relay_control_channel_up",
+                    c.link() == null ? 0 : 1,
+                    "outer",
+                    c.outer().toString());
+        }
+        var reconnects = m.family(
+                "relay_reconnects_total",
+                "counter",
+                "Control channels to the outer that ended and were dialled again.");
+        for (Connector c : inner.connectors()) {
+            reconnects.sample(
+                    "relay_reconnects_total", c.reconnects(), "outer", c.outer().toString());
+        }
+        var idle = m.family("relay_pool_idle_connections", "gauge", "Idle pooled data connections at the outer.");
+        for (Connector c : inner.connectors()) {
+            OuterLink link = c.link();
+            idle.sample(
+                    "relay_pool_idle_connections",
+                    link == null ? 0 : link.pool().idleCount(),
+                    "outer",
+                    c.outer().toString());
+        }
+        var held = m.family(
+                "relay_outer_session_slots",
+                "gauge",
+                "Sessions and opens in progress that each outer holds, of the inner's maxSessions.");
+        for (Connector c : inner.connectors()) {
+            held.sample(
+                    "relay_outer_session_slots",
+                    c.slots().held(),
+                    "outer",
+                    c.outer().toString());
+        }
         m.family("relay_config_reloads_total", "counter", "Configuration reloads, by result.")
                 .sample("relay_config_reloads_total", inner.reloads(true), "result", "success")
                 .sample("relay_config_reloads_total", inner.reloads(false), "result", "failure");
@@ -82,7 +103,7 @@ final class InnerAdmin implements AdminServer.Endpoints {
     public AdminServer.Readiness readiness() {
         return inner.connected()
                 ? new AdminServer.Readiness(true, null)
-                : new AdminServer.Readiness(false, "no control channel to the outer");
+                : new AdminServer.Readiness(false, "no control channel to any outer");
     }
 
     @Override

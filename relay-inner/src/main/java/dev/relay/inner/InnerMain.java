@@ -11,6 +11,8 @@ import dev.relay.tls.TlsSetupException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.LoggerFactory;
@@ -20,11 +22,12 @@ public final class InnerMain {
     static final String USAGE = """
             usage: java -jar relay-inner.jar [--config FILE] [--connect HOST:PORT]
 
-            Runs the private side of relay: dials the outer, authenticates with the token, and opens
-            connections to the routes' targets when users arrive at the outer. Reconnects forever.
+            Runs the private side of relay: dials each outer, authenticates with the token, and opens
+            connections to the routes' targets when users arrive at an outer. Reconnects forever.
 
               --config FILE        the configuration file (default routes.json)
-              --connect HOST:PORT  the outer's control port, instead of inner.connect from the file
+              --connect HOST:PORT  an outer's control port, instead of inner.connect from the file;
+                                   repeat it to connect to several outers
               --help               this text
 
             Environment: RELAY_TOKEN overrides "token" from the file.
@@ -65,7 +68,7 @@ public final class InnerMain {
     /** Starts an inner as the command line asks, or prints why not. */
     static Launch start(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
         String config = ConfigFile.DEFAULT_PATH;
-        String connect = null;
+        List<String> connect = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--help", "-h" -> {
@@ -79,7 +82,7 @@ public final class InnerMain {
                     if (args[i].equals("--config")) {
                         config = args[++i];
                     } else {
-                        connect = args[++i];
+                        connect.add(args[++i]);
                     }
                 }
                 default -> {
@@ -91,17 +94,17 @@ public final class InnerMain {
         Path file = Path.of(config);
         try {
             ConfigFile loaded = ConfigFile.load(file, env);
-            c = loaded.inner(connect);
+            c = loaded.innerOverriding(connect);
             loaded.secretWarnings(file, env)
                     .forEach(w -> LoggerFactory.getLogger(InnerMain.class).warn(w));
         } catch (ConfigException e) {
             return fail(err, 2, e.getMessage());
         }
-        String override = connect;
+        List<String> override = List.copyOf(connect);
         ConfigSource<InnerConfig> source = new ConfigSource<>() {
             @Override
             public InnerConfig load() throws ConfigException {
-                return ConfigFile.load(file, env).inner(override);
+                return ConfigFile.load(file, env).innerOverriding(override);
             }
 
             @Override

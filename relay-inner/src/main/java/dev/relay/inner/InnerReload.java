@@ -10,8 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One reload of a running inner: allowTargets (the outer's routes are filtered again at once), the pool's size, and
- * the admin endpoint change while running; where it dials, how it authenticates and the tuning need a restart and
+ * One reload of a running inner: the outers it dials (one added is dialled at once; one removed has its control
+ * channel and pool closed, and its running sessions finish), allowTargets (the outers' routes are filtered again at
+ * once), the pool's size, and the admin endpoint change while running; how it authenticates and the tuning need a restart and
  * are kept as they were. Runs on the thread that asked, one reload at a time.
  */
 final class InnerReload {
@@ -33,18 +34,38 @@ final class InnerReload {
         restartOnly();
         inner.config(before.withAllowTargets(next.allowTargets())
                 .withPool(next.pool())
-                .withAdmin(next.admin()));
-        OuterLink link = inner.link();
+                .withAdmin(next.admin())
+                .withConnect(next.connect()));
+        if (!before.connect().equals(next.connect())) {
+            List<String> added = next.connect().stream()
+                    .filter(o -> !before.connect().contains(o))
+                    .map(o -> "+" + o)
+                    .toList();
+            List<String> removed = before.connect().stream()
+                    .filter(o -> !next.connect().contains(o))
+                    .map(o -> "-" + o)
+                    .toList();
+            inner.connectTo(next.connect());
+            List<String> changes = new ArrayList<>(added);
+            changes.addAll(removed);
+            applied.add("inner.connect " + (changes.isEmpty() ? "reordered" : String.join(" ", changes)));
+        }
         if (!before.allowTargets().equals(next.allowTargets())) {
             applied.add("inner.allowTargets");
-            if (link != null) {
-                link.refilter();
+            for (Connector c : inner.connectors()) {
+                OuterLink link = c.link();
+                if (link != null) {
+                    link.refilter();
+                }
             }
         }
         if (before.pool() != next.pool()) {
             applied.add("inner.pool " + next.pool());
-            if (link != null) {
-                link.pool().resize(next.pool());
+            for (Connector c : inner.connectors()) {
+                OuterLink link = c.link();
+                if (link != null) {
+                    link.pool().resize(next.pool());
+                }
             }
         }
         admin();
@@ -57,9 +78,6 @@ final class InnerReload {
     }
 
     private void restartOnly() {
-        if (!before.connect().equals(next.connect())) {
-            needsRestart.add("inner.connect");
-        }
         if (!before.token().equals(next.token())) {
             needsRestart.add("token");
         }

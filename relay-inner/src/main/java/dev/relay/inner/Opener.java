@@ -68,8 +68,9 @@ final class Opener {
         Closeable t = null;
         Channel data = null;
         try {
-            t = inner.dialingTarget(this::reachTarget);
-            data = inner.dialingOuter(() -> inner.dial(Purpose.DATA, id));
+            t = link.connector().dialingTarget(this::reachTarget);
+            data = link.connector()
+                    .dialingOuter(() -> inner.dial(link.connector().outer(), Purpose.DATA, id));
             data.expect(OuterToInner.class, OuterToInner.Ready.class);
             data.socket().setSoTimeout(0);
         } catch (IOException | RuntimeException e) {
@@ -77,7 +78,7 @@ final class Opener {
             if (data != null) {
                 data.close();
             }
-            inner.releaseSlot();
+            link.connector().releaseSlot();
             link.reply(new InnerToOuter.OpenFailed(id, failed(e)));
             return;
         }
@@ -91,9 +92,9 @@ final class Opener {
     void onPooled(Channel data) {
         Closeable t;
         try {
-            t = inner.dialingTarget(this::reachTarget);
+            t = link.connector().dialingTarget(this::reachTarget);
         } catch (IOException | RuntimeException e) {
-            inner.releaseSlot();
+            link.connector().releaseSlot();
             failed(e);
             data.reset();
             return;
@@ -177,7 +178,7 @@ final class Opener {
                 id, "route=" + route + " target=" + target, data, (Socket) t, Duration.ZERO, stats.traffic(), ended -> {
                     inner.sessions().remove(ended);
                     stats.closed(ended.ending());
-                    inner.releaseSlot();
+                    link.connector().releaseSlot();
                 });
         stats.opened(acceptedNanos);
         inner.sessions().add(s);
@@ -204,7 +205,7 @@ final class Opener {
                     inner.flows().remove(ended);
                     udp.flowClosed();
                     stats.closed(ended.ending());
-                    inner.releaseSlot();
+                    link.connector().releaseSlot();
                 });
         stats.opened(acceptedNanos);
         udp.flowOpened();

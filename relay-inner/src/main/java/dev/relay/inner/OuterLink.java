@@ -22,7 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The control channel to the outer, read on the {@code inner-connector} thread; frames and heartbeats go out from
+ * A control channel to one outer, read on its {@link Connector}'s {@code inner-connector-<host:port>} thread; frames and heartbeats go out from
  * {@code inner-writer}; its {@link Pool} of idle data connections lives and dies with it. The routes come with the
  * handshake and change only with a Routes message (the outer reloaded) or this inner's own reload: an Open names a
  * route, never an address.
@@ -31,6 +31,7 @@ final class OuterLink {
     private static final Logger LOG = LoggerFactory.getLogger(OuterLink.class);
 
     private final Inner inner;
+    private final Connector connector;
     private final Channel channel;
     /** What the outer offered last; filtered again when this inner's allowTargets change. */
     private volatile List<OuterToInner.RouteSpec> offered;
@@ -50,12 +51,14 @@ final class OuterLink {
 
     OuterLink(
             Inner inner,
+            Connector connector,
             Channel channel,
             List<OuterToInner.RouteSpec> offered,
             Duration heartbeat,
             Duration deadPeer,
             String channelId) {
         this.inner = inner;
+        this.connector = connector;
         this.channel = channel;
         this.offered = offered;
         this.routes = inner.serve(offered);
@@ -72,7 +75,7 @@ final class OuterLink {
     }
 
     /**
-     * Reads until the channel ends, and returns why; runs on {@code inner-connector}, while {@code inner-writer} sends
+     * Reads until the channel ends, and returns why; runs on {@code inner-connector-<host:port>}, while {@code inner-writer} sends
      * what is queued, and heartbeats. The outer is gone when it closes, breaks the protocol, sends nothing (heartbeats
      * included) for the dead-peer time, or stops reading for as long.
      */
@@ -143,17 +146,22 @@ final class OuterLink {
     private void offer(List<OuterToInner.RouteSpec> specs) {
         offered = specs;
         routes = inner.serve(specs);
-        LOG.info("routes from the outer changed; serving {}", describeRoutes());
+        LOG.info("routes from the outer at {} changed; serving {}", connector.outer(), describeRoutes());
     }
 
     /** This inner's allowTargets changed: filter what the outer offered again. */
     void refilter() {
         routes = inner.serve(offered);
-        LOG.info("serving {}", describeRoutes());
+        LOG.info("outer at {}: serving {}", connector.outer(), describeRoutes());
     }
 
     Pool pool() {
         return pool;
+    }
+
+    /** The outer at the other end, and what it may hold of this inner. */
+    Connector connector() {
+        return connector;
     }
 
     /** The routes served now. */
@@ -166,8 +174,9 @@ final class OuterLink {
         String why;
         if (!routes.containsKey(o.route())) {
             why = "route \"" + o.route() + "\" is not served here";
-        } else if (!inner.takeSlot()) {
-            why = "this inner's limit of " + inner.config().tuning().maxSessions() + " sessions is reached";
+        } else if (!connector.takeSlot()) {
+            why = "this inner's limit of " + inner.config().tuning().maxSessions()
+                    + " sessions is reached, or this outer's share of it";
         } else {
             return null;
         }

@@ -97,11 +97,14 @@ final class Pool {
                 if (ticket != null && inner.usesTls()) {
                     String t = ticket;
                     ticket = null; // used once, whatever happens to this dial
-                    Inner.Ticketed d = inner.dialingOuter(() -> inner.dialWithTicket(link.channelId(), t));
+                    Inner.Ticketed d = link.connector()
+                            .dialingOuter(
+                                    () -> inner.dialWithTicket(link.connector().outer(), link.channelId(), t));
                     ch = d.channel();
                     openProof = d.openProof();
                 } else {
-                    ch = inner.dialingOuter(() -> inner.dial(Purpose.POOL, link.channelId()));
+                    ch = link.connector()
+                            .dialingOuter(() -> inner.dial(link.connector().outer(), Purpose.POOL, link.channelId()));
                 }
             } catch (IOException e) {
                 if (!link.isOpen()) {

@@ -86,7 +86,7 @@ class AdminTest {
             assertEquals(
                     1,
                     inner.sample("relay_control_channel_up{outer=\""
-                            + t.innerConfig().connect() + "\"}"));
+                            + t.innerConfig().connect().get(0) + "\"}"));
         }
     }
 

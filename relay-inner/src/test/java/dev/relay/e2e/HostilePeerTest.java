@@ -39,7 +39,7 @@ class HostilePeerTest {
                 TestTunnel t = TestTunnel.outerOnly(
                         TestTunnel.FAST.withOpenTimeout(Duration.ofMillis(1500)), TestTunnel.route("r0", echo))) {
             t.launchInner(new InnerConfig(
-                    t.innerConfig().connect(),
+                    t.innerConfig().connect().get(0),
                     new Token("wrong-token-0123456789abcdef"),
                     "impostor",
                     InnerConfig.DEFAULT_POOL,

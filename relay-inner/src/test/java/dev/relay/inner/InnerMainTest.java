@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.relay.config.HostPort;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -89,6 +91,23 @@ class InnerMainTest {
                 .inner()) {
             assertNotNull(inner, err());
         }
+    }
+
+    @Test
+    void connectMayBeRepeatedToDialSeveralOuters() throws IOException {
+        Path p = config("""
+                { "inner": { "connect": "127.0.0.1:7" }, "token": "%s" }
+                """.formatted(TOKEN));
+        try (Inner inner = run(
+                        Map.of(), "--config", p.toString(), "--connect", "127.0.0.1:9", "--connect", "127.0.0.2:9")
+                .inner()) {
+            assertNotNull(inner, err());
+            assertEquals(List.of(new HostPort("127.0.0.1", 9), new HostPort("127.0.0.2", 9)), inner.outers());
+        }
+        assertEquals(
+                2,
+                exitStatus(Map.of(), "--config", p.toString(), "--connect", "127.0.0.1:9", "--connect", "127.0.0.1:9"));
+        assertTrue(err().contains("listed twice"), err());
     }
 
     @Test
