@@ -64,13 +64,14 @@ class HaproxyIT {
                           timeout connect 5s
                           timeout client 30s
                           timeout server 30s
+                          timeout check 3s
                         frontend users
                           bind %s:%d
                           default_backend outers
                         backend outers
                           option httpchk
                           http-check send meth GET uri /readyz
-                          server outer 127.0.0.1:%d send-proxy-v2 check port %d inter 200ms rise 1 fall 1
+                          server outer 127.0.0.1:%d send-proxy-v2 check port %d inter 200ms rise 1 fall 3
                         """.formatted(
                                 front.getHostString(), front.getPort(), t.outer.port("web"), t.outer.adminPort()));
                 try (OutsideProgram haproxy =
