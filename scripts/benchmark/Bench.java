@@ -18,16 +18,51 @@ public final class Bench {
             new BulkSection(),
             new OpenSection(),
             new PingSection(),
-            new SessionsSection(),
+            new RrSection(),
+            new BurstSection(),
             new UdpSection(),
             // Last: it ends with the inners stopped.
             new LinkSection());
 
+    /** What each process needs besides the sessions' descriptors: jars, logs, listeners, the JVM's own. */
+    static final int SPARE_FILES = 500;
+    /** The most the bench asks for per process: 5,000 sessions take two descriptors each in most processes. */
+    static final int MAX_FILES = 20_000;
+
     private Bench() {}
+
+    /**
+     * The bench, the outer, the inner, sshd and ssh each hold two descriptors per open session (one each side); the
+     * children inherit this process's limit, which the JVM has raised to the hard one.
+     */
+    static void checkOpenFiles(Options o) {
+        long need = 2L * o.sessions() + SPARE_FILES;
+        long limit = Procfs.openFilesLimit();
+        if (need > MAX_FILES) {
+            System.out.printf(
+                    "bench: %,d sessions need about %,d open files per process, more than the %,d the bench is sized"
+                            + " for; expect failures%n",
+                    o.sessions(),
+                    need,
+                    MAX_FILES);
+        }
+        if (limit >= 0 && limit < need) {
+            System.out.printf(
+                    "bench: WARNING: open files are limited to %,d per process (ulimit -n), and %,d sessions need about"
+                            + " %,d: sessions beyond it will fail. Raise it (ulimit -n %,d as root, or in"
+                            + " /etc/security/limits.conf) or pass --sessions %,d%n",
+                    limit,
+                    o.sessions(),
+                    need,
+                    MAX_FILES,
+                    Math.max(0, (limit - SPARE_FILES) / 2));
+        }
+    }
 
     public static void main(String[] args) throws Exception {
         Options options =
                 Options.parse(args, SECTIONS.stream().map(Section::name).toList());
+        checkOpenFiles(options);
         Run run = new Run(options, Lineup.of(options));
         Runtime.getRuntime().addShutdownHook(new Thread(run::stop, "bench-shutdown"));
         try {

@@ -92,7 +92,7 @@ final class LinkSection implements Section {
                 }
             }
             // The pools fill in the background: start when the descriptor counts stop moving.
-            Procfs.settle(ready.stream().flatMap(c -> c.processes().stream()).toList(), SETTLE);
+            Procfs.settle(ready.stream().flatMap(c -> c.measured().stream()).toList(), SETTLE);
             for (Column c : ready) {
                 run.attempt(row, c, () -> Clients.opens(c.ports().echo(), WARMUP, 0));
             }

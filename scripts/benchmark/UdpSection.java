@@ -39,7 +39,7 @@ final class UdpSection implements Section {
     static final String SMALL_LOSS = SMALL.name() + ": loss, %";
     static final String LARGE_RATE = LARGE.name() + ": echoed, Gbit/s";
     static final String LARGE_LOSS = LARGE.name() + ": loss, %";
-    static final String CPU = "CPU time of the relay processes per echoed UDP datagram, µs";
+    static final String CPU = "CPU time of the processes in between per echoed UDP datagram, µs";
 
     static final Duration OFFER = Duration.ofSeconds(3);
     static final Duration QUICK_OFFER = Duration.ofSeconds(1);
