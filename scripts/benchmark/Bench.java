@@ -42,20 +42,14 @@ public final class Bench {
             System.out.printf(
                     "bench: %,d sessions need about %,d open files per process, more than the %,d the bench is sized"
                             + " for; expect failures%n",
-                    o.sessions(),
-                    need,
-                    MAX_FILES);
+                    o.sessions(), need, MAX_FILES);
         }
         if (limit >= 0 && limit < need) {
             System.out.printf(
                     "bench: WARNING: open files are limited to %,d per process (ulimit -n), and %,d sessions need about"
                             + " %,d: sessions beyond it will fail. Raise it (ulimit -n %,d as root, or in"
                             + " /etc/security/limits.conf) or pass --sessions %,d%n",
-                    limit,
-                    o.sessions(),
-                    need,
-                    MAX_FILES,
-                    Math.max(0, (limit - SPARE_FILES) / 2));
+                    limit, o.sessions(), need, MAX_FILES, Math.max(0, (limit - SPARE_FILES) / 2));
         }
     }
 

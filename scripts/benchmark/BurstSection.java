@@ -172,7 +172,8 @@ final class BurstSection implements Section {
                 run.memory.take(run, c, Memory.open(n));
                 int hold = run.options.holdPeak();
                 if (hold > 0) {
-                    List<Long> pids = c.measured().stream().map(ProcessHandle::pid).toList();
+                    List<Long> pids =
+                            c.measured().stream().map(ProcessHandle::pid).toList();
                     System.out.println("  holding " + hold + " s with all open: pids " + pids);
                     Thread.sleep(Duration.ofSeconds(hold).toMillis());
                 }

@@ -76,7 +76,8 @@ final class Memory {
         }
         emptyJvm = Procfs.sample(empty.toHandle());
         Children.stop(empty);
-        System.out.printf(Locale.ROOT, "empty JVM (java, no flags, a class that sleeps): %.1f MB resident%n", emptyJvm.rssMB());
+        System.out.printf(
+                Locale.ROOT, "empty JVM (java, no flags, a class that sleeps): %.1f MB resident%n", emptyJvm.rssMB());
     }
 
     /** An idle JVM started as relay is ({@code java} and no flags), for what an empty JVM holds on this machine. */

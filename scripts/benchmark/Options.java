@@ -90,7 +90,9 @@ record Options(
         }
         List<String> tunedFlags = !tuned
                 ? null
-                : Stream.of(flags.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+                : Stream.of(flags.trim().split("\\s+"))
+                        .filter(s -> !s.isEmpty())
+                        .toList();
         return new Options(outerJar, innerJar, tunedFlags, quick, sessions, pool, holdPeak, only, work);
     }
 

@@ -69,7 +69,8 @@ final class Procfs {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
                 if (line.startsWith("Max open files")) {
-                    return Long.parseLong(line.substring("Max open files".length()).trim().split("\\s+")[0]);
+                    return Long.parseLong(
+                            line.substring("Max open files".length()).trim().split("\\s+")[0]);
                 }
             }
         } catch (IOException | RuntimeException e) {

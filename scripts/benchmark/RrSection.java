@@ -25,7 +25,8 @@ final class RrSection implements Section {
     static final String RATE = NAME + ": round trips/s";
     static final String P50 = NAME + ": p50, µs";
     static final String P99 = NAME + ": p99, µs";
-    static final String CPU = "CPU time of the processes in between per round trip at " + CONNECTIONS + " connections, µs";
+    static final String CPU =
+            "CPU time of the processes in between per round trip at " + CONNECTIONS + " connections, µs";
 
     static final Duration WARMUP = Duration.ofSeconds(1);
     static final Duration MEASURE = Duration.ofMillis(1_500);
@@ -72,8 +73,7 @@ final class RrSection implements Section {
                 }
                 long trips = results.stream().mapToLong(r -> r.latency.n()).sum();
                 double seconds = results.stream().mapToDouble(r -> r.seconds).sum();
-                Latency l = Latency.merge(
-                        results.stream().map(r -> r.latency).toList());
+                Latency l = Latency.merge(results.stream().map(r -> r.latency).toList());
                 rate.values.put(c, trips / seconds);
                 p50.values.put(c, l.p50() / Latency.MICROS);
                 p99.values.put(c, l.p99() / Latency.MICROS);

@@ -193,7 +193,11 @@ final class Run {
             double micros = spent.get(c).toNanos() / Latency.MICROS / count;
             row.values.put(c, micros);
             System.out.printf(
-                    Locale.ROOT, "  %-13s CPU time of the processes in between: %.1f µs per %s%n", c.label, micros, what);
+                    Locale.ROOT,
+                    "  %-13s CPU time of the processes in between: %.1f µs per %s%n",
+                    c.label,
+                    micros,
+                    what);
         }
     }
 

@@ -35,7 +35,8 @@ final class SshReverse extends Column {
     static final int PROBE_MILLIS = 1_000;
     static final long POLL_MILLIS = 50;
 
-    private final Path sshd = SSHD.stream().filter(Files::isExecutable).findFirst().orElse(null);
+    private final Path sshd =
+            SSHD.stream().filter(Files::isExecutable).findFirst().orElse(null);
     private final String ssh = onPath("ssh");
     private final String keygen = onPath("ssh-keygen");
     private Endpoints ports;
@@ -74,8 +75,8 @@ final class SshReverse extends Column {
             return;
         }
         if (!Files.isDirectory(PRIVSEP_DIR)) {
-            Files.createDirectories(PRIVSEP_DIR, PosixFilePermissions.asFileAttribute(
-                    PosixFilePermissions.fromString("rwxr-xr-x")));
+            Files.createDirectories(
+                    PRIVSEP_DIR, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         }
         Path dir = Files.createDirectories(run.work.resolve(id));
         Path hostKey = key(run, dir, "host_key");
@@ -85,7 +86,8 @@ final class SshReverse extends Column {
         Files.writeString(
                 dir.resolve("known_hosts"),
                 "[127.0.0.1]:" + port + " " + Files.readString(dir.resolve("host_key.pub")));
-        Path config = Files.writeString(dir.resolve("sshd_config"), """
+        Path config = Files.writeString(
+                dir.resolve("sshd_config"), """
                 Port %d
                 ListenAddress 127.0.0.1
                 HostKey %s
@@ -126,8 +128,8 @@ final class SshReverse extends Column {
                 "StrictHostKeyChecking=yes",
                 "-o",
                 "ExitOnForwardFailure=yes"));
-        for (int[] f : new int[][] {{ports.echo(), to.echo()}, {ports.sink(), to.sink()}, {ports.source(), to.source()}
-        }) {
+        for (int[] f :
+                new int[][] {{ports.echo(), to.echo()}, {ports.sink(), to.sink()}, {ports.source(), to.source()}}) {
             cmd.addAll(List.of("-R", "127.0.0.1:" + f[0] + ":127.0.0.1:" + f[1]));
         }
         cmd.add(System.getProperty("user.name") + "@127.0.0.1");

@@ -70,11 +70,7 @@ final class Verdicts {
                     has
                             ? f(
                                     "outer %.0f MB, inner %.0f MB vs %.0f MB (empty JVM %.0f MB)%s",
-                                    idle[0].rssMB(),
-                                    idle[1].rssMB(),
-                                    limit,
-                                    empty,
-                                    ssh)
+                                    idle[0].rssMB(), idle[1].rssMB(), limit, empty, ssh)
                             : "not measured");
         }
         Table.Row per = table.get(Memory.perThousand());
@@ -150,10 +146,7 @@ final class Verdicts {
                 f("4. CPU per round trip, plain, ≤ %.1f× the minimal relay's", RR_CPU_VS_FLOOR),
                 f(
                         "%.1f vs %.1f µs (%.2f×)%s",
-                        cpu.get(cols.relay()),
-                        cpu.get(cols.minimal()),
-                        ratio,
-                        peer(cpu, "%.1f µs")));
+                        cpu.get(cols.relay()), cpu.get(cols.minimal()), ratio, peer(cpu, "%.1f µs")));
     }
 
     /** Target 5: CPU per open and open latency, plain against the floor and TLS against plain. */
@@ -198,10 +191,7 @@ final class Verdicts {
                 f("6. %d-byte ping-pong p50 ≤ %.2f× the minimal relay", PingSection.SIZE, PING_VS_FLOOR),
                 f(
                         "%.1f vs %.1f µs (%.2f×)%s",
-                        ping.get(cols.relay()),
-                        ping.get(cols.minimal()),
-                        ratio,
-                        peer(ping, "%.1f µs")));
+                        ping.get(cols.relay()), ping.get(cols.minimal()), ratio, peer(ping, "%.1f µs")));
         double w = table.get(BurstSection.allWork(n)).get(cols.relay());
         verdict(
                 Double.isNaN(w) ? null : w == n,
@@ -298,9 +288,7 @@ final class Verdicts {
                 worst = ratio;
                 detail = f(
                         "%s: %.2f vs %.2f",
-                        r.metric.replace("bulk, ", "").replace(", Gbit/s", ""),
-                        r.get(c),
-                        r.get(base));
+                        r.metric.replace("bulk, ", "").replace(", Gbit/s", ""), r.get(c), r.get(base));
             }
         }
         return new Lowest(worst, detail + " Gbit/s", complete);
@@ -314,7 +302,8 @@ final class Verdicts {
 
     private static String cell(Table.Row row, Column c, String format) {
         double x = row.get(c);
-        return Double.isNaN(x) ? (c instanceof SshReverse s && !s.available() ? SshReverse.NOT_MEASURED : "n/a")
+        return Double.isNaN(x)
+                ? (c instanceof SshReverse s && !s.available() ? SshReverse.NOT_MEASURED : "n/a")
                 : f(format, x);
     }
 
