@@ -21,14 +21,18 @@ import java.util.stream.Collectors;
 final class BurstSection implements Section {
     static final int PAYLOAD = 16;
     /** A user gives up after this long: above relay's open timeout (10 s), so the relay closes first if it does. */
-    static final int USER_TIMEOUT_MILLIS = 30_000;
+    static final int USER_TIMEOUT_MILLIS = 15_000;
+    /** Below this share of sessions open, growth per session says more about the failures than the sessions. */
+    static final double PER_SESSION_MIN_SHARE = 0.9;
     /** Echo checks in flight at once once all are open. */
     static final int PARALLEL = 64;
 
     static final Duration AFTER = Duration.ofSeconds(60);
     static final Duration QUICK_AFTER = Duration.ofSeconds(10);
-    static final Duration SETTLE = Duration.ofSeconds(10);
-    static final Duration PEAK_SETTLE = Duration.ofSeconds(20);
+    static final Duration SETTLE = Duration.ofSeconds(5);
+    /** Sessions the relay gave up on may still be closing; the sample waits for that only so long. */
+    static final Duration PEAK_SETTLE = Duration.ofSeconds(5);
+
     static final Duration DRAIN = Duration.ofSeconds(30);
 
     static String served(int n) {
@@ -77,9 +81,6 @@ final class BurstSection implements Section {
         System.out.println("  waiting " + after.toSeconds() + " s after each column's sessions closed");
         Table.Row perThousand = run.table.row(BURST, Memory.perThousand(), "%.1f");
         closed.forEach((c, at) -> {
-            if (c instanceof Direct) {
-                return;
-            }
             long wait = at + after.toNanos() - System.nanoTime();
             try {
                 if (wait > 0) {
@@ -93,7 +94,9 @@ final class BurstSection implements Section {
             Procfs.Sample[] before = run.memory.get(c, Memory.IDLE_BEFORE);
             Procfs.Sample[] open = run.memory.get(c, Memory.open(n));
             double worked = work.get(c);
-            if (before != null && open != null && worked > 0) {
+            if (worked < PER_SESSION_MIN_SHARE * n) {
+                perThousand.notes.put(c, String.format(Locale.ROOT, "n/a (%,.0f open)", worked));
+            } else if (before != null && open != null) {
                 perThousand.values.put(
                         c, (Memory.total(open) - Memory.total(before)) / (worked / Memory.SESSIONS_PER_UNIT));
             }
@@ -102,11 +105,9 @@ final class BurstSection implements Section {
 
     private static void burst(Run run, Column c, int n, Table.Row served, Table.Row last, Table.Row work)
             throws Exception {
-        boolean sampled = !(c instanceof Direct);
-        if (sampled) {
-            Procfs.settle(c.measured(), SETTLE);
-            run.memory.take(run, c, Memory.IDLE_BEFORE);
-        }
+        long began = System.nanoTime();
+        Procfs.settle(c.measured(), SETTLE);
+        run.memory.take(run, c, Memory.IDLE_BEFORE);
         byte[][] payloads = payloads(n);
         Socket[] sockets = new Socket[n];
         long[] doneAt = new long[n];
@@ -167,16 +168,19 @@ final class BurstSection implements Section {
                     n,
                     lastMillis,
                     both);
-            if (sampled) {
-                Procfs.settle(c.measured(), PEAK_SETTLE);
-                run.memory.take(run, c, Memory.open(n));
-                int hold = run.options.holdPeak();
-                if (hold > 0) {
-                    List<Long> pids =
-                            c.measured().stream().map(ProcessHandle::pid).toList();
-                    System.out.println("  holding " + hold + " s with all open: pids " + pids);
-                    Thread.sleep(Duration.ofSeconds(hold).toMillis());
-                }
+            Procfs.settle(c.measured(), PEAK_SETTLE);
+            run.memory.take(run, c, Memory.open(n));
+            System.out.printf(
+                    Locale.ROOT,
+                    "  %-13s %.0f MB resident with all open; %.0f s for this column so far%n",
+                    c.label,
+                    run.table.get(Memory.open(n)).get(c),
+                    (System.nanoTime() - began) / 1e9);
+            int hold = run.options.holdPeak();
+            if (hold > 0) {
+                List<Long> pids = c.measured().stream().map(ProcessHandle::pid).toList();
+                System.out.println("  holding " + hold + " s with all open: pids " + pids);
+                Thread.sleep(Duration.ofSeconds(hold).toMillis());
             }
         } finally {
             for (Socket s : sockets) {

@@ -11,8 +11,8 @@ final class PingSection implements Section {
     static final String P50 = SIZE + "-byte ping-pong, p50, µs";
     static final String P99 = SIZE + "-byte ping-pong, p99, µs";
     static final String CPU = "CPU time of the processes in between per round trip, one session, µs";
-    static final int WARMUP = 2_000;
-    static final int ROUND_TRIPS = 20_000;
+    static final int WARMUP = 1_000;
+    static final int ROUND_TRIPS = 6_000;
     static final int QUICK_WARMUP = 500;
     static final int QUICK_ROUND_TRIPS = 5_000;
     static final int ROUNDS = 4;

@@ -55,23 +55,18 @@ final class Report {
         o.append("- logs: ").append(run.work).append("\n\n");
     }
 
-    /** Each column's value, and beside each but direct's its ratio to direct. */
+    /** Each column's value; compare columns of one run, as the machine's load moves all of them. */
     private void table() {
-        Column direct = run.lineup.direct();
-        List<Column> others = run.lineup.all().stream().filter(c -> c != direct).toList();
-        o.append("| metric | ").append(direct.label);
-        others.forEach(c ->
-                o.append(" | ").append(c.label).append(" | ").append(c.label).append("/direct"));
-        o.append(" |\n|---|---:");
-        others.forEach(c -> o.append("|---:|---:"));
-        o.append("|\n");
+        List<Column> columns = run.lineup.all();
+        o.append("| metric |");
+        columns.forEach(c -> o.append(' ').append(c.label).append(" |"));
+        o.append("\n|---|");
+        columns.forEach(c -> o.append("---:|"));
+        o.append("\n");
         for (Table.Row r : run.table.rows()) {
-            o.append("| ").append(r.metric).append(" | ").append(r.cell(direct));
-            for (Column c : others) {
-                double ratio = r.ratio(c, direct);
-                o.append(" | ").append(r.cell(c)).append(" | ").append(Double.isNaN(ratio) ? "" : f("%.2f", ratio));
-            }
-            o.append(" |\n");
+            o.append("| ").append(r.metric).append(" |");
+            columns.forEach(c -> o.append(' ').append(r.cell(c)).append(" |"));
+            o.append("\n");
         }
     }
 

@@ -28,8 +28,8 @@ final class RrSection implements Section {
     static final String CPU =
             "CPU time of the processes in between per round trip at " + CONNECTIONS + " connections, µs";
 
-    static final Duration WARMUP = Duration.ofSeconds(1);
-    static final Duration MEASURE = Duration.ofMillis(1_500);
+    static final Duration WARMUP = Duration.ofMillis(500);
+    static final Duration MEASURE = Duration.ofMillis(1_200);
     static final Duration QUICK_WARMUP = Duration.ofMillis(300);
     static final Duration QUICK_MEASURE = Duration.ofMillis(700);
     static final int ROUNDS = 2;

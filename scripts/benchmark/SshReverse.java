@@ -28,7 +28,7 @@ final class SshReverse extends Column {
 
     static final String NOT_MEASURED = "not measured (no sshd)";
     /** Each open is a channel open across the SSH connection; tens of milliseconds each here. */
-    static final int MAX_OPENS = 200;
+    static final int MAX_OPENS = 100;
 
     static final Duration KEYGEN = Duration.ofSeconds(30);
     static final Duration START = Duration.ofSeconds(30);

@@ -41,7 +41,7 @@ final class UdpSection implements Section {
     static final String LARGE_LOSS = LARGE.name() + ": loss, %";
     static final String CPU = "CPU time of the processes in between per echoed UDP datagram, µs";
 
-    static final Duration OFFER = Duration.ofSeconds(3);
+    static final Duration OFFER = Duration.ofSeconds(2);
     static final Duration QUICK_OFFER = Duration.ofSeconds(1);
     static final int WARMUP = 5_000;
     static final int WARMUP_WAIT_MILLIS = 200;

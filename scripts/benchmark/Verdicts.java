@@ -79,7 +79,7 @@ final class Verdicts {
             verdict(
                     Double.isNaN(x) ? null : x <= MB_PER_THOUSAND,
                     f("1. %s ≤ %.0f MB per 1,000 idle sessions, outer + inner", c.label, MB_PER_THOUSAND),
-                    f("%.1f MB%s", x, peer(per, "%.1f MB")));
+                    Double.isNaN(x) ? per.cell(c) : f("%.1f MB%s", x, peer(per, "%.1f MB")));
         }
         Table.Row after = table.get(Memory.after(BurstSection.after(run)));
         Table.Row before = table.get(Memory.IDLE_BEFORE);
