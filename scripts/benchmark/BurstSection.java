@@ -20,7 +20,10 @@ import java.util.stream.Collectors;
  */
 final class BurstSection implements Section {
     static final int PAYLOAD = 16;
-    /** A user gives up after this long: above relay's open timeout (10 s), so the relay closes first if it does. */
+    /**
+     * A user gives up this long after the burst began, connect and echo together: above relay's open timeout (10 s),
+     * so the relay closes first if it does.
+     */
     static final int USER_TIMEOUT_MILLIS = 15_000;
     /** Below this share of sessions open, growth per session says more about the failures than the sessions. */
     static final double PER_SESSION_MIN_SHARE = 0.9;
@@ -115,6 +118,7 @@ final class BurstSection implements Section {
         InetSocketAddress to = new InetSocketAddress(Net.LOOPBACK, c.ports().echo());
         try {
             CountDownLatch go = new CountDownLatch(1);
+            long[] deadline = new long[1];
             List<Thread> users = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 int k = i;
@@ -124,8 +128,13 @@ final class BurstSection implements Section {
                         Socket s = new Socket();
                         sockets[k] = s;
                         s.setTcpNoDelay(true);
-                        s.setSoTimeout(USER_TIMEOUT_MILLIS);
                         s.connect(to, USER_TIMEOUT_MILLIS);
+                        // One patience for connect and echo together, so a column's burst ends within it.
+                        long left = deadline[0] - System.nanoTime();
+                        if (left <= 0) {
+                            return;
+                        }
+                        s.setSoTimeout((int) Math.max(1, left / 1_000_000));
                         ok[k] = Clients.echoes(s, payloads[k]);
                         doneAt[k] = System.nanoTime();
                     } catch (IOException | InterruptedException e) {
@@ -135,6 +144,7 @@ final class BurstSection implements Section {
             }
             users.forEach(Thread::start);
             long t0 = System.nanoTime();
+            deadline[0] = t0 + USER_TIMEOUT_MILLIS * 1_000_000L;
             go.countDown();
             for (Thread u : users) {
                 u.join();

@@ -17,7 +17,7 @@ final class LinkSection implements Section {
     /** Opens before any count, per column and setting: a fresh inner's first sessions are slower than the rest. */
     static final int WARMUP = 10;
 
-    static final int SESSIONS = 60;
+    static final int SESSIONS = 40;
     static final int QUICK_SESSIONS = 40;
     static final int ROUNDS = 4;
     /** The pool of the "pool on" row, whatever --pool says for the loopback sections. */

@@ -49,6 +49,7 @@ final class Verdicts {
         v.opens();
         v.holding();
         v.udp();
+        v.descriptors();
         v.tlsLink(true);
         v.tlsLink(false);
         return v.lines;
@@ -252,6 +253,32 @@ final class Verdicts {
                         l,
                         rate.get(floor),
                         loss.get(floor)));
+    }
+
+    /** Whether the burst's sessions left descriptors or threads behind, as info: no target names it. */
+    private void descriptors() {
+        String after = Memory.after(BurstSection.after(run));
+        for (RelayPair c : List.of(cols.relay(), cols.tls())) {
+            Procfs.Sample[] b = run.memory.get(c, Memory.IDLE_BEFORE);
+            Procfs.Sample[] a = run.memory.get(c, after);
+            if (b == null || a == null || b.length != 2 || a.length != 2) {
+                continue;
+            }
+            lines.add("info     "
+                    + f(
+                            "%s descriptors / threads before the burst → %d s after: outer %d/%d → %d/%d, inner"
+                                    + " %d/%d → %d/%d",
+                            c.label,
+                            BurstSection.after(run).toSeconds(),
+                            b[0].fds(),
+                            b[0].threads(),
+                            a[0].fds(),
+                            a[0].threads(),
+                            b[1].fds(),
+                            b[1].threads(),
+                            a[1].fds(),
+                            a[1].threads()));
+        }
     }
 
     /** How many round trips TLS adds to an open across the link: none with a pool, one without. */
