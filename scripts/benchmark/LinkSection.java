@@ -18,7 +18,7 @@ final class LinkSection implements Section {
     static final int WARMUP = 10;
 
     static final int SESSIONS = 40;
-    static final int QUICK_SESSIONS = 40;
+    static final int QUICK_SESSIONS = 20;
     static final int ROUNDS = 4;
     /** The pool of the "pool on" row, whatever --pool says for the loopback sections. */
     static final int POOL = 8;
