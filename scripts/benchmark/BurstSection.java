@@ -39,15 +39,15 @@ final class BurstSection implements Section {
     static final Duration DRAIN = Duration.ofSeconds(30);
 
     static String served(int n) {
-        return String.format(Locale.ROOT, "%,d users arriving at once: served", n);
+        return String.format(Locale.ROOT, "%,d users at once: served", n);
     }
 
     static String lastWaited(int n) {
-        return String.format(Locale.ROOT, "%,d users arriving at once: the last one waited, ms", n);
+        return String.format(Locale.ROOT, "%,d users at once: the last waited, ms", n);
     }
 
     static String allWork(int n) {
-        return String.format(Locale.ROOT, "%,d open sessions that echo again with all open", n);
+        return String.format(Locale.ROOT, "%,d users at once: echo again, all open", n);
     }
 
     static Duration after(Run run) {

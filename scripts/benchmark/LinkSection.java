@@ -41,8 +41,7 @@ final class LinkSection implements Section {
     }
 
     static String metric(boolean pooled) {
-        return "open → first echoed byte, " + DELAY.toMillis() + " ms each way, pool " + (pooled ? "on" : "off")
-                + ", median, ms";
+        return "open across " + DELAY.toMillis() + " ms each way, pool " + (pooled ? "on" : "off") + ", p50, ms";
     }
 
     @Override

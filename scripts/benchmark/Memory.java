@@ -16,8 +16,8 @@ import javax.tools.ToolProvider;
  * started the same way as relay ({@code java} with no flags) in the same run.
  */
 final class Memory {
-    static final String IDLE_AT_START = "resident MB of the processes in between, idle at start";
-    static final String IDLE_BEFORE = "resident MB of the processes in between, idle before the burst";
+    static final String IDLE_AT_START = "RSS MB, idle at start";
+    static final String IDLE_BEFORE = "RSS MB, idle before the burst";
     /** How long the columns get to finish starting (the pools' first fill) before the idle sample. */
     static final Duration SETTLE = Duration.ofSeconds(10);
 
@@ -30,15 +30,15 @@ final class Memory {
     Procfs.Sample emptyJvm;
 
     static String open(int sessions) {
-        return String.format(Locale.ROOT, "resident MB of the processes in between, %,d sessions open", sessions);
+        return String.format(Locale.ROOT, "RSS MB, %,d sessions open", sessions);
     }
 
     static String after(Duration d) {
-        return "resident MB of the processes in between, " + d.toSeconds() + " s after they closed";
+        return "RSS MB, " + d.toSeconds() + " s after they closed";
     }
 
     static String perThousand() {
-        return "resident MB per 1,000 open sessions (open − before)";
+        return "RSS MB per 1,000 sessions (open − before)";
     }
 
     /** Samples {@code c}'s processes now, and puts their total in the table's row {@code moment}. */

@@ -7,9 +7,9 @@ import java.util.Map;
 
 /** Sequential sessions: connect, write one byte, read it back, close; the time from connect to the echoed byte. */
 final class OpenSection implements Section {
-    static final String P50 = "open → first echoed byte, p50, µs";
-    static final String P99 = "open → first echoed byte, p99, µs";
-    static final String CPU = "CPU time of the processes in between per open, µs";
+    static final String P50 = "open → first byte, p50, µs";
+    static final String P99 = "open → first byte, p99, µs";
+    static final String CPU = "CPU per open, µs";
     /** Sequential opens before any count: with a few hundred the JIT has not yet compiled the relay's open path. */
     static final int WARMUP = 400;
 

@@ -22,11 +22,13 @@ final class RrSection implements Section {
     static final int CONNECTIONS = 50;
     static final int SIZE = 64;
     static final String NAME = CONNECTIONS + " connections of back-to-back " + SIZE + "-byte request/response";
-    static final String RATE = NAME + ": round trips/s";
-    static final String P50 = NAME + ": p50, µs";
-    static final String P99 = NAME + ": p99, µs";
-    static final String CPU =
-            "CPU time of the processes in between per round trip at " + CONNECTIONS + " connections, µs";
+    /** Short, for the table. */
+    static final String ROW = CONNECTIONS + " × " + SIZE + "-byte request/response";
+
+    static final String RATE = ROW + ": round trips/s";
+    static final String P50 = ROW + ": p50, µs";
+    static final String P99 = ROW + ": p99, µs";
+    static final String CPU = "CPU per round trip at " + CONNECTIONS + " connections, µs";
 
     static final Duration WARMUP = Duration.ofMillis(500);
     static final Duration MEASURE = Duration.ofMillis(1_200);
