@@ -15,8 +15,8 @@ import java.util.stream.Collectors;
 
 /** Throughput: 1 and 4 streams, forward (client → sink) and reverse (source → client), in 64 KiB writes. */
 final class BulkSection implements Section {
-    static final Duration WARMUP = Duration.ofMillis(300);
-    static final Duration MEASURE = Duration.ofMillis(800);
+    static final Duration WARMUP = Duration.ofMillis(200);
+    static final Duration MEASURE = Duration.ofMillis(700);
     static final Duration QUICK_MEASURE = Duration.ofMillis(500);
     /**
      * Rounds per direction and stream count; the table shows the better one (what the column can do when no neighbour

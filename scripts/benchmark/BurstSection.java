@@ -32,7 +32,7 @@ final class BurstSection implements Section {
 
     static final Duration AFTER = Duration.ofSeconds(60);
     static final Duration QUICK_AFTER = Duration.ofSeconds(10);
-    static final Duration SETTLE = Duration.ofSeconds(5);
+    static final Duration SETTLE = Duration.ofSeconds(3);
     /** Sessions the relay gave up on may still be closing; the sample waits for that only so long. */
     static final Duration PEAK_SETTLE = Duration.ofSeconds(5);
 

@@ -11,9 +11,9 @@ final class OpenSection implements Section {
     static final String P99 = "open → first byte, p99, µs";
     static final String CPU = "CPU per open, µs";
     /** Sequential opens before any count: with a few hundred the JIT has not yet compiled the relay's open path. */
-    static final int WARMUP = 400;
+    static final int WARMUP = 300;
 
-    static final int SESSIONS = 1_000;
+    static final int SESSIONS = 800;
     static final int QUICK_WARMUP = 300;
     static final int QUICK_SESSIONS = 500;
     static final int ROUNDS = 4;
