@@ -3,14 +3,15 @@ package benchmark;
 import java.util.List;
 
 /**
- * {@code make bench}: relay beside a direct loopback connection and a minimal relay, all measured in the same run, one
- * table (see docs/performance.md). The {@link #SECTIONS} add the rows, the {@link Lineup} is the columns.
+ * {@code make bench}: relay as users run it beside a direct loopback connection, a minimal relay and ssh -R, all
+ * measured in the same run, one table (see docs/performance.md). The {@link #SECTIONS} add the rows, the
+ * {@link Lineup} is the columns.
  *
- * <p>The bench process holds the targets (echo, sink, source) and the delay proxies, on virtual threads with blocking
- * I/O; what sits between client and targets runs in child processes, started from copies of the jars and ended by
- * their handles in a {@code finally} and in a shutdown hook. Everything binds 127.0.0.1, on ephemeral ports. The main
- * thread runs the measurements one after another and is the only client, except in the bulk and concurrent-session
- * sections, which add client threads of their own.
+ * <p>The bench process holds the targets (echo, sink, source, UDP echo) and the delay proxies, on virtual threads with
+ * blocking I/O; what sits between client and targets runs in child processes, started from copies of the jars and
+ * ended by their handles in a {@code finally} and in a shutdown hook. Everything binds 127.0.0.1, on ephemeral ports.
+ * The main thread runs the measurements one after another and is the only client, except in the bulk,
+ * request/response and burst sections, which add client threads of their own.
  */
 public final class Bench {
     /** In the order they run. */
