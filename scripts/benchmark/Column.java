@@ -37,6 +37,19 @@ abstract class Column {
         return List.of();
     }
 
+    /**
+     * The processes whose CPU time and memory the bench reads: those in between and, where they fork per connection
+     * (sshd), their descendants at this moment.
+     */
+    List<ProcessHandle> measured() {
+        return processes().stream().map(Process::toHandle).toList();
+    }
+
+    /** At most this many sequential opens per measurement, for a column whose opens are slow. */
+    int maxOpens() {
+        return Integer.MAX_VALUE;
+    }
+
     /** Stops what {@link #start} started; the run also stops every child it started when it ends, whatever happened. */
     void stop() {
         processes().forEach(Children::stop);

@@ -17,8 +17,8 @@ final class LinkSection implements Section {
     /** Opens before any count, per column and setting: a fresh inner's first sessions are slower than the rest. */
     static final int WARMUP = 10;
 
-    static final int SESSIONS = 100;
-    static final int QUICK_SESSIONS = 40;
+    static final int SESSIONS = 40;
+    static final int QUICK_SESSIONS = 20;
     static final int ROUNDS = 4;
     /** The pool of the "pool on" row, whatever --pool says for the loopback sections. */
     static final int POOL = 8;
@@ -41,8 +41,7 @@ final class LinkSection implements Section {
     }
 
     static String metric(boolean pooled) {
-        return "open → first echoed byte, " + DELAY.toMillis() + " ms each way, pool " + (pooled ? "on" : "off")
-                + ", median, ms";
+        return "open across " + DELAY.toMillis() + " ms each way, pool " + (pooled ? "on" : "off") + ", p50, ms";
     }
 
     @Override
@@ -92,7 +91,7 @@ final class LinkSection implements Section {
                 }
             }
             // The pools fill in the background: start when the descriptor counts stop moving.
-            Procfs.settle(ready.stream().flatMap(c -> c.processes().stream()).toList(), SETTLE);
+            Procfs.settle(ready.stream().flatMap(c -> c.measured().stream()).toList(), SETTLE);
             for (Column c : ready) {
                 run.attempt(row, c, () -> Clients.opens(c.ports().echo(), WARMUP, 0));
             }

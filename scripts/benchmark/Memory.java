@@ -12,69 +12,84 @@ import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 
 /**
- * The second table: resident memory, descriptors and threads of the plain relay's outer and inner at the moments the
- * bench samples them, beside an empty JVM with the same flags.
+ * Resident memory of the processes in between, per column, at the moments the bench samples them, beside an empty JVM
+ * started the same way as relay ({@code java} with no flags) in the same run.
  */
 final class Memory {
-    static final String IDLE_AT_START = "idle at start";
-    static final String IDLE_BEFORE = "idle before";
-    static final String AFTER_CLOSE = "after close";
+    static final String IDLE_AT_START = "RSS MB, idle at start";
+    static final String IDLE_BEFORE = "RSS MB, idle before the burst";
     /** How long the columns get to finish starting (the pools' first fill) before the idle sample. */
     static final Duration SETTLE = Duration.ofSeconds(10);
 
     static final Duration EMPTY_JVM_STABLE = Duration.ofSeconds(5);
     static final double SESSIONS_PER_UNIT = 1000.0;
 
-    /** Outer and inner, at each moment sampled, in the order taken. */
-    final Map<String, Procfs.Sample[]> samples = new LinkedHashMap<>();
+    /** Each column's measured processes at each moment, in the order taken. */
+    final Map<Column, Map<String, Procfs.Sample[]>> samples = new LinkedHashMap<>();
 
     Procfs.Sample emptyJvm;
-    /** How the concurrent sessions were opened, for the line under the table; empty if they were not. */
-    String sessionsNote = "";
 
-    static String peak(int sessions) {
-        return String.format(Locale.ROOT, "peak, %,d open and idle", sessions);
+    static String open(int sessions) {
+        return String.format(Locale.ROOT, "RSS MB, %,d sessions open", sessions);
     }
 
-    void take(String moment, List<Process> outerAndInner) {
-        samples.put(moment, Procfs.sample(outerAndInner));
+    static String after(Duration d) {
+        return "RSS MB, " + d.toSeconds() + " s after they closed";
     }
 
-    /** Before any section: the plain relay once every column's descriptor counts settle, and an empty JVM. */
+    static String perThousand() {
+        return "RSS MB per 1,000 sessions (open − before)";
+    }
+
+    /** Samples {@code c}'s processes now, and puts their total in the table's row {@code moment}. */
+    void take(Run run, Column c, String moment) {
+        Procfs.Sample[] s = Procfs.sample(c.measured());
+        samples.computeIfAbsent(c, k -> new LinkedHashMap<>()).put(moment, s);
+        Table.Row row = run.table.row(Section.BURST, moment, "%.0f");
+        row.values.put(c, total(s));
+        row.notes.putIfAbsent(run.lineup.direct(), "—");
+    }
+
+    Procfs.Sample[] get(Column c, String moment) {
+        return samples.getOrDefault(c, Map.of()).get(moment);
+    }
+
+    static double total(Procfs.Sample[] s) {
+        double mb = 0;
+        for (Procfs.Sample x : s) {
+            mb += x.rssMB();
+        }
+        return mb;
+    }
+
+    /** Before any section: every column once its descriptor counts settle, and an empty JVM. */
     void idleAtStart(Run run) throws Exception {
         Process empty = startEmptyJvm(run);
-        List<Process> all =
-                run.lineup.all().stream().flatMap(c -> c.processes().stream()).toList();
+        List<ProcessHandle> all =
+                run.lineup.all().stream().flatMap(c -> c.measured().stream()).toList();
         Procfs.settle(all, SETTLE);
-        Procfs.waitStable(empty, EMPTY_JVM_STABLE);
-        take(IDLE_AT_START, run.lineup.relay().processes());
-        emptyJvm = Procfs.sample(empty);
-        Children.stop(empty);
-    }
-
-    /** Growth of outer + inner resident memory from idle to peak, per 1,000 sessions that worked; NaN if not measured. */
-    double mbPerThousand(Run run) {
-        int sessions = run.options.sessions();
-        Procfs.Sample[] before = samples.get(IDLE_BEFORE);
-        Procfs.Sample[] peak = samples.get(peak(sessions));
-        double worked = run.table.get(SessionsSection.metric(sessions)).get(run.lineup.relay());
-        if (before == null || peak == null || Double.isNaN(worked) || worked == 0) {
-            return Double.NaN;
+        Procfs.waitStable(empty.toHandle(), EMPTY_JVM_STABLE);
+        for (Column c : run.lineup.all()) {
+            if (!(c instanceof Direct) && !c.measured().isEmpty()) {
+                take(run, c, IDLE_AT_START);
+            }
         }
-        double grown = peak[0].rssMB() + peak[1].rssMB() - before[0].rssMB() - before[1].rssMB();
-        return grown / (worked / SESSIONS_PER_UNIT);
+        emptyJvm = Procfs.sample(empty.toHandle());
+        Children.stop(empty);
+        System.out.printf(
+                Locale.ROOT, "empty JVM (java, no flags, a class that sleeps): %.1f MB resident%n", emptyJvm.rssMB());
     }
 
-    /** An idle JVM with the children's flags, for the resident memory an empty JVM needs on this machine. */
+    /** An idle JVM started as relay is ({@code java} and no flags), for what an empty JVM holds on this machine. */
     private static Process startEmptyJvm(Run run) throws IOException {
         Path src = Files.writeString(
                 run.work.resolve("Idle.java"),
-                "public class Idle { public static void main(String[] a) throws Exception { System.in.read(); } }\n");
+                "public class Idle { public static void main(String[] a) throws Exception {"
+                        + " Thread.sleep(Long.MAX_VALUE); } }\n");
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         if (javac == null || javac.run(null, null, null, "-d", run.work.toString(), src.toString()) != 0) {
             throw new IllegalStateException("cannot compile " + src);
         }
-        List<String> cmd = Children.java(run.options.jvmFlags(), "-cp", run.work.toString(), "Idle");
-        return run.children.start("empty-jvm", cmd);
+        return run.children.start("empty-jvm", Children.java(List.of(), "-cp", run.work.toString(), "Idle"));
     }
 }

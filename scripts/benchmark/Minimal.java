@@ -9,8 +9,8 @@ import java.util.Set;
 
 /**
  * Two chained {@code scripts/MinimalRelay.java} processes, client → hop 1 → hop 2 → target as client → outer → inner →
- * target, with the outer's and inner's JVM flags: relay's design with nothing else, the floor for bulk, open and
- * ping-pong on this machine.
+ * target, with no JVM flags, as relay's default columns run: relay's design with nothing else, the floor for bulk,
+ * open, ping-pong, request/response and UDP on this machine.
  */
 final class Minimal extends Column {
     /** Relative to the repository's top, where scripts/bench runs the bench. */
@@ -20,18 +20,16 @@ final class Minimal extends Column {
     /** Each hop compiles its source before it listens. */
     static final Duration START = Duration.ofSeconds(30);
 
-    private final List<String> jvmFlags;
     private final List<Process> hops = new ArrayList<>();
     private Endpoints ports;
 
-    Minimal(String id, String label, List<String> jvmFlags, Set<String> sections) {
+    Minimal(String id, String label, Set<String> sections) {
         super(id, label, sections);
-        this.jvmFlags = jvmFlags;
     }
 
     @Override
     String description() {
-        return "two chained " + SOURCE + " processes, relay's design and nothing else";
+        return "two chained " + SOURCE + " processes, relay's design and nothing else; no JVM flags";
     }
 
     @Override
@@ -65,7 +63,7 @@ final class Minimal extends Column {
     }
 
     private Process hop(Run run, String name, Path src, Endpoints listen, Endpoints to, String udp) throws Exception {
-        List<String> args = new ArrayList<>(jvmFlags);
+        List<String> args = new ArrayList<>();
         args.add(src.toString());
         args.add(listen.echo() + ":" + to.echo());
         args.add(listen.sink() + ":" + to.sink());

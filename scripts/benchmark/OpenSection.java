@@ -7,13 +7,13 @@ import java.util.Map;
 
 /** Sequential sessions: connect, write one byte, read it back, close; the time from connect to the echoed byte. */
 final class OpenSection implements Section {
-    static final String P50 = "open → first echoed byte, p50, µs";
-    static final String P99 = "open → first echoed byte, p99, µs";
-    static final String CPU = "CPU time of the relay processes per open, µs";
+    static final String P50 = "open → first byte, p50, µs";
+    static final String P99 = "open → first byte, p99, µs";
+    static final String CPU = "CPU per open, µs";
     /** Sequential opens before any count: with a few hundred the JIT has not yet compiled the relay's open path. */
-    static final int WARMUP = 2_000;
+    static final int WARMUP = 300;
 
-    static final int SESSIONS = 2_000;
+    static final int SESSIONS = 800;
     static final int QUICK_WARMUP = 300;
     static final int QUICK_SESSIONS = 500;
     static final int ROUNDS = 4;
@@ -32,18 +32,18 @@ final class OpenSection implements Section {
         boolean quick = run.options.quick();
         for (Column c : columns) {
             // The JIT compiles the open path before anything counts.
-            run.attempt(p50, c, () -> Clients.opens(c.ports().echo(), quick ? QUICK_WARMUP : WARMUP, 0));
+            int warmup = Math.min(quick ? QUICK_WARMUP : WARMUP, c.maxOpens() / ROUNDS);
+            run.attempt(p50, c, () -> Clients.opens(c.ports().echo(), warmup, 0));
         }
         // What the processes in between spend per session (a pool's refill included) bounds back-to-back opens on a
         // machine with few cores, so it is measured around each of their rounds.
         Table.Row cpu = run.cpuRow(OPEN, CPU, "%.0f");
         Map<Column, Duration> spent = new HashMap<>();
-        int perRound = (quick ? QUICK_SESSIONS : SESSIONS) / ROUNDS;
-        var rounds = run.interleaved(
-                p50,
-                columns,
-                ROUNDS,
-                c -> Run.withCpu(c, spent, () -> Clients.opens(c.ports().echo(), 0, perRound)));
+        int sessions = quick ? QUICK_SESSIONS : SESSIONS;
+        var rounds = run.interleaved(p50, columns, ROUNDS, c -> {
+            int perRound = Math.min(sessions, c.maxOpens()) / ROUNDS;
+            return Run.withCpu(c, spent, () -> Clients.opens(c.ports().echo(), 0, perRound));
+        });
         Run.merged(rounds, ROUNDS).forEach((c, l) -> {
             Run.report(c, "opens", l, Latency.MICROS, "µs");
             p50.values.put(c, l.p50() / Latency.MICROS);

@@ -10,9 +10,9 @@ final class PingSection implements Section {
     static final int SIZE = 64;
     static final String P50 = SIZE + "-byte ping-pong, p50, µs";
     static final String P99 = SIZE + "-byte ping-pong, p99, µs";
-    static final String CPU = "CPU time of the relay processes per round trip, µs";
-    static final int WARMUP = 2_000;
-    static final int ROUND_TRIPS = 20_000;
+    static final String CPU = "CPU per ping-pong round trip, µs";
+    static final int WARMUP = 1_000;
+    static final int ROUND_TRIPS = 6_000;
     static final int QUICK_WARMUP = 500;
     static final int QUICK_ROUND_TRIPS = 5_000;
     static final int ROUNDS = 4;

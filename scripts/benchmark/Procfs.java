@@ -8,7 +8,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** What /proc and the process API say about the children: resident memory, descriptors, threads and CPU time. */
+/**
+ * What /proc and the process API say about the processes between client and targets: resident memory, descriptors,
+ * threads and CPU time.
+ */
 final class Procfs {
     /** Descriptor counts have settled once they held still for this many polls in a row. */
     private static final int SETTLED_POLLS = 5;
@@ -30,7 +33,7 @@ final class Procfs {
     }
 
     /** VmRSS and Threads from /proc/PID/status, and the entries of /proc/PID/fd; zeros once the process is gone. */
-    static Sample sample(Process p) {
+    static Sample sample(ProcessHandle p) {
         long rss = 0;
         int threads = 0;
         int fds = 0;
@@ -52,18 +55,38 @@ final class Procfs {
         return new Sample(rss, fds, threads);
     }
 
-    static Sample[] sample(List<Process> ps) {
+    static Sample[] sample(List<ProcessHandle> ps) {
         return ps.stream().map(Procfs::sample).toArray(Sample[]::new);
     }
 
+    /** Resident MB of {@code ps} together. */
+    static double rssMB(List<ProcessHandle> ps) {
+        return ps.stream().mapToDouble(p -> sample(p).rssMB()).sum();
+    }
+
+    /** The soft limit on open files of this process (its children inherit it), from /proc/self/limits; -1 if unknown. */
+    static long openFilesLimit() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max open files")) {
+                    return Long.parseLong(
+                            line.substring("Max open files".length()).trim().split("\\s+")[0]);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Not Linux, or a format this does not know: the bench goes on without the check.
+        }
+        return -1;
+    }
+
     /** Waits until the descriptor counts of {@code ps} stop changing, or the timeout. */
-    static void settle(List<Process> ps, Duration timeout) throws InterruptedException {
+    static void settle(List<ProcessHandle> ps, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         long last = -1;
         int same = 0;
         while (System.nanoTime() < deadline && same < SETTLED_POLLS) {
             long now = 0;
-            for (Process p : ps) {
+            for (ProcessHandle p : ps) {
                 now += sample(p).fds();
             }
             same = now == last ? same + 1 : 0;
@@ -73,7 +96,7 @@ final class Procfs {
     }
 
     /** Waits until the resident size of {@code p} stops growing, or the timeout. */
-    static void waitStable(Process p, Duration timeout) throws InterruptedException {
+    static void waitStable(ProcessHandle p, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         long last = -1;
         int same = 0;
@@ -86,7 +109,7 @@ final class Procfs {
     }
 
     /** Waits until each of {@code ps} holds at most {@code slack} more descriptors than in {@code base}; false on timeout. */
-    static boolean awaitFdsNear(List<Process> ps, Sample[] base, int slack, Duration timeout)
+    static boolean awaitFdsNear(List<ProcessHandle> ps, Sample[] base, int slack, Duration timeout)
             throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
@@ -103,7 +126,7 @@ final class Procfs {
     }
 
     /** User and system CPU time so far of {@code ps} together. */
-    static Duration cpuTime(List<Process> ps) {
+    static Duration cpuTime(List<ProcessHandle> ps) {
         return ps.stream()
                 .map(p -> p.info().totalCpuDuration().orElse(Duration.ZERO))
                 .reduce(Duration.ZERO, Duration::plus);

@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -20,7 +19,10 @@ import java.util.stream.Stream;
  * the inner). Its files and logs are named {@code <id>-outer}, {@code <id>-inner}, ...
  */
 final class RelayPair extends Column implements LinkSection.Across {
-    /** One log line per session open and close would cost more than some of what is measured; failures still log. */
+    /**
+     * For the tuned column only: one log line per session open and close costs some of what is measured (failures
+     * still log). The other columns log as shipped, since turning this off takes flags a user does not pass.
+     */
     static final List<String> QUIET_SESSION_LOGS = List.of(
             "-Dorg.slf4j.simpleLogger.log.dev.relay.session.Session=warn",
             "-Dorg.slf4j.simpleLogger.log.dev.relay.outer.Outer=warn",
@@ -53,9 +55,11 @@ final class RelayPair extends Column implements LinkSection.Across {
 
     @Override
     String description() {
-        return tls
-                ? "an outer and an inner, TLS 1.3 between them, certificate from --gen-cert, fingerprint pinned"
-                : "an outer and an inner, plain TCP between them";
+        String how = jvmFlags.isEmpty() ? "java -jar, no JVM flags" : "JVM flags " + String.join(" ", jvmFlags);
+        return (tls
+                        ? "an outer and an inner, TLS 1.3 between them, certificate from --gen-cert, fingerprint pinned"
+                        : "an outer and an inner, plain TCP between them")
+                + "; " + how;
     }
 
     @Override
@@ -111,9 +115,7 @@ final class RelayPair extends Column implements LinkSection.Across {
     }
 
     private List<String> command(Path jar, Path config) {
-        List<String> flags = new ArrayList<>(jvmFlags);
-        flags.addAll(QUIET_SESSION_LOGS);
-        return Children.java(flags, "-jar", jar.toString(), "--config", config.toString());
+        return Children.java(jvmFlags, "-jar", jar.toString(), "--config", config.toString());
     }
 
     /** The config file both programs of the pair read, each its own part; the inner dials {@code connectPort}. */

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 
-/** What a run prints at its end: where it ran, the main table, the memory table, the verdicts, what went wrong. */
+/** What a run prints at its end: where it ran, the table, the empty JVM beside relay's processes, the targets. */
 final class Report {
     private final Run run;
     private final StringBuilder o = new StringBuilder();
@@ -25,6 +25,7 @@ final class Report {
         r.table();
         r.memory();
         r.o.append("\n");
+        r.o.append("Targets (issues 11 and 12), each with the figures compared:\n");
         verdicts.forEach(v -> r.o.append("    ").append(v).append('\n'));
         if (!run.problems.isEmpty()) {
             r.o.append("\nProblems during the run:\n");
@@ -47,9 +48,6 @@ final class Report {
                 System.getProperty("os.name"),
                 System.getProperty("os.version")));
         o.append("- build: ").append(build()).append("\n");
-        o.append("- outer and inner JVM flags: `")
-                .append(String.join(" ", run.options.jvmFlags()))
-                .append("`\n");
         o.append("- pool: ").append(run.options.pool()).append(" (inner.pool) for the loopback tests\n");
         for (Column c : run.lineup.all()) {
             o.append("- ").append(c.label).append(": ").append(c.description()).append("\n");
@@ -57,48 +55,35 @@ final class Report {
         o.append("- logs: ").append(run.work).append("\n\n");
     }
 
-    /** Each column's value, and beside each but direct's its ratio to direct. */
+    /** Each column's value; compare columns of one run, as the machine's load moves all of them. */
     private void table() {
-        Column direct = run.lineup.direct();
-        List<Column> others = run.lineup.all().stream().filter(c -> c != direct).toList();
-        o.append("| metric | ").append(direct.label);
-        others.forEach(c ->
-                o.append(" | ").append(c.label).append(" | ").append(c.label).append("/direct"));
-        o.append(" |\n|---|---:");
-        others.forEach(c -> o.append("|---:|---:"));
-        o.append("|\n");
+        List<Column> columns = run.lineup.all();
+        o.append("| metric |");
+        columns.forEach(c -> o.append(' ').append(c.label).append(" |"));
+        o.append("\n|---|");
+        columns.forEach(c -> o.append("---:|"));
+        o.append("\n");
         for (Table.Row r : run.table.rows()) {
-            o.append("| ").append(r.metric).append(" | ").append(r.cell(direct));
-            for (Column c : others) {
-                double ratio = r.ratio(c, direct);
-                o.append(" | ").append(r.cell(c)).append(" | ").append(Double.isNaN(ratio) ? "" : f("%.2f", ratio));
-            }
-            o.append(" |\n");
+            o.append("| ").append(r.metric).append(" |");
+            columns.forEach(c -> o.append(' ').append(r.cell(c)).append(" |"));
+            o.append("\n");
         }
     }
 
+    /** The empty JVM, and each relay process on its own: target 1 compares them one by one. */
     private void memory() {
         Memory m = run.memory;
-        o.append(f(
-                "%n| outer and inner (plain relay), %,d sessions | outer | inner | outer + inner |%n",
-                run.options.sessions()));
-        o.append("|---|---:|---:|---:|\n");
-        if (m.emptyJvm != null) {
-            o.append(f("| resident MB, an empty JVM with the same flags | %.1f | | |%n", m.emptyJvm.rssMB()));
+        if (m.emptyJvm == null) {
+            return;
         }
-        m.samples.forEach((moment, s) -> o.append(f(
-                "| resident MB, %s | %.1f | %.1f | %.1f |%n",
-                moment, s[0].rssMB(), s[1].rssMB(), s[0].rssMB() + s[1].rssMB())));
-        m.samples.forEach((moment, s) -> o.append(f(
-                "| descriptors / threads, %s | %d / %d | %d / %d | |%n",
-                moment, s[0].fds(), s[0].threads(), s[1].fds(), s[1].threads())));
-        double per = m.mbPerThousand(run);
-        o.append(f(
-                "| resident MB per 1,000 idle sessions (peak − idle before) | | | %s |%n",
-                Double.isNaN(per) ? "n/a" : f("%.1f", per)));
-        if (!m.sessionsNote.isEmpty()) {
-            o.append("\nSessions ").append(m.sessionsNote).append(".\n");
+        o.append(f("%nAn empty JVM (java, no flags, a class that only sleeps): %.0f MB resident.", m.emptyJvm.rssMB()));
+        for (Column c : List.of(run.lineup.relay(), run.lineup.tls())) {
+            Procfs.Sample[] idle = m.get(c, Memory.IDLE_AT_START);
+            if (idle != null && idle.length == 2) {
+                o.append(f(" %s idle: outer %.0f MB, inner %.0f MB.", c.label, idle[0].rssMB(), idle[1].rssMB()));
+            }
         }
+        o.append("\n");
     }
 
     /** The commit the jars were presumably built from, and whether relay's sources differ from it. */

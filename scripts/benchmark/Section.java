@@ -7,11 +7,12 @@ interface Section {
     String BULK = "bulk";
     String OPEN = "open";
     String PING = "ping";
-    String SESSIONS = "sessions";
+    String RR = "rr";
+    String BURST = "burst";
     String LINK = "link";
     String UDP = "udp";
     /** For a column that takes part in every section. */
-    Set<String> ALL = Set.of(BULK, OPEN, PING, SESSIONS, LINK, UDP);
+    Set<String> ALL = Set.of(BULK, OPEN, PING, RR, BURST, LINK, UDP);
 
     String name();
 

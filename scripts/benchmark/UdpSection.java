@@ -28,6 +28,11 @@ final class UdpSection implements Section {
             return String.format(Locale.ROOT, "UDP %,d-byte datagrams offered at %,d/s", size, perSecond);
         }
 
+        /** The table's shorter form. */
+        String row() {
+            return String.format(Locale.ROOT, "UDP %,d B at %,d/s", size, perSecond);
+        }
+
         double gbits(double perSecond) {
             return perSecond * size * 8 / 1e9;
         }
@@ -35,13 +40,13 @@ final class UdpSection implements Section {
 
     static final Load SMALL = new Load(64, 100_000);
     static final Load LARGE = new Load(1_400, 89_286);
-    static final String SMALL_RATE = SMALL.name() + ": echoed/s";
-    static final String SMALL_LOSS = SMALL.name() + ": loss, %";
-    static final String LARGE_RATE = LARGE.name() + ": echoed, Gbit/s";
-    static final String LARGE_LOSS = LARGE.name() + ": loss, %";
-    static final String CPU = "CPU time of the relay processes per echoed UDP datagram, µs";
+    static final String SMALL_RATE = SMALL.row() + ": echoed/s";
+    static final String SMALL_LOSS = SMALL.row() + ": loss, %";
+    static final String LARGE_RATE = LARGE.row() + ": echoed, Gbit/s";
+    static final String LARGE_LOSS = LARGE.row() + ": loss, %";
+    static final String CPU = "CPU per echoed UDP datagram, µs";
 
-    static final Duration OFFER = Duration.ofSeconds(3);
+    static final Duration OFFER = Duration.ofSeconds(2);
     static final Duration QUICK_OFFER = Duration.ofSeconds(1);
     static final int WARMUP = 5_000;
     static final int WARMUP_WAIT_MILLIS = 200;
