@@ -5,6 +5,7 @@ import java.util.Objects;
 /** Messages the inner sends to the outer, on a control or a data connection. */
 public sealed interface InnerToOuter extends Message
         permits InnerToOuter.Hello,
+                InnerToOuter.Name,
                 InnerToOuter.Auth,
                 InnerToOuter.PoolAuth,
                 InnerToOuter.OpenFailed,
@@ -17,6 +18,17 @@ public sealed interface InnerToOuter extends Message
         public Hello {
             Objects.requireNonNull(purpose, "purpose");
             Nonce.check(nonce);
+        }
+    }
+
+    /**
+     * Follows {@link Hello} at once, without waiting: the inner's name, so that the outer proves itself with that
+     * inner's own token ({@code outer.inners}) before the inner proves anything. Since version 5; a separate frame so
+     * that Hello stays the same across versions, and an outer of another version refuses it by the version alone.
+     */
+    record Name(String name) implements InnerToOuter {
+        public Name {
+            Names.check("name", name);
         }
     }
 

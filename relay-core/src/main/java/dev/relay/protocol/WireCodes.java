@@ -19,7 +19,8 @@ public final class WireCodes {
             Map.entry(Message.Error.class, (byte) 9),
             Map.entry(InnerToOuter.PoolAuth.class, (byte) 10),
             Map.entry(OuterToInner.Routes.class, (byte) 11),
-            Map.entry(InnerToOuter.RoutesApplied.class, (byte) 12));
+            Map.entry(InnerToOuter.RoutesApplied.class, (byte) 12),
+            Map.entry(InnerToOuter.Name.class, (byte) 13));
 
     private static final Class<?>[] BY_CODE = new Class<?>[256];
 

@@ -100,6 +100,7 @@ class HandshakeTest {
     void anInnerWithAnotherTokenNeverSendsAnAuth() throws Exception {
         Future<List<Message>> seen = threads.submit(() -> {
             InnerToOuter.Hello hello = outer.expect(InnerToOuter.class, InnerToOuter.Hello.class);
+            outer.expect(InnerToOuter.class, InnerToOuter.Name.class);
             String nonce = Nonce.next();
             outer.send(new OuterToInner.Challenge(
                     Handshake.VERSION, nonce, Proof.of(TOKEN, Proof.OUTER, hello.nonce(), nonce)));
@@ -171,7 +172,9 @@ class HandshakeTest {
         // An impostor inner that echoes the outer's own proof back must fail: the role labels differ.
         Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
         Future<Void> impostor = run(() -> {
-            inner.send(new InnerToOuter.Hello(Handshake.VERSION, Purpose.CONTROL, Nonce.next()));
+            inner.send(
+                    new InnerToOuter.Hello(Handshake.VERSION, Purpose.CONTROL, Nonce.next()),
+                    new InnerToOuter.Name("impostor"));
             OuterToInner.Challenge c = inner.expect(OuterToInner.class, OuterToInner.Challenge.class);
             inner.send(new InnerToOuter.Auth(c.proof(), "impostor", null));
         });

@@ -27,6 +27,7 @@ class WireCodesTest {
         PINNED.put(InnerToOuter.PoolAuth.class, 10);
         PINNED.put(OuterToInner.Routes.class, 11);
         PINNED.put(InnerToOuter.RoutesApplied.class, 12);
+        PINNED.put(InnerToOuter.Name.class, 13);
     }
 
     @Test

@@ -33,6 +33,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -48,8 +50,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The public side of the tunnel, and the handle an embedding program holds: {@link #start} binds the control port and
- * every route's port, {@link #close} stops everything. This class holds the routes, the users waiting for the inner,
- * and the sessions; the {@link ControlPort} holds everything that arrives from the inner.
+ * every route's port, {@link #close} stops everything. This class holds the routes, the users waiting for an inner,
+ * and the sessions; the {@link ControlPort} holds everything that arrives from the inners, and the {@link Balancer}
+ * picks which inner serves each new session.
  *
  * <p>Threads: {@code control-acceptor} and one {@code route-<name>} per route accept; the control port's threads
  * authenticate the inner's connections and read its control channel; two threads per session copy bytes; the
@@ -88,6 +91,7 @@ public final class Outer implements AutoCloseable {
     private final ControlPort control;
     private final Map<String, RoutePort> routes = new ConcurrentHashMap<>();
     private final PendingOpens pending = new PendingOpens();
+    private final Balancer balancer = new Balancer();
     private final Sessions sessions = new Sessions();
     private final Admission admission;
     private final Map<String, RouteStats> stats = new ConcurrentHashMap<>();
@@ -236,7 +240,33 @@ public final class Outer implements AutoCloseable {
 
     /** Whether an authenticated inner is connected now. */
     public boolean innerConnected() {
-        return control.link() != null;
+        return control.inners().any();
+    }
+
+    /** The names of the inners connected now. */
+    public Set<String> connectedInners() {
+        Set<String> names = new TreeSet<>();
+        for (InnerLink l : control.inners().all()) {
+            if (l.isOpen()) {
+                names.add(l.name());
+            }
+        }
+        return names;
+    }
+
+    /** Sessions (and UDP flows) of {@code route} started on the inner named {@code inner}, so far. */
+    public long sessionsStarted(String route, String inner) {
+        return balancer.load(route, inner).sessions();
+    }
+
+    /** Sessions of {@code route} retried on another inner after {@code inner} could not reach the target. */
+    public long sessionsRetried(String route, String inner) {
+        return balancer.load(route, inner).retries();
+    }
+
+    /** Times {@code inner} was skipped on {@code route} after its target failed repeatedly. */
+    public long innerSkips(String route, String inner) {
+        return balancer.load(route, inner).skips();
     }
 
     /** Sessions relaying bytes now. */
@@ -257,8 +287,7 @@ public final class Outer implements AutoCloseable {
 
     /** Idle data connections the inner has opened in advance. */
     public int pooledConnections() {
-        InnerLink l = control.link();
-        return l == null ? 0 : l.pooled();
+        return control.inners().pooled();
     }
 
     /** Pooled connections closed so far for being idle too long (each one is replaced by the inner). */
@@ -300,8 +329,8 @@ public final class Outer implements AutoCloseable {
             return;
         }
         String id = Nonce.sessionId();
-        InnerLink l = control.link();
-        if (l != null && l.serves(ControlPort.spec(route)) && openOnPooled(l, id, route, user, null)) {
+        InnerLink chosen = balancer.choose(route, control.inners().all(), null);
+        if (tryPooled(chosen, id, route, user, null)) {
             return;
         }
         PendingOpen p = new PendingOpen(
@@ -310,12 +339,58 @@ public final class Outer implements AutoCloseable {
                 user,
                 System.nanoTime() + config.tuning().openTimeout().toNanos());
         pending.add(p);
-        // Read the link again: one that came up after the first look, but snapshotted the pending users before this
-        // one was added, would otherwise never hear of it. claimFor keeps it to one Open per link.
-        l = control.link();
-        if (l != null) {
-            l.open(p);
+        // With no inner chosen, ask looks again: one that came up after the first look, but snapshotted the waiting
+        // users before this one was added, would otherwise never hear of it. Its compare-and-set keeps it to one.
+        ask(p, null, null, chosen);
+    }
+
+    /** Starts the session on a pooled connection of {@code l}, if it has one ready. */
+    private boolean tryPooled(InnerLink l, String id, Route route, User user, UdpFlow flow) {
+        if (l == null || !l.serves(ControlPort.spec(route))) {
+            return false;
         }
+        balancer.assigned(route.name(), l.name());
+        if (openOnPooled(l, id, route, user, flow)) {
+            return true;
+        }
+        balancer.released(route.name(), l.name());
+        return false;
+    }
+
+    /**
+     * Moves {@code p} from the inner {@code from} (null: none yet) to the one the balancer picks other than
+     * {@code except}, and sends it the Open; with none left, {@code p} waits for the next inner that connects. False
+     * when no inner took it, or another thread moved it first.
+     */
+    private boolean ask(PendingOpen p, InnerLink from, InnerLink except) {
+        return ask(p, from, except, null);
+    }
+
+    /** The same, with the inner already chosen for this user ({@code chosen}, if still open) rather than a new pick. */
+    private boolean ask(PendingOpen p, InnerLink from, InnerLink except, InnerLink chosen) {
+        String route = p.route().name();
+        InnerLink l = chosen != null && chosen.isOpen()
+                ? chosen
+                : balancer.choose(p.route(), control.inners().all(), except);
+        if (l == null) {
+            if (from != null && p.askedOn().compareAndSet(from, null)) {
+                balancer.released(route, from.name());
+            }
+            return false;
+        }
+        if (!p.askedOn().compareAndSet(from, l)) {
+            return false;
+        }
+        if (from != null) {
+            balancer.released(route, from.name());
+        }
+        balancer.assigned(route, l.name());
+        l.open(p);
+        // Closed between the choice and the compare-and-set: innerDisconnected may have looked already.
+        if (!l.isOpen()) {
+            ask(p, l, l);
+        }
+        return true;
     }
 
     /**
@@ -335,7 +410,7 @@ public final class Outer implements AutoCloseable {
                 p.channel().close();
                 continue;
             }
-            start(id, route, user, flow, p.channel().socket(), "pool");
+            start(id, route, user, flow, p.channel().socket(), "pool", l.name());
             return true;
         }
         return false;
@@ -355,17 +430,14 @@ public final class Outer implements AutoCloseable {
             // Counted by the caller as a dropped datagram: a flood over the limit is not a stream of users.
             return refused;
         }
-        InnerLink l = control.link();
-        if (l != null && l.serves(ControlPort.spec(route)) && openOnPooled(l, flow.id(), route, null, flow)) {
+        InnerLink chosen = balancer.choose(route, control.inners().all(), null);
+        if (tryPooled(chosen, flow.id(), route, null, flow)) {
             return null;
         }
         PendingOpen p = new PendingOpen(
                 flow, System.nanoTime() + config.tuning().openTimeout().toNanos());
         pending.add(p);
-        l = control.link();
-        if (l != null) {
-            l.open(p);
-        }
+        ask(p, null, null, chosen);
         return null;
     }
 
@@ -376,20 +448,50 @@ public final class Outer implements AutoCloseable {
                 : o.withAddresses(Endpoints.of(user.address()), Endpoints.of(user.local()));
     }
 
-    /** A new control channel: every user already waiting is offered to it. */
+    /** A new control channel: every user waiting for no inner yet goes to one now. */
     void innerConnected(InnerLink l) {
         for (PendingOpen p : pending.snapshot()) {
-            l.open(p);
+            if (p.askedOn().get() == null && p.route().servedBy(l.name())) {
+                ask(p, null, null);
+            }
+        }
+    }
+
+    /**
+     * A control channel closed: the users it was asked for go to the other inners at once. Its sessions run on their
+     * own data connections and end with them, each with its own log line.
+     */
+    void innerDisconnected(InnerLink l) {
+        for (PendingOpen p : pending.snapshot()) {
+            if (p.askedOn().get() == l) {
+                ask(p, l, l);
+            }
         }
     }
 
     /** The inner answered an Open with a data connection; whoever takes the waiting user from the list pairs it. */
     void dataConnectionOpened(Channel ch, Greeting g, String from) {
-        PendingOpen p = pending.take(g.session());
+        PendingOpen p = pending.get(g.session());
+        if (p != null && !p.route().servedBy(g.name())) {
+            // Holding a session id is not enough: a route bound to some inners is never served by another.
+            LOG.warn(
+                    "data connection from {} refused: inner \"{}\" may not serve route {}",
+                    from,
+                    g.name(),
+                    p.route().name());
+            ch.fail("route " + p.route().name() + " is not served by inner \"" + g.name() + "\"");
+            return;
+        }
+        p = p == null ? null : pending.take(g.session());
         if (p == null) {
             LOG.info("data connection from {} for unknown or expired session {}", from, g.session());
             ch.fail("unknown or expired session " + g.session());
             return;
+        }
+        InnerLink counted = p.askedOn().getAndSet(null);
+        String inner = counted == null ? null : counted.name();
+        if (inner != null) {
+            balancer.succeeded(p.route().name(), inner);
         }
         Socket data = ch.socket();
         try {
@@ -397,29 +499,76 @@ public final class Outer implements AutoCloseable {
             ch.send(new OuterToInner.Ready());
         } catch (IOException e) {
             Sockets.closeQuietly(data);
+            if (inner != null) {
+                balancer.released(p.route().name(), inner);
+            }
             drop(p, RouteStats.Result.ERROR, "data connection lost before the session started: " + e.getMessage());
             return;
         }
-        start(p.id(), p.route(), p.user(), p.flow(), data, "open");
+        start(p.id(), p.route(), p.user(), p.flow(), data, "open", inner);
     }
 
-    void openFailed(String id, String reason) {
-        PendingOpen p = pending.take(id);
+    /**
+     * The inner {@code l} could not reach the target: the user (whose bytes are still unread in its socket) is asked
+     * of another inner once, and closed only when there is none or that one fails too.
+     */
+    void openFailed(InnerLink l, String id, String reason) {
+        PendingOpen p = pending.get(id);
+        if (p == null || p.askedOn().get() != l) {
+            return;
+        }
+        String route = p.route().name();
+        if (balancer.failed(route, l.name())) {
+            LOG.warn(
+                    "route={} inner=\"{}\" skipped for {}s: its target failed {} times in a row, last: {}",
+                    route,
+                    l.name(),
+                    Balancer.SKIP_FOR.toSeconds(),
+                    Balancer.DEFAULT_FAILURES_TO_SKIP,
+                    reason);
+        }
+        if (p.retried().compareAndSet(false, true) && ask(p, l, l)) {
+            balancer.load(route, l.name()).retries.increment();
+            LOG.info(
+                    "session retry id={} route={} user={} failed-inner=\"{}\" to=\"{}\" reason=\"{}\"",
+                    id,
+                    route,
+                    p.describeUser(),
+                    l.name(),
+                    describe(p.askedOn().get()),
+                    reason);
+            return;
+        }
+        p = pending.take(id);
         if (p != null) {
-            drop(p, RouteStats.Result.TARGET_FAILED, "inner could not open: " + reason);
+            drop(p, RouteStats.Result.TARGET_FAILED, "inner \"" + l.name() + "\" could not open: " + reason);
         }
     }
 
-    private void start(String id, Route route, User user, UdpFlow flow, Socket data, String via) {
+    private static String describe(InnerLink l) {
+        return l == null ? "?" : l.name();
+    }
+
+    private void start(String id, Route route, User user, UdpFlow flow, Socket data, String via, String inner) {
+        if (inner != null) {
+            balancer.started(route.name(), inner);
+        }
         if (flow != null) {
-            startFlow(flow, data, via);
+            startFlow(flow, data, via, inner);
         } else {
-            startSession(id, route, user, data, via);
+            startSession(id, route, user, data, via, inner);
+        }
+    }
+
+    /** Gives back the balancer's count of a session that ended, or never started. */
+    private void release(Route route, String inner) {
+        if (inner != null) {
+            balancer.released(route.name(), inner);
         }
     }
 
     /** Hands a UDP flow's data connection to a DatagramSession, which owns it from here on. */
-    private void startFlow(UdpFlow flow, Socket data, String via) {
+    private void startFlow(UdpFlow flow, Socket data, String via, String inner) {
         Route route = flow.route();
         RouteStats stats = stats(route);
         UdpStats udp = stats.udp();
@@ -433,6 +582,7 @@ public final class Outer implements AutoCloseable {
                 udp,
                 ended -> {
                     flow.listener().ended(flow);
+                    release(route, inner);
                     udp.flowClosed();
                     stats.closed(ended.ending());
                     admission.release(route, flow.user().getAddress());
@@ -440,7 +590,13 @@ public final class Outer implements AutoCloseable {
         flow.started(s);
         stats.opened(flow.acceptedNanos());
         udp.flowOpened();
-        LOG.info("flow open id={} route={} user={} via={}", flow.id(), route.name(), flow.describe(), via);
+        LOG.info(
+                "flow open id={} route={} user={} via={} inner=\"{}\"",
+                flow.id(),
+                route.name(),
+                flow.describe(),
+                via,
+                inner);
         s.start();
         // The route's port closed meanwhile (a reload removed it, or shutdown): no reply could reach the user.
         if (closed.get() || !flow.listener().isOpen()) {
@@ -448,17 +604,24 @@ public final class Outer implements AutoCloseable {
         }
     }
 
-    private void startSession(String id, Route route, User user, Socket data, String via) {
+    private void startSession(String id, Route route, User user, Socket data, String via, String inner) {
         RouteStats stats = stats(route);
         String label = "route=" + route.name() + " user=" + user.describe();
         Session s = new Session(id, label, user.socket(), data, route.idleTimeout(), stats.traffic(), ended -> {
             sessions.remove(ended);
+            release(route, inner);
             stats.closed(ended.ending());
             admission.release(route, user.address().getAddress());
         });
         sessions.add(s);
         stats.opened(user.acceptedNanos());
-        LOG.info("session open id={} route={} user={} via={}", id, route.name(), user.describe(), via);
+        LOG.info(
+                "session open id={} route={} user={} via={} inner=\"{}\"",
+                id,
+                route.name(),
+                user.describe(),
+                via,
+                inner);
         s.start();
         if (closed.get()) {
             s.close("outer shutting down");
@@ -475,6 +638,10 @@ public final class Outer implements AutoCloseable {
                 p.describeUser(),
                 reason);
         stats(p.route()).failed(result, reason);
+        InnerLink asked = p.askedOn().getAndSet(null);
+        if (asked != null) {
+            balancer.released(route, asked.name());
+        }
         if (p.flow() != null) {
             p.flow().failed();
             p.flow().listener().ended(p.flow());
@@ -505,6 +672,10 @@ public final class Outer implements AutoCloseable {
 
     ControlPort control() {
         return control;
+    }
+
+    Balancer balancer() {
+        return balancer;
     }
 
     Map<String, RouteStats> allStats() {
@@ -565,8 +736,7 @@ public final class Outer implements AutoCloseable {
                     u.reapIdle();
                 }
             }
-            InnerLink l = control.link();
-            if (l != null) {
+            for (InnerLink l : control.inners().all()) {
                 retired.addAndGet(l.retireIdle(config.tuning().poolMaxIdle(), now));
             }
         } catch (RuntimeException e) {
@@ -596,7 +766,7 @@ public final class Outer implements AutoCloseable {
                 break;
             }
         }
-        control.closeLink();
+        control.closeLinks();
         pending.takeAll().forEach(p -> drop(p, RouteStats.Result.ERROR, "outer shutting down"));
         timer.shutdownNow();
         sessions.closeAll("outer shutting down", CLOSE_GRACE);
