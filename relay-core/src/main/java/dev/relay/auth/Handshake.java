@@ -68,6 +68,7 @@ public final class Handshake {
             case Auth a -> throw unexpected(a);
             case InnerToOuter.OpenFailed f -> throw unexpected(f);
             case InnerToOuter.RoutesApplied r -> throw unexpected(r);
+            case InnerToOuter.TargetHealth t -> throw unexpected(t);
             case Message.Heartbeat h -> throw unexpected(h);
             case Message.Error e -> throw unexpected(e);
         };

@@ -83,7 +83,8 @@ public final class ConfigFile {
             Boolean acceptProxyProtocol,
             String protocol,
             JsonNode inners,
-            String balance) {}
+            String balance,
+            Double healthCheckSeconds) {}
 
     record RawTuning(
             Double heartbeatSeconds,
@@ -376,6 +377,9 @@ public final class ConfigFile {
                 () -> prefixed(
                         where + ".allow", () -> AddressRule.parseAll(r.allow() == null ? List.of() : r.allow())));
         List<Route.InnerWeight> inners = inners(source, where + ".inners", r.inners());
+        Duration health = check(
+                source,
+                () -> prefixed(where + ".healthCheckSeconds", () -> seconds(r.healthCheckSeconds(), Duration.ZERO)));
         Route.Balance balance = r.balance() == null
                 ? Route.Balance.FEWEST
                 : check(source, () -> prefixed(where + ".balance", () -> balance(r.balance())));
@@ -395,7 +399,8 @@ public final class ConfigFile {
                                 acceptProxy,
                                 protocol,
                                 inners,
-                                balance)));
+                                balance,
+                                health)));
     }
 
     private static Route.Balance balance(String text) {

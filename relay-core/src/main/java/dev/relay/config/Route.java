@@ -24,6 +24,8 @@ import java.util.Set;
  * @param protocol    TCP (a session per connection) or UDP (a flow per user address, ended only by its idle timeout)
  * @param inners      the inners that may serve this route, by name, each with its weight; empty means any inner
  * @param balance     how a new session picks among the eligible connected inners
+ * @param healthCheck how often each inner checks that the target accepts a TCP connection, and tells the outer (an
+ *     inner whose target is down is passed over); zero for never
  */
 public record Route(
         String name,
@@ -37,7 +39,13 @@ public record Route(
         boolean acceptProxyProtocol,
         Protocol protocol,
         List<InnerWeight> inners,
-        Balance balance) {
+        Balance balance,
+        Duration healthCheck) {
+    /** The shortest health check interval: checks more often than this only load the target. */
+    public static final Duration MIN_HEALTH_CHECK = Duration.ofMillis(100);
+    /** The longest health check interval, an hour. */
+    public static final Duration MAX_HEALTH_CHECK = Duration.ofHours(1);
+
     /** The weight of an inner a route names without one. */
     public static final int DEFAULT_WEIGHT = 1;
     /** The largest weight: a hundred to one is already a backup, not a share. */
@@ -90,6 +98,18 @@ public record Route(
         allow = List.copyOf(Objects.requireNonNull(allow, "allow"));
         inners = List.copyOf(Objects.requireNonNull(inners, "inners"));
         Objects.requireNonNull(balance, "balance");
+        Objects.requireNonNull(healthCheck, "healthCheck");
+        if (!healthCheck.isZero()
+                && (healthCheck.toMillis() < MIN_HEALTH_CHECK.toMillis()
+                        || healthCheck.compareTo(MAX_HEALTH_CHECK) > 0)) {
+            throw new IllegalArgumentException("healthCheckSeconds must be 0 (off) or between "
+                    + MIN_HEALTH_CHECK.toMillis() / 1e3 + " and " + MAX_HEALTH_CHECK.toSeconds() + ", got "
+                    + healthCheck.toMillis() / 1e3);
+        }
+        if (!healthCheck.isZero() && protocol == Protocol.UDP) {
+            throw new IllegalArgumentException(
+                    "healthCheckSeconds: not supported on a \"udp\" route (the check is a TCP connect)");
+        }
         Set<String> named = new HashSet<>();
         for (InnerWeight w : inners) {
             if (!named.add(w.name())) {
@@ -155,7 +175,8 @@ public record Route(
                 acceptProxyProtocol,
                 protocol,
                 List.of(),
-                Balance.FEWEST);
+                Balance.FEWEST,
+                Duration.ZERO);
     }
 
     /** Open to every user address, with no limit per address beyond the route's. */
@@ -225,7 +246,8 @@ public record Route(
                 acceptProxyProtocol,
                 protocol,
                 inners,
-                balance);
+                balance,
+                healthCheck);
     }
 
     public Route withListen(HostPort l) {
@@ -241,7 +263,8 @@ public record Route(
                 acceptProxyProtocol,
                 protocol,
                 inners,
-                balance);
+                balance,
+                healthCheck);
     }
 
     public Route withMaxSessionsPerSource(int n) {
@@ -257,7 +280,8 @@ public record Route(
                 acceptProxyProtocol,
                 protocol,
                 inners,
-                balance);
+                balance,
+                healthCheck);
     }
 
     public Route withTarget(HostPort t) {
@@ -273,7 +297,8 @@ public record Route(
                 acceptProxyProtocol,
                 protocol,
                 inners,
-                balance);
+                balance,
+                healthCheck);
     }
 
     /** This route with a PROXY header of {@code version} written to its target (null for none). */
@@ -290,7 +315,8 @@ public record Route(
                 acceptProxyProtocol,
                 protocol,
                 inners,
-                balance);
+                balance,
+                healthCheck);
     }
 
     /** This route reading a PROXY header from its trusted load balancers, or not. */
@@ -307,7 +333,8 @@ public record Route(
                 accept,
                 protocol,
                 inners,
-                balance);
+                balance,
+                healthCheck);
     }
 
     /** This route with an idle timeout of {@code d}. */
@@ -324,7 +351,8 @@ public record Route(
                 acceptProxyProtocol,
                 protocol,
                 inners,
-                balance);
+                balance,
+                healthCheck);
     }
 
     /** This route with a session (flow) limit of {@code n}, and no lower limit per address. */
@@ -341,7 +369,8 @@ public record Route(
                 acceptProxyProtocol,
                 protocol,
                 inners,
-                balance);
+                balance,
+                healthCheck);
     }
 
     /** This route served only by {@code names} (weight 1 each; empty for any inner). */
@@ -358,7 +387,26 @@ public record Route(
                 acceptProxyProtocol,
                 protocol,
                 names,
-                b);
+                b,
+                healthCheck);
+    }
+
+    /** This route with its target checked by each inner every {@code every} (zero for never). */
+    public Route withHealthCheck(Duration every) {
+        return new Route(
+                name,
+                listen,
+                target,
+                idleTimeout,
+                maxSessions,
+                maxSessionsPerSource,
+                allow,
+                proxyProtocol,
+                acceptProxyProtocol,
+                protocol,
+                inners,
+                balance,
+                every);
     }
 
     /** Whether the inner named {@code inner} may serve this route. */

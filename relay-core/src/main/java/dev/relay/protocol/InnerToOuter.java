@@ -10,6 +10,7 @@ public sealed interface InnerToOuter extends Message
                 InnerToOuter.PoolAuth,
                 InnerToOuter.OpenFailed,
                 InnerToOuter.RoutesApplied,
+                InnerToOuter.TargetHealth,
                 Message.Heartbeat,
                 Message.Error {
 
@@ -74,6 +75,20 @@ public sealed interface InnerToOuter extends Message
 
     /** The inner serves the table of {@link OuterToInner.Routes} with this generation from now on. */
     record RoutesApplied(long generation) implements InnerToOuter {}
+
+    /**
+     * Control channel only: a route's target started or stopped accepting TCP connections from this inner, by the
+     * check {@link OuterToInner.RouteSpec#healthCheckMillis} asks for. Sent on each change, and first when a check
+     * finds the target down (the outer assumes up); {@code reason} says why it is down, null when up.
+     */
+    record TargetHealth(String route, boolean up, String reason) implements InnerToOuter {
+        public TargetHealth {
+            Names.check("route", route);
+            if (up != (reason == null)) {
+                throw new IllegalArgumentException("a reason goes with down, and only with down");
+            }
+        }
+    }
 
     /**
      * What a connection is for: the control channel; a data connection answering one Open; or an idle data connection

@@ -100,11 +100,16 @@ public sealed interface OuterToInner extends Message
     record Ready() implements OuterToInner {}
 
     /**
-     * One route as the inner knows it: a name, the private target it leads to, the PROXY header it writes there, and
-     * whether it carries a TCP stream or UDP datagrams ({@code "tcp"} or {@code "udp"}). The target is only bounded
-     * here; the inner parses it, and refuses that one route (not the whole Welcome) if it cannot.
+     * One route as the inner knows it: a name, the private target it leads to, the PROXY header it writes there,
+     * whether it carries a TCP stream or UDP datagrams ({@code "tcp"} or {@code "udp"}), and how often the inner checks
+     * that the target accepts a TCP connection ({@code healthCheckMillis}; null for never), telling the outer with
+     * {@link InnerToOuter.TargetHealth}. The target is only bounded here; the inner parses it, and refuses that one
+     * route (not the whole Welcome) if it cannot.
      */
-    record RouteSpec(String name, String target, String proxyProtocol, String protocol) {
+    record RouteSpec(String name, String target, String proxyProtocol, String protocol, Long healthCheckMillis) {
+        /** The shortest health check interval a route may ask for. */
+        public static final long MIN_HEALTH_CHECK_MILLIS = 100;
+
         /** The longest {@code host:port} there is: a 253-character DNS name, or a bracketed IPv6 literal, and a port. */
         public static final int MAX_TARGET_LENGTH = 260;
         /** {@link #protocol} of a route whose sessions are TCP streams. */
@@ -128,6 +133,18 @@ public sealed interface OuterToInner extends Message
             if (UDP.equals(protocol) && proxyProtocol != null) {
                 throw new IllegalArgumentException("a udp route has no proxyProtocol");
             }
+            if (healthCheckMillis != null
+                    && (healthCheckMillis < MIN_HEALTH_CHECK_MILLIS
+                            || healthCheckMillis > Welcome.MAX_HEARTBEAT_MILLIS
+                            || UDP.equals(protocol))) {
+                throw new IllegalArgumentException("healthCheckMillis must be null, or between "
+                        + MIN_HEALTH_CHECK_MILLIS + " and " + Welcome.MAX_HEARTBEAT_MILLIS + " on a tcp route");
+            }
+        }
+
+        /** A route whose target is not checked. */
+        public RouteSpec(String name, String target, String proxyProtocol, String protocol) {
+            this(name, target, proxyProtocol, protocol, null);
         }
 
         /** A TCP route with no PROXY header to its target. */

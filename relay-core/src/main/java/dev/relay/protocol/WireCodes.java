@@ -20,7 +20,8 @@ public final class WireCodes {
             Map.entry(InnerToOuter.PoolAuth.class, (byte) 10),
             Map.entry(OuterToInner.Routes.class, (byte) 11),
             Map.entry(InnerToOuter.RoutesApplied.class, (byte) 12),
-            Map.entry(InnerToOuter.Name.class, (byte) 13));
+            Map.entry(InnerToOuter.Name.class, (byte) 13),
+            Map.entry(InnerToOuter.TargetHealth.class, (byte) 14));
 
     private static final Class<?>[] BY_CODE = new Class<?>[256];
 

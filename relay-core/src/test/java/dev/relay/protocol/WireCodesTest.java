@@ -28,6 +28,7 @@ class WireCodesTest {
         PINNED.put(OuterToInner.Routes.class, 11);
         PINNED.put(InnerToOuter.RoutesApplied.class, 12);
         PINNED.put(InnerToOuter.Name.class, 13);
+        PINNED.put(InnerToOuter.TargetHealth.class, 14);
     }
 
     @Test

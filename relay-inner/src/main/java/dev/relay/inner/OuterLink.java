@@ -42,6 +42,7 @@ final class OuterLink {
     private final String channelId;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Pool pool;
+    private final TargetChecker checker;
     private final LogLimiter refusals = new LogLimiter(Duration.ofSeconds(1), "refused");
     private final LogLimiter failures = new LogLimiter(Duration.ofMillis(100), "failed");
 
@@ -63,6 +64,8 @@ final class OuterLink {
         this.deadPeer = deadPeer;
         this.channelId = channelId;
         this.pool = new Pool(inner, this);
+        this.checker = new TargetChecker(outbox::offer, inner.config().tuning().openTimeout());
+        checker.update(offered, routes);
     }
 
     String describeRoutes() {
@@ -143,12 +146,14 @@ final class OuterLink {
     private void offer(List<OuterToInner.RouteSpec> specs) {
         offered = specs;
         routes = inner.serve(specs);
+        checker.update(specs, routes);
         LOG.info("routes from the outer changed; serving {}", describeRoutes());
     }
 
     /** This inner's allowTargets changed: filter what the outer offered again. */
     void refilter() {
         routes = inner.serve(offered);
+        checker.update(offered, routes);
         LOG.info("serving {}", describeRoutes());
     }
 
@@ -205,6 +210,7 @@ final class OuterLink {
         if (closed.compareAndSet(false, true)) {
             channel.close();
             pool.close();
+            checker.close();
         }
     }
 }

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -229,6 +230,28 @@ class SeveralInnersTest {
             // Round robin sends every other session to site-a until its third failure in a row sets it aside.
             assertEquals(3, outer.sessionsRetried("r0", "site-a"));
             assertEquals(1, outer.innerSkips("r0", "site-a"));
+        }
+    }
+
+    @Test
+    void eachInnerChecksTheTargetAndTellsTheOuterWhenItGoesAndComesBack() throws Exception {
+        int port;
+        try (RefusingPort down = new RefusingPort()) {
+            port = down.address().port();
+            Route r = Route.of("r0", new HostPort("127.0.0.1", 0), down.address())
+                    .withHealthCheck(Duration.ofMillis(100));
+            outer(r);
+            inner("site-a", SITE_A, 0);
+            inner("site-b", SITE_B, 0);
+            Await.until(
+                    "both inners to report the target down",
+                    () -> !outer.innerTargetUp("r0", "site-a") && !outer.innerTargetUp("r0", "site-b"));
+        }
+        try (ServerSocket up = new ServerSocket()) {
+            up.bind(new InetSocketAddress("127.0.0.1", port));
+            Await.until(
+                    "both inners to report the target up again",
+                    () -> outer.innerTargetUp("r0", "site-a") && outer.innerTargetUp("r0", "site-b"));
         }
     }
 

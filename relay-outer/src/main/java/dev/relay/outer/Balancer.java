@@ -57,6 +57,10 @@ final class Balancer {
         /** From active health checks: false while the inner reports this route's target unreachable. */
         volatile boolean targetUp = true;
 
+        boolean targetUp() {
+            return targetUp;
+        }
+
         int active() {
             return active.get();
         }
@@ -193,6 +197,16 @@ final class Balancer {
             return true;
         }
         return false;
+    }
+
+    /** The inner named {@code inner} connected (again): its targets count as up until its checks say otherwise. */
+    void connected(String inner) {
+        for (RouteLoad rl : routes.values()) {
+            Load l = rl.byInner.get(inner);
+            if (l != null) {
+                l.targetUp = true;
+            }
+        }
     }
 
     /** Every inner's load on every route, for the admin endpoint: route, then inner. */

@@ -385,7 +385,8 @@ final class ControlPort {
                 r.name(),
                 r.target().toString(),
                 proxy,
-                r.isUdp() ? OuterToInner.RouteSpec.UDP : OuterToInner.RouteSpec.TCP);
+                r.isUdp() ? OuterToInner.RouteSpec.UDP : OuterToInner.RouteSpec.TCP,
+                r.healthCheck().isZero() ? null : r.healthCheck().toMillis());
     }
 
     /** A certificate re-read by a reload, for connections from now on. */

@@ -264,6 +264,11 @@ public final class Outer implements AutoCloseable {
         return balancer.load(route, inner).retries();
     }
 
+    /** False while {@code inner}'s own health checks find the target of {@code route} down. */
+    public boolean innerTargetUp(String route, String inner) {
+        return balancer.load(route, inner).targetUp();
+    }
+
     /** Times {@code inner} was skipped on {@code route} after its target failed repeatedly. */
     public long innerSkips(String route, String inner) {
         return balancer.load(route, inner).skips();
@@ -448,8 +453,26 @@ public final class Outer implements AutoCloseable {
                 : o.withAddresses(Endpoints.of(user.address()), Endpoints.of(user.local()));
     }
 
+    /**
+     * The inner {@code l} found the target of {@code route} up or down by its own checks: while down, it is passed over
+     * on that route like an inner whose target keeps failing.
+     */
+    void targetHealth(InnerLink l, String route, boolean up, String reason) {
+        Balancer.Load load = balancer.load(route, l.name());
+        if (load.targetUp != up) {
+            load.targetUp = up;
+            if (up) {
+                LOG.info("route={} inner=\"{}\" target up again: new sessions may go to it", route, l.name());
+            } else {
+                LOG.warn("route={} inner=\"{}\" target down, passed over until it is up: {}", route, l.name(), reason);
+            }
+        }
+    }
+
     /** A new control channel: every user waiting for no inner yet goes to one now. */
     void innerConnected(InnerLink l) {
+        // Its checks start again from nothing: what an earlier connection of this name reported no longer holds.
+        balancer.connected(l.name());
         for (PendingOpen p : pending.snapshot()) {
             if (p.askedOn().get() == null && p.route().servedBy(l.name())) {
                 ask(p, null, null);

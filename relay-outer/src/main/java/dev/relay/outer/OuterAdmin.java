@@ -76,6 +76,12 @@ final class OuterAdmin implements AdminServer.Endpoints {
         loads.forEach((route, byInner) -> byInner.forEach((inner, load) ->
                 m.sample("relay_inner_sessions_total", load.sessions(), "route", route, "inner", inner)));
         m.family(
+                "relay_inner_target_up",
+                "gauge",
+                "1 unless the inner's own health checks find the route's target down (routes with healthCheckSeconds).");
+        loads.forEach((route, byInner) -> byInner.forEach((inner, load) ->
+                m.sample("relay_inner_target_up", load.targetUp() ? 1 : 0, "route", route, "inner", inner)));
+        m.family(
                 "relay_inner_skips_total",
                 "counter",
                 "Times an inner was passed over on a route for a while after its target failed repeatedly.");

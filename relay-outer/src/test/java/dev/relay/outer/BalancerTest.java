@@ -98,6 +98,18 @@ class BalancerTest {
     }
 
     @Test
+    void anInnerWhoseChecksFindTheTargetDownIsPassedOverUntilItIsUp() {
+        Balancer b = new Balancer();
+        Route r = route(Route.Balance.ROUND_ROBIN);
+        b.load("r", "a").targetUp = false;
+        for (int i = 0; i < 6; i++) {
+            assertEquals("b", b.choose(r, List.of(A, B), null).name());
+        }
+        b.connected("a");
+        assertEquals(Map.of("a", 3, "b", 3), pick(b, r, List.of(A, B), 6));
+    }
+
+    @Test
     void anInnerWhoseTargetKeepsFailingIsSkippedForAWhile() throws Exception {
         Balancer b = new Balancer(3, Duration.ofMillis(300));
         Route r = route(Route.Balance.ROUND_ROBIN);
