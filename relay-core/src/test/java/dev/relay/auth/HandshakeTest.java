@@ -168,6 +168,16 @@ class HandshakeTest {
     }
 
     @Test
+    void anInnerOfThePreviousVersionIsRefusedNamingBothVersions() throws Exception {
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
+        // A version 4 inner sends Hello alone, and waits for the Challenge.
+        inner.send(new InnerToOuter.Hello(Handshake.VERSION - 1, Purpose.CONTROL, Nonce.next()));
+        Message.Error e = assertInstanceOf(Message.Error.class, inner.read(OuterToInner.class));
+        assertEquals("protocol version 4 is not supported; this outer speaks 5", e.message());
+        assertInstanceOf(AuthException.class, failure(accepted));
+    }
+
+    @Test
     void aReplayedOuterProofIsNotAnInnerProof() throws Exception {
         // An impostor inner that echoes the outer's own proof back must fail: the role labels differ.
         Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));

@@ -212,6 +212,21 @@ class SeveralInnersTest {
     }
 
     @Test
+    void withOneTokenForAllASecondInnerOfAnyNameIsStillRefused() throws Exception {
+        try (Target target = Target.echo();
+                TestTunnel t = TestTunnel.to(target)) {
+            InnerConfig mine = t.innerConfig();
+            InnerConfig other =
+                    new InnerConfig(mine.connect(), mine.token(), "another-host", mine.pool(), mine.tuning());
+            Inner second = Inner.start(other);
+            open.add(second);
+            Await.until("the second to be refused", () -> second.lastFailure() != null);
+            assertTrue(second.lastFailure().contains("list each inner in outer.inners"), second.lastFailure());
+            assertEquals(Set.of("test-inner"), t.outer.connectedInners());
+        }
+    }
+
+    @Test
     void aTargetOneInnerCannotReachIsRetriedOnAnotherWithTheFirstBytesIntact() throws Exception {
         try (Target target = Target.echo()) {
             Route r = route("r0", target, "site-a", "site-b")

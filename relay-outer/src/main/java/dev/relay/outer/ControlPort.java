@@ -242,14 +242,16 @@ final class ControlPort {
     }
 
     private void controlChannelOpened(Channel ch, Greeting g, String from) {
-        InnerLink current = inners.named(g.name());
+        OuterConfig config = outer.config();
+        // One token for all: one inner at a time, as before inners had tokens of their own.
+        boolean alone = config.inners().isEmpty();
+        InnerLink current = alone ? inners.any() : inners.named(g.name());
         if (current != null) {
             refuseSecondInner(ch, g, from, current);
             return;
         }
         // Tickets only inside TLS: on plain TCP a tap reads them, and a PoolAuth whose connection never reached this
         // outer could be replayed by someone without the token (docs/security.md).
-        OuterConfig config = outer.config();
         InnerLink fresh = new InnerLink(
                 outer,
                 ch,
@@ -268,7 +270,7 @@ final class ControlPort {
             LOG.warn("inner \"{}\" from {} lost during welcome: {}", g.name(), from, e.getMessage());
             return;
         }
-        InnerLink holder = inners.add(fresh);
+        InnerLink holder = inners.add(fresh, alone);
         if (holder != null) {
             refuseSecondInner(ch, g, from, holder);
             return;
@@ -291,8 +293,11 @@ final class ControlPort {
     }
 
     private static void refuseSecondInner(Channel ch, Greeting g, String from, InnerLink current) {
-        String why = "another inner named \"" + current.name() + "\" is connected (from " + current.describeAddress()
-                + "); a second one is refused until the first is gone";
+        String why = current.name().equals(g.name())
+                ? "another inner named \"" + current.name() + "\" is connected (from " + current.describeAddress()
+                        + "); a second one is refused until the first is gone"
+                : "another inner (\"" + current.name() + "\") is connected; a second one is refused until the first is"
+                        + " gone (list each inner in outer.inners, with its own token, to connect several)";
         LOG.warn("inner \"{}\" from {} refused: {}", g.name(), from, why);
         ch.fail(why);
     }
@@ -300,7 +305,7 @@ final class ControlPort {
     /** Admits a pooled connection into its inner's pool: only that inner's, and only while there is room. */
     private void pooledConnectionOpened(Channel ch, Greeting g, String from) {
         InnerLink l = inners.named(g.name());
-        if (l == null && !inners.any()) {
+        if (l == null && !inners.anyOpen()) {
             ch.fail("no control channel is open for this inner; connect it first");
             return;
         }

@@ -4,26 +4,46 @@ import java.net.InetAddress;
 import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The inners connected now, one control channel per name. A name is taken by the first inner that connects with it
- * and held while that control channel lives; a second inner of the same name is refused, as when there was one inner.
- * Any thread may read it; the control port's threads add and remove.
+ * and held while that control channel lives; a second inner of the same name is refused. Where the outer has one token
+ * for all (no {@code outer.inners}), one inner of any name holds the outer, as before inners had their own tokens:
+ * whoever else holds that token cannot take a share of the users. Any thread may read it; the control port's threads
+ * add and remove.
  */
 final class Inners {
     private final Map<String, InnerLink> byName = new ConcurrentHashMap<>();
+    /** Adding is rare and checks the whole map when {@code alone}: one at a time keeps that check and the put whole. */
+    private final ReentrantLock adding = new ReentrantLock();
 
-    /** Publishes {@code fresh} under its name; returns the open link that holds the name already, or null. */
-    InnerLink add(InnerLink fresh) {
-        InnerLink[] holder = new InnerLink[1];
-        byName.compute(fresh.name(), (name, current) -> {
-            if (current != null && current.isOpen()) {
-                holder[0] = current;
+    /**
+     * Publishes {@code fresh} under its name; returns the open link that stands in its way, or null. {@code alone}:
+     * any open link stands in its way, whatever its name.
+     */
+    InnerLink add(InnerLink fresh, boolean alone) {
+        adding.lock();
+        try {
+            InnerLink current = alone ? any() : named(fresh.name());
+            if (current != null) {
                 return current;
             }
-            return fresh;
-        });
-        return holder[0];
+            byName.put(fresh.name(), fresh);
+            return null;
+        } finally {
+            adding.unlock();
+        }
+    }
+
+    /** Some open control channel, or null. */
+    InnerLink any() {
+        for (InnerLink l : byName.values()) {
+            if (l.isOpen()) {
+                return l;
+            }
+        }
+        return null;
     }
 
     /** Forgets {@code l} if it still holds its name; true when it did. */
@@ -52,13 +72,8 @@ final class Inners {
         return byName.values();
     }
 
-    boolean any() {
-        for (InnerLink l : byName.values()) {
-            if (l.isOpen()) {
-                return true;
-            }
-        }
-        return false;
+    boolean anyOpen() {
+        return any() != null;
     }
 
     /** Whether a connected inner connects from {@code address}: its data connections are not strangers'. */

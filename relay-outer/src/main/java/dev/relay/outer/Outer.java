@@ -240,7 +240,7 @@ public final class Outer implements AutoCloseable {
 
     /** Whether an authenticated inner is connected now. */
     public boolean innerConnected() {
-        return control.inners().any();
+        return control.inners().anyOpen();
     }
 
     /** The names of the inners connected now. */
