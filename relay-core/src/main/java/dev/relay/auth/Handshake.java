@@ -69,6 +69,7 @@ public final class Handshake {
             case InnerToOuter.OpenFailed f -> throw unexpected(f);
             case InnerToOuter.RoutesApplied r -> throw unexpected(r);
             case InnerToOuter.TargetHealth t -> throw unexpected(t);
+            case InnerToOuter.Opened o -> throw unexpected(o);
             case Message.Heartbeat h -> throw unexpected(h);
             case Message.Error e -> throw unexpected(e);
         };

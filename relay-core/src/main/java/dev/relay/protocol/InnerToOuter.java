@@ -11,6 +11,7 @@ public sealed interface InnerToOuter extends Message
                 InnerToOuter.OpenFailed,
                 InnerToOuter.RoutesApplied,
                 InnerToOuter.TargetHealth,
+                InnerToOuter.Opened,
                 Message.Heartbeat,
                 Message.Error {
 
@@ -65,7 +66,21 @@ public sealed interface InnerToOuter extends Message
         }
     }
 
-    /** The inner could not reach the route's target for this session; the outer closes the waiting user. */
+    /**
+     * On a pooled connection whose Open asked to {@link OuterToInner.Open#confirm confirm}: the target is reached, and
+     * this connection carries the session's bytes from the next byte on.
+     */
+    record Opened(String session) implements InnerToOuter {
+        public Opened {
+            Nonce.checkId("session", session);
+        }
+    }
+
+    /**
+     * The inner could not reach the route's target for this session: on the control channel, or on a pooled connection
+     * whose Open asked to confirm (which the inner then closes). The outer asks another inner once, else closes the
+     * waiting user.
+     */
     record OpenFailed(String session, String reason) implements InnerToOuter {
         public OpenFailed {
             Nonce.checkId("session", session);

@@ -58,9 +58,11 @@ public sealed interface OuterToInner extends Message
      * null when the outer has none to give), and, on a connection that authenticated with a ticket, the outer's
      * {@code proof}, which the inner checks before it acts on the Open (null otherwise). {@code user} is the user's
      * address and {@code local} the route address it reached, as {@code ip:port}, for a PROXY header to the target
-     * (null when the route writes none).
+     * (null when the route writes none). {@code confirm} (on a pooled connection, since version 5): answer on this
+     * connection with {@link InnerToOuter.Opened} once the target is reached, or {@link InnerToOuter.OpenFailed}; the
+     * outer sends the user's bytes only after Opened, so that it can still ask another inner; null or false otherwise.
      */
-    record Open(String session, String route, String ticket, String proof, String user, String local)
+    record Open(String session, String route, String ticket, String proof, String user, String local, Boolean confirm)
             implements OuterToInner {
         public Open {
             Nonce.checkId("session", session);
@@ -82,17 +84,32 @@ public sealed interface OuterToInner extends Message
 
         /** An Open with neither ticket nor proof, as on the control channel. */
         public Open(String session, String route) {
-            this(session, route, null, null, null, null);
+            this(session, route, null, null, null, null, null);
         }
 
         /** An Open that names no addresses. */
         public Open(String session, String route, String ticket, String proof) {
-            this(session, route, ticket, proof, null, null);
+            this(session, route, ticket, proof, null, null, null);
+        }
+
+        /** An Open that asks for no confirmation. */
+        public Open(String session, String route, String ticket, String proof, String user, String local) {
+            this(session, route, ticket, proof, user, local, null);
         }
 
         /** The same Open, naming the user's address and the route address it reached. */
         public Open withAddresses(String userAddress, String localAddress) {
-            return new Open(session, route, ticket, proof, userAddress, localAddress);
+            return new Open(session, route, ticket, proof, userAddress, localAddress, confirm);
+        }
+
+        /** The same Open, asking the inner to confirm the target on the pooled connection before the user's bytes. */
+        public Open confirmed() {
+            return new Open(session, route, ticket, proof, user, local, true);
+        }
+
+        /** Whether the outer waits for {@link InnerToOuter.Opened} before it sends the user's bytes. */
+        public boolean confirms() {
+            return Boolean.TRUE.equals(confirm);
         }
     }
 

@@ -29,6 +29,7 @@ class WireCodesTest {
         PINNED.put(InnerToOuter.RoutesApplied.class, 12);
         PINNED.put(InnerToOuter.Name.class, 13);
         PINNED.put(InnerToOuter.TargetHealth.class, 14);
+        PINNED.put(InnerToOuter.Opened.class, 15);
     }
 
     @Test

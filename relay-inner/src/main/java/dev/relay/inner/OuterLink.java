@@ -134,9 +134,14 @@ final class OuterLink {
      * so the session starts without a hand-off; the slot dials its replacement right after.
      */
     void openPooled(Open o, Channel data) {
-        if (refusal(o) != null) {
-            // The outer already relays this connection's bytes to its user: reset it, never write a frame on it.
-            data.reset();
+        String refused = refusal(o);
+        if (refused != null) {
+            if (o.confirms()) {
+                Opener.refuse(data, o, refused);
+            } else {
+                // The outer already relays this connection's bytes to its user: reset it, never write a frame on it.
+                data.reset();
+            }
             return;
         }
         new Opener(inner, this, o, routes.get(o.route())).onPooled(data);

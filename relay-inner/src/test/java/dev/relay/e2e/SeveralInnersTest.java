@@ -228,6 +228,16 @@ class SeveralInnersTest {
 
     @Test
     void aTargetOneInnerCannotReachIsRetriedOnAnotherWithTheFirstBytesIntact() throws Exception {
+        retriedOnAnother(0);
+    }
+
+    @Test
+    void onPooledConnectionsTooATargetOneInnerCannotReachIsRetriedWithTheFirstBytesIntact() throws Exception {
+        retriedOnAnother(2);
+    }
+
+    /** Each user writes its first bytes at once, before any inner is asked; every byte comes back. */
+    private void retriedOnAnother(int pool) throws Exception {
         try (Target target = Target.echo()) {
             Route r = route("r0", target, "site-a", "site-b")
                     .withInners(
@@ -235,8 +245,11 @@ class SeveralInnersTest {
                             Route.Balance.ROUND_ROBIN);
             outer(r);
             // site-a's network does not reach the target: its allow list names another one.
-            inner(innerConfig("site-a", SITE_A, 0).withAllowTargets(AddressRule.parseAll(List.of("10.9.9.9"))));
-            inner("site-b", SITE_B, 0);
+            inner(innerConfig("site-a", SITE_A, pool).withAllowTargets(AddressRule.parseAll(List.of("10.9.9.9"))));
+            inner("site-b", SITE_B, pool);
+            if (pool > 0) {
+                Await.until("both pools to fill", () -> outer.pooledConnections() == 2 * pool);
+            }
             for (int i = 0; i < 10; i++) {
                 oneSession("r0", i);
             }

@@ -147,6 +147,7 @@ final class InnerLink implements Balancer.Candidate {
                     case Message.Error e -> throw new Frames.PeerError(e.message());
                     case InnerToOuter.Hello h -> throw new ProtocolException("Hello on an open control channel");
                     case InnerToOuter.Name n -> throw new ProtocolException("Name on an open control channel");
+                    case InnerToOuter.Opened o -> throw new ProtocolException("Opened on a control channel");
                     case InnerToOuter.Auth a -> throw new ProtocolException("Auth on an open control channel");
                     case InnerToOuter.PoolAuth a -> throw new ProtocolException("PoolAuth on an open control channel");
                 }

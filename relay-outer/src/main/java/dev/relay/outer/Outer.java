@@ -92,6 +92,7 @@ public final class Outer implements AutoCloseable {
     private final Map<String, RoutePort> routes = new ConcurrentHashMap<>();
     private final PendingOpens pending = new PendingOpens();
     private final Balancer balancer = new Balancer();
+    private final PooledConfirm confirming = new PooledConfirm();
     private final Sessions sessions = new Sessions();
     private final Admission admission;
     private final Map<String, RouteStats> stats = new ConcurrentHashMap<>();
@@ -402,23 +403,91 @@ public final class Outer implements AutoCloseable {
      * Starts the session on an idle pooled connection: the Open goes on that connection and the user's bytes follow
      * it at once, so the session costs no round trip for a handshake. A connection whose write fails is dropped and
      * the next one tried; false when the pool is empty.
+     *
+     * <p>Where another inner could serve the user if this one cannot reach the target, the Open asks the inner to
+     * confirm first ({@link PooledConfirm}): the user's bytes wait one round trip, unread, so that a failure can still
+     * go to the other inner with nothing lost.
      */
     private boolean openOnPooled(InnerLink l, String id, Route route, User user, UdpFlow flow) {
+        boolean confirm =
+                user != null && balancer.choose(route, control.inners().all(), l) != null;
+        return openOnPooled(l, id, route, user, flow, confirm);
+    }
+
+    private boolean openOnPooled(InnerLink l, String id, Route route, User user, UdpFlow flow, boolean confirm) {
         for (InnerLink.Pooled p; (p = l.takePooled()) != null; ) {
             // The ticket is for the connection the inner dials to replace this one.
             String ticket = l.issueTicket();
+            OuterToInner.Open o = open(new OuterToInner.Open(id, route.name(), ticket, p.openProof()), route, user);
             try {
-                p.channel().send(open(new OuterToInner.Open(id, route.name(), ticket, p.openProof()), route, user));
+                p.channel().send(confirm ? o.confirmed() : o);
             } catch (IOException e) {
                 LOG.debug("pooled connection to {} was dead: {}", l, e.toString());
                 l.discardTicket(ticket);
                 p.channel().close();
                 continue;
             }
-            start(id, route, user, flow, p.channel().socket(), "pool", l.name());
+            if (confirm) {
+                confirming.start(
+                        this, l, p.channel(), id, route, user, config.tuning().openTimeout());
+            } else {
+                start(id, route, user, flow, p.channel().socket(), "pool", l.name());
+            }
             return true;
         }
         return false;
+    }
+
+    /** The inner confirmed the target on a pooled connection: the session starts, the user's bytes not yet read. */
+    void confirmedOpen(InnerLink l, Channel data, String id, Route route, User user) {
+        balancer.succeeded(route.name(), l.name());
+        start(id, route, user, null, data.socket(), "pool", l.name());
+    }
+
+    /**
+     * The inner {@code l} could not reach the target for a user on a pooled connection that asked to confirm: none of
+     * the user's bytes has been read, so it goes to another inner, once, as after an OpenFailed on the control channel.
+     */
+    void confirmFailed(InnerLink l, String id, Route route, User user, String reason) {
+        balancer.released(route.name(), l.name());
+        if (balancer.failed(route.name(), l.name())) {
+            LOG.warn(
+                    "route={} inner=\"{}\" skipped for {}s: its target failed {} times in a row, last: {}",
+                    route.name(),
+                    l.name(),
+                    Balancer.SKIP_FOR.toSeconds(),
+                    Balancer.DEFAULT_FAILURES_TO_SKIP,
+                    reason);
+        }
+        InnerLink next =
+                closed.get() ? null : balancer.choose(route, control.inners().all(), l);
+        if (next == null) {
+            PendingOpen p = new PendingOpen(id, route, user, System.nanoTime());
+            drop(p, RouteStats.Result.TARGET_FAILED, "inner \"" + l.name() + "\" could not open: " + reason);
+            return;
+        }
+        balancer.load(route.name(), l.name()).retries.increment();
+        LOG.info(
+                "session retry id={} route={} user={} failed-inner=\"{}\" to=\"{}\" reason=\"{}\"",
+                id,
+                route.name(),
+                user.describe(),
+                l.name(),
+                next.name(),
+                reason);
+        balancer.assigned(route.name(), next.name());
+        if (next.serves(ControlPort.spec(route)) && openOnPooled(next, id, route, user, null, false)) {
+            return;
+        }
+        balancer.released(route.name(), next.name());
+        PendingOpen p = new PendingOpen(
+                id,
+                route,
+                user,
+                System.nanoTime() + config.tuning().openTimeout().toNanos());
+        p.retried().set(true);
+        pending.add(p);
+        ask(p, null, l, next);
     }
 
     /**
@@ -791,6 +860,7 @@ public final class Outer implements AutoCloseable {
         }
         control.closeLinks();
         pending.takeAll().forEach(p -> drop(p, RouteStats.Result.ERROR, "outer shutting down"));
+        confirming.closeAll();
         timer.shutdownNow();
         sessions.closeAll("outer shutting down", CLOSE_GRACE);
         LOG.info("outer stopped");
