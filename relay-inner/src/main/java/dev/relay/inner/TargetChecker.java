@@ -46,13 +46,21 @@ final class TargetChecker implements AutoCloseable {
         final long everyMillis;
         final ScheduledFuture<?> task;
         volatile Boolean told;
+        /** Set before the task is cancelled: a check already running then tells the outer nothing. */
+        volatile boolean stopped;
 
         Check(String route, HostPort target, long everyMillis) {
             this.route = route;
             this.target = target;
             this.everyMillis = everyMillis;
+            // The first run may start before this assignment: it reads only the fields above.
             this.task = timer.scheduleWithFixedDelay(
                     () -> Threads.start("check-" + route, this::run), 0, everyMillis, TimeUnit.MILLISECONDS);
+        }
+
+        void stop() {
+            stopped = true;
+            task.cancel(false);
         }
 
         void run() {
@@ -66,7 +74,7 @@ final class TargetChecker implements AutoCloseable {
             boolean up = down == null;
             Boolean before = told;
             // The outer takes a route as up until told otherwise: the first report it needs is a down one.
-            if ((before == null && up) || (before != null && before == up) || task.isCancelled()) {
+            if ((before == null && up) || (before != null && before == up) || stopped) {
                 return;
             }
             if (send.test(new InnerToOuter.TargetHealth(route, up, down))) {
@@ -101,12 +109,12 @@ final class TargetChecker implements AutoCloseable {
                     next.put(spec.name(), c);
                 } else {
                     if (c != null) {
-                        c.task.cancel(false);
+                        c.stop();
                     }
                     next.put(spec.name(), new Check(spec.name(), r.target(), spec.healthCheckMillis()));
                 }
             }
-            checks.values().forEach(c -> c.task.cancel(false));
+            checks.values().forEach(Check::stop);
             checks.clear();
             checks.putAll(next);
         } catch (java.util.concurrent.RejectedExecutionException closed) {
@@ -118,6 +126,13 @@ final class TargetChecker implements AutoCloseable {
 
     @Override
     public void close() {
+        lock.lock();
+        try {
+            checks.values().forEach(Check::stop);
+            checks.clear();
+        } finally {
+            lock.unlock();
+        }
         timer.shutdownNow();
     }
 }

@@ -2,6 +2,7 @@ package dev.relay.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.relay.config.AdminConfig;
@@ -25,6 +26,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -162,6 +168,51 @@ class SeveralInnersTest {
                 oneSession("r0", 100 + i);
             }
             assertEquals(before + 30, outer.sessionsStarted("r0", "site-b"));
+        }
+    }
+
+    @Test
+    void killingAnInnerUnderLoadFailsNoSessionStartedAfterTheOuterSawItGo() throws Exception {
+        try (Target target = Target.echo();
+                ExecutorService users = Executors.newVirtualThreadPerTaskExecutor()) {
+            outer(route("r0", target));
+            Inner a = inner("site-a", SITE_A, 4);
+            inner("site-b", SITE_B, 4);
+            AtomicBoolean failedOver = new AtomicBoolean();
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicInteger afterwards = new AtomicInteger();
+            List<Future<String>> workers = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                int worker = w;
+                workers.add(users.submit(() -> {
+                    for (int i = 0; !stop.get(); i++) {
+                        boolean after = failedOver.get();
+                        try {
+                            oneSession("r0", worker * 100_000 + i);
+                        } catch (IOException | AssertionError e) {
+                            if (after) {
+                                return "session " + i + " of worker " + worker + " failed after the failover: " + e;
+                            }
+                            continue;
+                        }
+                        if (after) {
+                            afterwards.incrementAndGet();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            Await.until("sessions on site-a", () -> outer.sessionsStarted("r0", "site-a") >= 5);
+            a.close();
+            Await.until(
+                    "the outer to see site-a gone",
+                    () -> outer.connectedInners().equals(Set.of("site-b")));
+            failedOver.set(true);
+            Await.until("40 sessions after the failover", () -> afterwards.get() >= 40);
+            stop.set(true);
+            for (Future<String> f : workers) {
+                assertNull(f.get());
+            }
         }
     }
 

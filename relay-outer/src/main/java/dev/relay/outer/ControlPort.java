@@ -287,9 +287,9 @@ final class ControlPort {
             if (inners.remove(fresh)) {
                 LOG.info("{} disconnected: {}", fresh, reason);
             }
-            outer.innerDisconnected(fresh);
+            outer.dispatcher().innerDisconnected(fresh);
         });
-        outer.innerConnected(fresh);
+        outer.dispatcher().innerConnected(fresh);
     }
 
     private static void refuseSecondInner(Channel ch, Greeting g, String from, InnerLink current) {

@@ -139,11 +139,15 @@ final class InnerLink implements Balancer.Candidate {
                 channel.checkPeerReads(deadPeer);
                 switch (m) {
                     case Message.Heartbeat h -> {}
-                    case OpenFailed f -> outer.openFailed(this, f.session(), Frames.printable(f.reason()));
+                    case OpenFailed f -> outer.dispatcher().openFailed(this, f.session(), Frames.printable(f.reason()));
                     case InnerToOuter.RoutesApplied a -> applied(a.generation());
                     case InnerToOuter.TargetHealth t ->
-                        outer.targetHealth(
-                                this, t.route(), t.up(), t.reason() == null ? null : Frames.printable(t.reason()));
+                        outer.dispatcher()
+                                .targetHealth(
+                                        this,
+                                        t.route(),
+                                        t.up(),
+                                        t.reason() == null ? null : Frames.printable(t.reason()));
                     case Message.Error e -> throw new Frames.PeerError(e.message());
                     case InnerToOuter.Hello h -> throw new ProtocolException("Hello on an open control channel");
                     case InnerToOuter.Name n -> throw new ProtocolException("Name on an open control channel");

@@ -51,8 +51,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The public side of the tunnel, and the handle an embedding program holds: {@link #start} binds the control port and
  * every route's port, {@link #close} stops everything. This class holds the routes, the users waiting for an inner,
- * and the sessions; the {@link ControlPort} holds everything that arrives from the inners, and the {@link Balancer}
- * picks which inner serves each new session.
+ * and the sessions; the {@link ControlPort} holds everything that arrives from the inners, and the {@link Dispatcher}
+ * decides which inner serves each new session, and where it goes when that inner fails it.
  *
  * <p>Threads: {@code control-acceptor} and one {@code route-<name>} per route accept; the control port's threads
  * authenticate the inner's connections and read its control channel; two threads per session copy bytes; the
@@ -92,7 +92,7 @@ public final class Outer implements AutoCloseable {
     private final Map<String, RoutePort> routes = new ConcurrentHashMap<>();
     private final PendingOpens pending = new PendingOpens();
     private final Balancer balancer = new Balancer();
-    private final PooledConfirm confirming = new PooledConfirm();
+    private final Dispatcher dispatcher;
     private final Sessions sessions = new Sessions();
     private final Admission admission;
     private final Map<String, RouteStats> stats = new ConcurrentHashMap<>();
@@ -107,6 +107,7 @@ public final class Outer implements AutoCloseable {
         this.config = config;
         this.source = source;
         this.control = new ControlPort(this, config, tls, timer, controlServer);
+        this.dispatcher = new Dispatcher(this, control, pending, balancer);
         this.admission = new Admission(config.tuning().maxSessions());
     }
 
@@ -335,8 +336,8 @@ public final class Outer implements AutoCloseable {
             return;
         }
         String id = Nonce.sessionId();
-        InnerLink chosen = balancer.choose(route, control.inners().all(), null);
-        if (tryPooled(chosen, id, route, user, null)) {
+        InnerLink chosen = dispatcher.choose(route);
+        if (dispatcher.tryPooled(chosen, id, route, user, null)) {
             return;
         }
         PendingOpen p = new PendingOpen(
@@ -347,147 +348,7 @@ public final class Outer implements AutoCloseable {
         pending.add(p);
         // With no inner chosen, ask looks again: one that came up after the first look, but snapshotted the waiting
         // users before this one was added, would otherwise never hear of it. Its compare-and-set keeps it to one.
-        ask(p, null, null, chosen);
-    }
-
-    /** Starts the session on a pooled connection of {@code l}, if it has one ready. */
-    private boolean tryPooled(InnerLink l, String id, Route route, User user, UdpFlow flow) {
-        if (l == null || !l.serves(ControlPort.spec(route))) {
-            return false;
-        }
-        balancer.assigned(route.name(), l.name());
-        if (openOnPooled(l, id, route, user, flow)) {
-            return true;
-        }
-        balancer.released(route.name(), l.name());
-        return false;
-    }
-
-    /**
-     * Moves {@code p} from the inner {@code from} (null: none yet) to the one the balancer picks other than
-     * {@code except}, and sends it the Open; with none left, {@code p} waits for the next inner that connects. False
-     * when no inner took it, or another thread moved it first.
-     */
-    private boolean ask(PendingOpen p, InnerLink from, InnerLink except) {
-        return ask(p, from, except, null);
-    }
-
-    /** The same, with the inner already chosen for this user ({@code chosen}, if still open) rather than a new pick. */
-    private boolean ask(PendingOpen p, InnerLink from, InnerLink except, InnerLink chosen) {
-        String route = p.route().name();
-        InnerLink l = chosen != null && chosen.isOpen()
-                ? chosen
-                : balancer.choose(p.route(), control.inners().all(), except);
-        if (l == null) {
-            if (from != null && p.askedOn().compareAndSet(from, null)) {
-                balancer.released(route, from.name());
-            }
-            return false;
-        }
-        if (!p.askedOn().compareAndSet(from, l)) {
-            return false;
-        }
-        if (from != null) {
-            balancer.released(route, from.name());
-        }
-        balancer.assigned(route, l.name());
-        l.open(p);
-        // Closed between the choice and the compare-and-set: innerDisconnected may have looked already.
-        if (!l.isOpen()) {
-            ask(p, l, l);
-        }
-        return true;
-    }
-
-    /**
-     * Starts the session on an idle pooled connection: the Open goes on that connection and the user's bytes follow
-     * it at once, so the session costs no round trip for a handshake. A connection whose write fails is dropped and
-     * the next one tried; false when the pool is empty.
-     *
-     * <p>Where another inner could serve the user if this one cannot reach the target, the Open asks the inner to
-     * confirm first ({@link PooledConfirm}): the user's bytes wait one round trip, unread, so that a failure can still
-     * go to the other inner with nothing lost.
-     */
-    private boolean openOnPooled(InnerLink l, String id, Route route, User user, UdpFlow flow) {
-        boolean confirm =
-                user != null && balancer.choose(route, control.inners().all(), l) != null;
-        return openOnPooled(l, id, route, user, flow, confirm);
-    }
-
-    private boolean openOnPooled(InnerLink l, String id, Route route, User user, UdpFlow flow, boolean confirm) {
-        for (InnerLink.Pooled p; (p = l.takePooled()) != null; ) {
-            // The ticket is for the connection the inner dials to replace this one.
-            String ticket = l.issueTicket();
-            OuterToInner.Open o = open(new OuterToInner.Open(id, route.name(), ticket, p.openProof()), route, user);
-            try {
-                p.channel().send(confirm ? o.confirmed() : o);
-            } catch (IOException e) {
-                LOG.debug("pooled connection to {} was dead: {}", l, e.toString());
-                l.discardTicket(ticket);
-                p.channel().close();
-                continue;
-            }
-            if (confirm) {
-                confirming.start(
-                        this, l, p.channel(), id, route, user, config.tuning().openTimeout());
-            } else {
-                start(id, route, user, flow, p.channel().socket(), "pool", l.name());
-            }
-            return true;
-        }
-        return false;
-    }
-
-    /** The inner confirmed the target on a pooled connection: the session starts, the user's bytes not yet read. */
-    void confirmedOpen(InnerLink l, Channel data, String id, Route route, User user) {
-        balancer.succeeded(route.name(), l.name());
-        start(id, route, user, null, data.socket(), "pool", l.name());
-    }
-
-    /**
-     * The inner {@code l} could not reach the target for a user on a pooled connection that asked to confirm: none of
-     * the user's bytes has been read, so it goes to another inner, once, as after an OpenFailed on the control channel.
-     */
-    void confirmFailed(InnerLink l, String id, Route route, User user, String reason) {
-        balancer.released(route.name(), l.name());
-        if (balancer.failed(route.name(), l.name())) {
-            LOG.warn(
-                    "route={} inner=\"{}\" skipped for {}s: its target failed {} times in a row, last: {}",
-                    route.name(),
-                    l.name(),
-                    Balancer.SKIP_FOR.toSeconds(),
-                    Balancer.DEFAULT_FAILURES_TO_SKIP,
-                    reason);
-        }
-        InnerLink next =
-                closed.get() ? null : balancer.choose(route, control.inners().all(), l);
-        if (next == null) {
-            PendingOpen p = new PendingOpen(id, route, user, System.nanoTime());
-            drop(p, RouteStats.Result.TARGET_FAILED, "inner \"" + l.name() + "\" could not open: " + reason);
-            return;
-        }
-        balancer.load(route.name(), l.name()).retries.increment();
-        LOG.info(
-                "session retry id={} route={} user={} failed-inner=\"{}\" to=\"{}\" reason=\"{}\"",
-                id,
-                route.name(),
-                user.describe(),
-                l.name(),
-                next.name(),
-                reason);
-        balancer.assigned(route.name(), next.name());
-        if (next.serves(ControlPort.spec(route)) && openOnPooled(next, id, route, user, null, false)) {
-            return;
-        }
-        balancer.released(route.name(), next.name());
-        PendingOpen p = new PendingOpen(
-                id,
-                route,
-                user,
-                System.nanoTime() + config.tuning().openTimeout().toNanos());
-        p.retried().set(true);
-        pending.add(p);
-        ask(p, null, l, next);
+        dispatcher.ask(p, null, null, chosen);
     }
 
     /**
@@ -504,14 +365,14 @@ public final class Outer implements AutoCloseable {
             // Counted by the caller as a dropped datagram: a flood over the limit is not a stream of users.
             return refused;
         }
-        InnerLink chosen = balancer.choose(route, control.inners().all(), null);
-        if (tryPooled(chosen, flow.id(), route, null, flow)) {
+        InnerLink chosen = dispatcher.choose(route);
+        if (dispatcher.tryPooled(chosen, flow.id(), route, null, flow)) {
             return null;
         }
         PendingOpen p = new PendingOpen(
                 flow, System.nanoTime() + config.tuning().openTimeout().toNanos());
         pending.add(p);
-        ask(p, null, null, chosen);
+        dispatcher.ask(p, null, null, chosen);
         return null;
     }
 
@@ -520,45 +381,6 @@ public final class Outer implements AutoCloseable {
         return route.proxyProtocol() == null
                 ? o
                 : o.withAddresses(Endpoints.of(user.address()), Endpoints.of(user.local()));
-    }
-
-    /**
-     * The inner {@code l} found the target of {@code route} up or down by its own checks: while down, it is passed over
-     * on that route like an inner whose target keeps failing.
-     */
-    void targetHealth(InnerLink l, String route, boolean up, String reason) {
-        Balancer.Load load = balancer.load(route, l.name());
-        if (load.targetUp != up) {
-            load.targetUp = up;
-            if (up) {
-                LOG.info("route={} inner=\"{}\" target up again: new sessions may go to it", route, l.name());
-            } else {
-                LOG.warn("route={} inner=\"{}\" target down, passed over until it is up: {}", route, l.name(), reason);
-            }
-        }
-    }
-
-    /** A new control channel: every user waiting for no inner yet goes to one now. */
-    void innerConnected(InnerLink l) {
-        // Its checks start again from nothing: what an earlier connection of this name reported no longer holds.
-        balancer.connected(l.name());
-        for (PendingOpen p : pending.snapshot()) {
-            if (p.askedOn().get() == null && p.route().servedBy(l.name())) {
-                ask(p, null, null);
-            }
-        }
-    }
-
-    /**
-     * A control channel closed: the users it was asked for go to the other inners at once. Its sessions run on their
-     * own data connections and end with them, each with its own log line.
-     */
-    void innerDisconnected(InnerLink l) {
-        for (PendingOpen p : pending.snapshot()) {
-            if (p.askedOn().get() == l) {
-                ask(p, l, l);
-            }
-        }
     }
 
     /** The inner answered an Open with a data connection; whoever takes the waiting user from the list pairs it. */
@@ -600,48 +422,8 @@ public final class Outer implements AutoCloseable {
         start(p.id(), p.route(), p.user(), p.flow(), data, "open", inner);
     }
 
-    /**
-     * The inner {@code l} could not reach the target: the user (whose bytes are still unread in its socket) is asked
-     * of another inner once, and closed only when there is none or that one fails too.
-     */
-    void openFailed(InnerLink l, String id, String reason) {
-        PendingOpen p = pending.get(id);
-        if (p == null || p.askedOn().get() != l) {
-            return;
-        }
-        String route = p.route().name();
-        if (balancer.failed(route, l.name())) {
-            LOG.warn(
-                    "route={} inner=\"{}\" skipped for {}s: its target failed {} times in a row, last: {}",
-                    route,
-                    l.name(),
-                    Balancer.SKIP_FOR.toSeconds(),
-                    Balancer.DEFAULT_FAILURES_TO_SKIP,
-                    reason);
-        }
-        if (p.retried().compareAndSet(false, true) && ask(p, l, l)) {
-            balancer.load(route, l.name()).retries.increment();
-            LOG.info(
-                    "session retry id={} route={} user={} failed-inner=\"{}\" to=\"{}\" reason=\"{}\"",
-                    id,
-                    route,
-                    p.describeUser(),
-                    l.name(),
-                    describe(p.askedOn().get()),
-                    reason);
-            return;
-        }
-        p = pending.take(id);
-        if (p != null) {
-            drop(p, RouteStats.Result.TARGET_FAILED, "inner \"" + l.name() + "\" could not open: " + reason);
-        }
-    }
-
-    private static String describe(InnerLink l) {
-        return l == null ? "?" : l.name();
-    }
-
-    private void start(String id, Route route, User user, UdpFlow flow, Socket data, String via, String inner) {
+    /** Hands a user (or flow) and its data connection to a session, counted against {@code inner}. */
+    void start(String id, Route route, User user, UdpFlow flow, Socket data, String via, String inner) {
         if (inner != null) {
             balancer.started(route.name(), inner);
         }
@@ -720,7 +502,8 @@ public final class Outer implements AutoCloseable {
         }
     }
 
-    private void drop(PendingOpen p, RouteStats.Result result, String reason) {
+    /** Ends a user (or flow) that never got a session, with one log line naming why. */
+    void drop(PendingOpen p, RouteStats.Result result, String reason) {
         String route = p.route().name();
         LOG.info(
                 "{} failed id={} route={} user={} reason=\"{}\"",
@@ -768,6 +551,14 @@ public final class Outer implements AutoCloseable {
 
     Balancer balancer() {
         return balancer;
+    }
+
+    Dispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    boolean isClosed() {
+        return closed.get();
     }
 
     Map<String, RouteStats> allStats() {
@@ -860,7 +651,7 @@ public final class Outer implements AutoCloseable {
         }
         control.closeLinks();
         pending.takeAll().forEach(p -> drop(p, RouteStats.Result.ERROR, "outer shutting down"));
-        confirming.closeAll();
+        dispatcher.closeAll();
         timer.shutdownNow();
         sessions.closeAll("outer shutting down", CLOSE_GRACE);
         LOG.info("outer stopped");

@@ -23,11 +23,12 @@ final class PooledConfirm {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /** Waits, on a thread of its own, for {@code l}'s answer on {@code data} for session {@code id}. */
-    void start(Outer outer, InnerLink l, Channel data, String id, Route route, User user, Duration timeout) {
+    void start(Dispatcher outer, InnerLink l, Channel data, String id, Route route, User user, Duration timeout) {
         Threads.start("confirm-" + id, () -> await(outer, l, data, id, route, user, timeout));
     }
 
-    private void await(Outer outer, InnerLink l, Channel data, String id, Route route, User user, Duration timeout) {
+    private void await(
+            Dispatcher outer, InnerLink l, Channel data, String id, Route route, User user, Duration timeout) {
         waiting.add(data);
         String failure;
         try {
