@@ -114,6 +114,16 @@ final class Balancer {
         return route.balance() == Route.Balance.ROUND_ROBIN ? roundRobin(route, rl, pool) : fewest(route, rl, pool);
     }
 
+    /** Whether an inner other than {@code except} may serve {@code route} now; unlike a choice, it moves no turn. */
+    <C extends Candidate> boolean anyOther(Route route, Collection<C> links, C except) {
+        for (C l : links) {
+            if (l != except && l.isOpen() && route.servedBy(l.name())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Fewest active sessions per unit of weight; ties at random, so equal inners share a burst. */
     private static <C extends Candidate> C fewest(Route route, RouteLoad rl, List<C> pool) {
         C best = null;

@@ -96,7 +96,7 @@ final class Dispatcher {
      */
     private boolean openOnPooled(InnerLink l, String id, Route route, User user, UdpFlow flow) {
         boolean confirm =
-                user != null && balancer.choose(route, control.inners().all(), l) != null;
+                user != null && balancer.anyOther(route, control.inners().all(), l);
         return openOnPooled(l, id, route, user, flow, confirm);
     }
 
