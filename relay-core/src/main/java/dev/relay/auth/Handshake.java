@@ -13,17 +13,19 @@ import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.OuterToInner.Challenge;
 import dev.relay.protocol.ProtocolException;
 import java.io.IOException;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
  * Mutual challenge-response, the first three frames of every connection but a pooled one with a ticket (below):
  * <pre>
- * inner → outer  Hello(version, purpose, innerNonce)
+ * inner → outer  Hello(version, purpose, innerNonce), Name(name)
  * outer → inner  Challenge(version, outerNonce, HMAC(token, "outer", innerNonce, outerNonce))
  * inner → outer  Auth(HMAC(token, "inner", innerNonce, outerNonce), name, session)
  * </pre>
  * The inner checks the outer's proof before it proves itself, so an impostor outer learns nothing and can make the
- * inner open nothing. Callers put a deadline on the whole exchange.
+ * inner open nothing. The token is the named inner's own where the outer lists one for it ({@code outer.inners}), so
+ * the Name comes first, in the same write as the Hello. Callers put a deadline on the whole exchange.
  *
  * <p>A pooled connection whose inner holds a ticket (a single-use nonce the outer sent in an Open) skips the round
  * trip: its only frame is {@code PoolAuth(version, innerNonce, ticket, HMAC(token, "pool inner", innerNonce, ticket),
@@ -33,7 +35,7 @@ import java.util.function.Predicate;
  */
 public final class Handshake {
     /** The protocol version this build speaks. */
-    public static final int VERSION = 4;
+    public static final int VERSION = 5;
 
     private Handshake() {}
 
@@ -49,13 +51,25 @@ public final class Handshake {
      * at all (plain TCP, where a PoolAuth could be read on the wire and replayed).
      */
     public static Greeting accept(Channel ch, Token token, Predicate<String> redeem) throws IOException {
+        return accept(ch, name -> token, redeem);
+    }
+
+    /**
+     * The same, where each inner name may have its own token: {@code tokens} gives the token the named inner must
+     * hold, or null when no inner of that name may connect at all.
+     */
+    public static Greeting accept(Channel ch, Function<String, Token> tokens, Predicate<String> redeem)
+            throws IOException {
         InnerToOuter first = ch.expect(InnerToOuter.class, InnerToOuter.class);
         return switch (first) {
-            case Hello h -> acceptHello(ch, token, h);
-            case PoolAuth p -> acceptTicket(ch, token, redeem, p);
+            case Hello h -> acceptHello(ch, tokens, h);
+            case PoolAuth p -> acceptTicket(ch, tokenFor(ch, tokens, p.name()), redeem, p);
+            case InnerToOuter.Name n -> throw unexpected(n);
             case Auth a -> throw unexpected(a);
             case InnerToOuter.OpenFailed f -> throw unexpected(f);
             case InnerToOuter.RoutesApplied r -> throw unexpected(r);
+            case InnerToOuter.TargetHealth t -> throw unexpected(t);
+            case InnerToOuter.Opened o -> throw unexpected(o);
             case Message.Heartbeat h -> throw unexpected(h);
             case Message.Error e -> throw unexpected(e);
         };
@@ -69,14 +83,31 @@ public final class Handshake {
         }
     }
 
-    private static Greeting acceptHello(Channel ch, Token token, Hello hello) throws IOException {
+    private static Token tokenFor(Channel ch, Function<String, Token> tokens, String name) throws AuthException {
+        Token token = tokens.apply(name);
+        if (token == null) {
+            String why = "no inner named \"" + name + "\" may connect to this outer (not in outer.inners)";
+            ch.fail(why);
+            throw new AuthException(why);
+        }
+        return token;
+    }
+
+    private static Greeting acceptHello(Channel ch, Function<String, Token> tokens, Hello hello) throws IOException {
         checkVersion(ch, hello.version());
+        String name = ch.expect(InnerToOuter.class, InnerToOuter.Name.class).name();
+        Token token = tokenFor(ch, tokens, name);
         String outerNonce = Nonce.next();
         ch.send(new Challenge(VERSION, outerNonce, Proof.of(token, Proof.OUTER, hello.nonce(), outerNonce)));
         Auth auth = ch.expect(InnerToOuter.class, Auth.class);
         if (!Proof.matches(Proof.of(token, Proof.INNER, hello.nonce(), outerNonce), auth.proof())) {
             ch.fail("authentication failed: wrong token");
-            throw new AuthException("authentication failed: wrong token (inner name \"" + auth.name() + "\")");
+            throw new AuthException("authentication failed: wrong token (inner name \"" + name + "\")");
+        }
+        if (!auth.name().equals(name)) {
+            String why = "Auth names inner \"" + auth.name() + "\" but Name said \"" + name + "\"";
+            ch.fail(why);
+            throw new AuthException(why);
         }
         // DATA names the session it answers and POOL the control channel it joins; CONTROL names nothing.
         if ((hello.purpose() == Purpose.CONTROL) != (auth.session() == null)) {
@@ -116,7 +147,7 @@ public final class Handshake {
     /** The inner's side: proves itself to an outer that first proved it holds the same token, or throws. */
     public static void dial(Channel ch, Token token, Purpose purpose, String name, String session) throws IOException {
         String innerNonce = Nonce.next();
-        ch.send(new Hello(VERSION, purpose, innerNonce));
+        ch.send(new Hello(VERSION, purpose, innerNonce), new InnerToOuter.Name(name));
         Challenge c = ch.expect(OuterToInner.class, Challenge.class);
         if (c.version() != VERSION) {
             String why = "protocol version " + c.version() + " is not supported; this inner speaks " + VERSION;

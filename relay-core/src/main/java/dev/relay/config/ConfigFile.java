@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.relay.net.AddressRule;
+import dev.relay.protocol.Names;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -20,6 +21,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -51,7 +53,14 @@ public final class ConfigFile {
     // The file as written, before meaning is given to it.
     record RawFile(RawOuter outer, RawInner inner, String token, List<RawRoute> routes, RawTuning tuning) {}
 
-    record RawOuter(JsonNode listen, RawServerTls tls, RawAdmin admin, List<String> trustedProxies) {}
+    record RawOuter(
+            JsonNode listen,
+            RawServerTls tls,
+            RawAdmin admin,
+            List<String> trustedProxies,
+            Map<String, RawInnerCredentials> inners) {}
+
+    record RawInnerCredentials(String token) {}
 
     record RawAdmin(String listen, String token) {}
 
@@ -72,7 +81,10 @@ public final class ConfigFile {
             List<String> allow,
             String proxyProtocol,
             Boolean acceptProxyProtocol,
-            String protocol) {}
+            String protocol,
+            JsonNode inners,
+            String balance,
+            Double healthCheckSeconds) {}
 
     record RawTuning(
             Double heartbeatSeconds,
@@ -94,7 +106,9 @@ public final class ConfigFile {
     private final String source;
     private final Path baseDir;
     private final RawFile raw;
+    /** Null when the file has none; the inner always needs one, the outer only without {@code outer.inners}. */
     private final Token token;
+
     private final List<Route> routes;
     private final Tuning tuning;
 
@@ -141,7 +155,11 @@ public final class ConfigFile {
         if (raw == null) {
             throw new ConfigException(source + ": the file is empty; expected a JSON object");
         }
-        Token token = token(source, raw.token(), env.get(TOKEN_ENV));
+        Token token = token(
+                source,
+                raw.token(),
+                env.get(TOKEN_ENV),
+                raw.outer() != null && raw.outer().inners() != null);
         Tuning tuning = tuning(source, raw.tuning());
         List<Route> routes = new ArrayList<>();
         List<RawRoute> rawRoutes = raw.routes() == null ? List.of() : raw.routes();
@@ -169,7 +187,23 @@ public final class ConfigFile {
                 raw.outer().trustedProxies() == null ? List.of() : raw.outer().trustedProxies();
         List<AddressRule> trusted =
                 check(source, () -> prefixed("outer.trustedProxies", () -> AddressRule.parseAll(proxies)));
-        return check(source, () -> new OuterConfig(listen, token, routes, tuning, tls, admin, trusted));
+        Map<String, Token> inners = new LinkedHashMap<>();
+        if (raw.outer().inners() != null) {
+            for (Map.Entry<String, RawInnerCredentials> e : raw.outer().inners().entrySet()) {
+                String field = "outer.inners." + e.getKey();
+                check(source, () -> prefixed("outer.inners", () -> Names.check("inner name", e.getKey())));
+                if (e.getValue() == null || e.getValue().token() == null) {
+                    throw new ConfigException(source + ": " + field + ".token: missing; each listed inner needs its own"
+                            + " secret of at least " + Token.MIN_LENGTH + " characters");
+                }
+                Token own = check(
+                        source,
+                        () -> prefixed(
+                                field + ".token", () -> new Token(e.getValue().token())));
+                inners.put(e.getKey(), own);
+            }
+        }
+        return check(source, () -> new OuterConfig(listen, token, routes, tuning, tls, admin, trusted, inners));
     }
 
     /** The inner's part; fails when {@code inner} is missing. {@code connect} overrides {@code inner.connect}. */
@@ -196,6 +230,10 @@ public final class ConfigFile {
                         + " --connect HOST:PORT");
             }
             address = check(source, () -> prefixed("inner.connect", () -> outers(node)));
+        }
+        if (token == null) {
+            throw new ConfigException(source + ": token: missing; the inner needs its secret (its own, where the outer"
+                    + " lists it in outer.inners) in the file or in " + TOKEN_ENV);
         }
         String name =
                 raw.inner() != null && raw.inner().name() != null ? raw.inner().name() : InnerConfig.DEFAULT_NAME;
@@ -276,9 +314,12 @@ public final class ConfigFile {
         return name == null ? null : baseDir.resolve(name).normalize();
     }
 
-    private static Token token(String source, String inFile, String fromEnv) throws ConfigException {
+    private static Token token(String source, String inFile, String fromEnv, boolean optional) throws ConfigException {
         if (fromEnv != null && !fromEnv.isEmpty()) {
             return check(source, () -> prefixed(TOKEN_ENV + " (environment)", () -> new Token(fromEnv)));
+        }
+        if (inFile == null && optional) {
+            return null;
         }
         if (inFile == null) {
             throw new ConfigException(source + ": token: missing; set a random secret of at least " + Token.MIN_LENGTH
@@ -371,12 +412,84 @@ public final class ConfigFile {
                 source,
                 () -> prefixed(
                         where + ".allow", () -> AddressRule.parseAll(r.allow() == null ? List.of() : r.allow())));
+        List<Route.InnerWeight> inners = inners(source, where + ".inners", r.inners());
+        Duration health = check(
+                source,
+                () -> prefixed(where + ".healthCheckSeconds", () -> seconds(r.healthCheckSeconds(), Duration.ZERO)));
+        Route.Balance balance = r.balance() == null
+                ? Route.Balance.FEWEST
+                : check(source, () -> prefixed(where + ".balance", () -> balance(r.balance())));
         return check(
                 source,
                 () -> prefixed(
                         where,
                         () -> new Route(
-                                r.name(), listen, target, idle, max, perSource, allow, proxy, acceptProxy, protocol)));
+                                r.name(),
+                                listen,
+                                target,
+                                idle,
+                                max,
+                                perSource,
+                                allow,
+                                proxy,
+                                acceptProxy,
+                                protocol,
+                                inners,
+                                balance,
+                                health)));
+    }
+
+    private static Route.Balance balance(String text) {
+        return switch (text) {
+            case "fewest" -> Route.Balance.FEWEST;
+            case "roundRobin" -> Route.Balance.ROUND_ROBIN;
+            default ->
+                throw new IllegalArgumentException(
+                        "\"" + text + "\" is not a balance mode: \"fewest\" (the default) or \"roundRobin\"");
+        };
+    }
+
+    /** {@code ["a", "b"]} or {@code [{"name": "a", "weight": 3}, ...]}, or both kinds mixed. */
+    private static List<Route.InnerWeight> inners(String source, String field, JsonNode node) throws ConfigException {
+        if (node == null || node.isNull()) {
+            return List.of();
+        }
+        return check(
+                source,
+                () -> prefixed(field, () -> {
+                    if (!node.isArray() || node.isEmpty()) {
+                        throw new IllegalArgumentException("expected a non-empty list of inner names, like [\"site-a\","
+                                + " \"site-b\"] or [{\"name\": \"site-a\", \"weight\": 3}], got " + node);
+                    }
+                    List<Route.InnerWeight> out = new ArrayList<>();
+                    for (JsonNode e : node) {
+                        if (e.isTextual()) {
+                            out.add(new Route.InnerWeight(e.textValue(), Route.DEFAULT_WEIGHT));
+                            continue;
+                        }
+                        if (!e.isObject()) {
+                            throw new IllegalArgumentException(
+                                    "expected an inner name or {\"name\", \"weight\"}, got " + e);
+                        }
+                        List<String> fields = new ArrayList<>();
+                        e.fieldNames().forEachRemaining(fields::add);
+                        for (String f : fields) {
+                            if (!f.equals("name") && !f.equals("weight")) {
+                                throw new IllegalArgumentException("unknown field \"" + f + "\" (known: name, weight)");
+                            }
+                        }
+                        JsonNode n = e.get("name");
+                        JsonNode w = e.get("weight");
+                        if (n == null || !n.isTextual()) {
+                            throw new IllegalArgumentException("name: missing or not a string in " + e);
+                        }
+                        if (w != null && !(w.isIntegralNumber() && w.canConvertToInt())) {
+                            throw new IllegalArgumentException("weight: expected a whole number, got " + w);
+                        }
+                        out.add(new Route.InnerWeight(n.textValue(), w == null ? Route.DEFAULT_WEIGHT : w.intValue()));
+                    }
+                    return out;
+                }));
     }
 
     private static HostPort listen(String source, String field, JsonNode node) throws ConfigException {

@@ -1,6 +1,7 @@
 package dev.relay.config;
 
 import dev.relay.net.AddressRule;
+import dev.relay.protocol.Names;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,8 @@ import java.util.Objects;
  *
  * @param admin the admin endpoint, or null for none
  * @param trustedProxies the load balancers whose PROXY headers a route with {@code acceptProxyProtocol} believes
+ * @param inners  each listed inner's own token, by inner name ({@code outer.inners}); then {@code token} may be null,
+ *     and when given it serves only the inners not listed
  */
 public record OuterConfig(
         HostPort listen,
@@ -20,10 +23,15 @@ public record OuterConfig(
         Tuning tuning,
         ServerTls tls,
         AdminConfig admin,
-        List<AddressRule> trustedProxies) {
+        List<AddressRule> trustedProxies,
+        Map<String, Token> inners) {
     public OuterConfig {
         Objects.requireNonNull(listen, "outer.listen");
-        Objects.requireNonNull(token, "token");
+        inners = Map.copyOf(Objects.requireNonNull(inners, "outer.inners"));
+        inners.keySet().forEach(n -> Names.check("outer.inners", n));
+        if (token == null && inners.isEmpty()) {
+            throw new IllegalArgumentException("token: missing");
+        }
         Objects.requireNonNull(tuning, "tuning");
         routes = List.copyOf(Objects.requireNonNull(routes, "routes"));
         trustedProxies = List.copyOf(Objects.requireNonNull(trustedProxies, "outer.trustedProxies"));
@@ -53,6 +61,12 @@ public record OuterConfig(
                 throw new IllegalArgumentException("routes[" + i + "].acceptProxyProtocol: no load balancer is trusted;"
                         + " list its addresses in outer.trustedProxies");
             }
+            for (Route.InnerWeight w : r.inners()) {
+                if (token == null && !inners.containsKey(w.name())) {
+                    throw new IllegalArgumentException("routes[" + i + "].inners: \"" + w.name()
+                            + "\" could never connect: it is not in outer.inners, and there is no top-level token");
+                }
+            }
             int port = r.listen().port();
             if (port != 0) {
                 String other = ports.putIfAbsent((r.isUdp() ? "udp/" : "tcp/") + port, "route \"" + r.name() + "\"");
@@ -66,7 +80,19 @@ public record OuterConfig(
 
     /** Plain TCP between inner and outer. */
     public OuterConfig(HostPort listen, Token token, List<Route> routes, Tuning tuning) {
-        this(listen, token, routes, tuning, null, null, List.of());
+        this(listen, token, routes, tuning, null, null, List.of(), Map.of());
+    }
+
+    /** One token for every inner, as before {@code outer.inners}. */
+    public OuterConfig(
+            HostPort listen,
+            Token token,
+            List<Route> routes,
+            Tuning tuning,
+            ServerTls tls,
+            AdminConfig admin,
+            List<AddressRule> trustedProxies) {
+        this(listen, token, routes, tuning, tls, admin, trustedProxies, Map.of());
     }
 
     /** Defaults for everything but the essentials. */
@@ -75,27 +101,41 @@ public record OuterConfig(
     }
 
     public OuterConfig withTuning(Tuning t) {
-        return new OuterConfig(listen, token, routes, t, tls, admin, trustedProxies);
+        return new OuterConfig(listen, token, routes, t, tls, admin, trustedProxies, inners);
     }
 
     public OuterConfig withListen(HostPort l) {
-        return new OuterConfig(l, token, routes, tuning, tls, admin, trustedProxies);
+        return new OuterConfig(l, token, routes, tuning, tls, admin, trustedProxies, inners);
     }
 
     public OuterConfig withRoutes(List<Route> r) {
-        return new OuterConfig(listen, token, r, tuning, tls, admin, trustedProxies);
+        return new OuterConfig(listen, token, r, tuning, tls, admin, trustedProxies, inners);
     }
 
     public OuterConfig withTls(ServerTls t) {
-        return new OuterConfig(listen, token, routes, tuning, t, admin, trustedProxies);
+        return new OuterConfig(listen, token, routes, tuning, t, admin, trustedProxies, inners);
     }
 
     public OuterConfig withAdmin(AdminConfig a) {
-        return new OuterConfig(listen, token, routes, tuning, tls, a, trustedProxies);
+        return new OuterConfig(listen, token, routes, tuning, tls, a, trustedProxies, inners);
     }
 
     public OuterConfig withTrustedProxies(List<AddressRule> rules) {
-        return new OuterConfig(listen, token, routes, tuning, tls, admin, rules);
+        return new OuterConfig(listen, token, routes, tuning, tls, admin, rules, inners);
+    }
+
+    /** This configuration with each listed inner's own token (empty for one token for all). */
+    public OuterConfig withInners(Map<String, Token> tokens) {
+        return new OuterConfig(listen, token, routes, tuning, tls, admin, trustedProxies, tokens);
+    }
+
+    /**
+     * The token the inner named {@code name} must hold: its own where {@code outer.inners} lists it, else the
+     * top-level one, or null when no inner of that name may connect.
+     */
+    public Token tokenFor(String name) {
+        Token own = inners.get(name);
+        return own != null ? own : token;
     }
 
     /** The route named {@code name}, if any. */

@@ -4,8 +4,10 @@ import dev.relay.net.AddressRule;
 import dev.relay.protocol.Names;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * One public port on the outer and the private target it leads to.
@@ -20,6 +22,10 @@ import java.util.Objects;
  * @param acceptProxyProtocol whether users arrive through a load balancer that starts each connection with a PROXY
  *     header (only from {@code outer.trustedProxies}); the header's address is then the user's, everywhere
  * @param protocol    TCP (a session per connection) or UDP (a flow per user address, ended only by its idle timeout)
+ * @param inners      the inners that may serve this route, by name, each with its weight; empty means any inner
+ * @param balance     how a new session picks among the eligible connected inners
+ * @param healthCheck how often each inner checks that the target accepts a TCP connection, and tells the outer (an
+ *     inner whose target is down is passed over); zero for never
  */
 public record Route(
         String name,
@@ -31,7 +37,40 @@ public record Route(
         List<AddressRule> allow,
         ProxyVersion proxyProtocol,
         boolean acceptProxyProtocol,
-        Protocol protocol) {
+        Protocol protocol,
+        List<InnerWeight> inners,
+        Balance balance,
+        Duration healthCheck) {
+    /** The shortest health check interval: checks more often than this only load the target. */
+    public static final Duration MIN_HEALTH_CHECK = Duration.ofMillis(100);
+    /** The longest health check interval, an hour. */
+    public static final Duration MAX_HEALTH_CHECK = Duration.ofHours(1);
+
+    /** The weight of an inner a route names without one. */
+    public static final int DEFAULT_WEIGHT = 1;
+    /** The largest weight: a hundred to one is already a backup, not a share. */
+    public static final int MAX_WEIGHT = 100;
+
+    /** An inner a route may use, and its share of the route's new sessions relative to the others'. */
+    public record InnerWeight(String name, int weight) {
+        public InnerWeight {
+            Names.check("name", name);
+            if (weight < 1 || weight > MAX_WEIGHT) {
+                throw new IllegalArgumentException(
+                        "weight of \"" + name + "\" must be between 1 and " + MAX_WEIGHT + ", got " + weight);
+            }
+        }
+    }
+
+    /**
+     * How a new session picks its inner: the fewest active sessions on this route per unit of weight, ties at random
+     * (the default, which follows load as sessions end); or weighted round robin, which ignores load.
+     */
+    public enum Balance {
+        FEWEST,
+        ROUND_ROBIN
+    }
+
     /**
      * How long a UDP flow may carry no datagram before it ends, unless the route says otherwise: UDP has no close, so
      * an idle timeout is the only end a flow has, and a minute outlasts the gaps of DNS, NTP, game and VPN traffic.
@@ -57,6 +96,26 @@ public record Route(
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(protocol, "protocol");
         allow = List.copyOf(Objects.requireNonNull(allow, "allow"));
+        inners = List.copyOf(Objects.requireNonNull(inners, "inners"));
+        Objects.requireNonNull(balance, "balance");
+        Objects.requireNonNull(healthCheck, "healthCheck");
+        if (!healthCheck.isZero()
+                && (healthCheck.toMillis() < MIN_HEALTH_CHECK.toMillis()
+                        || healthCheck.compareTo(MAX_HEALTH_CHECK) > 0)) {
+            throw new IllegalArgumentException("healthCheckSeconds must be 0 (off) or between "
+                    + MIN_HEALTH_CHECK.toMillis() / 1e3 + " and " + MAX_HEALTH_CHECK.toSeconds() + ", got "
+                    + healthCheck.toMillis() / 1e3);
+        }
+        if (!healthCheck.isZero() && protocol == Protocol.UDP) {
+            throw new IllegalArgumentException(
+                    "healthCheckSeconds: not supported on a \"udp\" route (the check is a TCP connect)");
+        }
+        Set<String> named = new HashSet<>();
+        for (InnerWeight w : inners) {
+            if (!named.add(w.name())) {
+                throw new IllegalArgumentException("inners: \"" + w.name() + "\" is listed twice");
+            }
+        }
         for (AddressRule r : allow) {
             if (r.isName() || r.port().isPresent()) {
                 throw new IllegalArgumentException(
@@ -90,6 +149,34 @@ public record Route(
             throw new IllegalArgumentException("maxSessionsPerSource must be between 1 and maxSessions (" + maxSessions
                     + "), got " + maxSessionsPerSource);
         }
+    }
+
+    /** Any inner may serve it, picked by {@link Balance#FEWEST}. */
+    public Route(
+            String name,
+            HostPort listen,
+            HostPort target,
+            Duration idleTimeout,
+            int maxSessions,
+            int maxSessionsPerSource,
+            List<AddressRule> allow,
+            ProxyVersion proxyProtocol,
+            boolean acceptProxyProtocol,
+            Protocol protocol) {
+        this(
+                name,
+                listen,
+                target,
+                idleTimeout,
+                maxSessions,
+                maxSessionsPerSource,
+                allow,
+                proxyProtocol,
+                acceptProxyProtocol,
+                protocol,
+                List.of(),
+                Balance.FEWEST,
+                Duration.ZERO);
     }
 
     /** Open to every user address, with no limit per address beyond the route's. */
@@ -157,7 +244,10 @@ public record Route(
                 rules,
                 proxyProtocol,
                 acceptProxyProtocol,
-                protocol);
+                protocol,
+                inners,
+                balance,
+                healthCheck);
     }
 
     public Route withListen(HostPort l) {
@@ -171,12 +261,27 @@ public record Route(
                 allow,
                 proxyProtocol,
                 acceptProxyProtocol,
-                protocol);
+                protocol,
+                inners,
+                balance,
+                healthCheck);
     }
 
     public Route withMaxSessionsPerSource(int n) {
         return new Route(
-                name, listen, target, idleTimeout, maxSessions, n, allow, proxyProtocol, acceptProxyProtocol, protocol);
+                name,
+                listen,
+                target,
+                idleTimeout,
+                maxSessions,
+                n,
+                allow,
+                proxyProtocol,
+                acceptProxyProtocol,
+                protocol,
+                inners,
+                balance,
+                healthCheck);
     }
 
     public Route withTarget(HostPort t) {
@@ -190,7 +295,10 @@ public record Route(
                 allow,
                 proxyProtocol,
                 acceptProxyProtocol,
-                protocol);
+                protocol,
+                inners,
+                balance,
+                healthCheck);
     }
 
     /** This route with a PROXY header of {@code version} written to its target (null for none). */
@@ -205,7 +313,10 @@ public record Route(
                 allow,
                 version,
                 acceptProxyProtocol,
-                protocol);
+                protocol,
+                inners,
+                balance,
+                healthCheck);
     }
 
     /** This route reading a PROXY header from its trusted load balancers, or not. */
@@ -220,7 +331,10 @@ public record Route(
                 allow,
                 proxyProtocol,
                 accept,
-                protocol);
+                protocol,
+                inners,
+                balance,
+                healthCheck);
     }
 
     /** This route with an idle timeout of {@code d}. */
@@ -235,12 +349,87 @@ public record Route(
                 allow,
                 proxyProtocol,
                 acceptProxyProtocol,
-                protocol);
+                protocol,
+                inners,
+                balance,
+                healthCheck);
     }
 
     /** This route with a session (flow) limit of {@code n}, and no lower limit per address. */
     public Route withMaxSessions(int n) {
-        return new Route(name, listen, target, idleTimeout, n, n, allow, proxyProtocol, acceptProxyProtocol, protocol);
+        return new Route(
+                name,
+                listen,
+                target,
+                idleTimeout,
+                n,
+                n,
+                allow,
+                proxyProtocol,
+                acceptProxyProtocol,
+                protocol,
+                inners,
+                balance,
+                healthCheck);
+    }
+
+    /** This route served only by {@code names} (weight 1 each; empty for any inner). */
+    public Route withInners(List<InnerWeight> names, Balance b) {
+        return new Route(
+                name,
+                listen,
+                target,
+                idleTimeout,
+                maxSessions,
+                maxSessionsPerSource,
+                allow,
+                proxyProtocol,
+                acceptProxyProtocol,
+                protocol,
+                names,
+                b,
+                healthCheck);
+    }
+
+    /** This route with its target checked by each inner every {@code every} (zero for never). */
+    public Route withHealthCheck(Duration every) {
+        return new Route(
+                name,
+                listen,
+                target,
+                idleTimeout,
+                maxSessions,
+                maxSessionsPerSource,
+                allow,
+                proxyProtocol,
+                acceptProxyProtocol,
+                protocol,
+                inners,
+                balance,
+                every);
+    }
+
+    /** Whether the inner named {@code inner} may serve this route. */
+    public boolean servedBy(String inner) {
+        if (inners.isEmpty()) {
+            return true;
+        }
+        for (InnerWeight w : inners) {
+            if (w.name().equals(inner)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The weight of {@code inner} on this route ({@link #DEFAULT_WEIGHT} where the route names no inner). */
+    public int weight(String inner) {
+        for (InnerWeight w : inners) {
+            if (w.name().equals(inner)) {
+                return w.weight();
+            }
+        }
+        return DEFAULT_WEIGHT;
     }
 
     /** Whether a user from {@code address} may use this route. */

@@ -9,6 +9,7 @@ import java.io.PushbackInputStream;
 import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -53,6 +54,20 @@ public final class Channel implements Closeable {
     /** Reads the next frame and insists it is a {@code type}; an {@link Message.Error} becomes a PeerError. */
     public <T extends Message> T expect(Class<? super T> direction, Class<T> type) throws IOException {
         return Frames.expect(in, direction, type);
+    }
+
+    /** Sends two frames in one write, where the second needs no answer to the first. */
+    public void send(Message first, Message second) throws IOException {
+        byte[] a = Frames.encode(first);
+        byte[] b = Frames.encode(second);
+        byte[] both = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        writeLock.lock();
+        try {
+            write(both);
+        } finally {
+            writeLock.unlock();
+        }
     }
 
     /** Sends one frame, waiting for any other writer. */

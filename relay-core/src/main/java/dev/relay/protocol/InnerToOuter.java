@@ -5,10 +5,13 @@ import java.util.Objects;
 /** Messages the inner sends to the outer, on a control or a data connection. */
 public sealed interface InnerToOuter extends Message
         permits InnerToOuter.Hello,
+                InnerToOuter.Name,
                 InnerToOuter.Auth,
                 InnerToOuter.PoolAuth,
                 InnerToOuter.OpenFailed,
                 InnerToOuter.RoutesApplied,
+                InnerToOuter.TargetHealth,
+                InnerToOuter.Opened,
                 Message.Heartbeat,
                 Message.Error {
 
@@ -17,6 +20,17 @@ public sealed interface InnerToOuter extends Message
         public Hello {
             Objects.requireNonNull(purpose, "purpose");
             Nonce.check(nonce);
+        }
+    }
+
+    /**
+     * Follows {@link Hello} at once, without waiting: the inner's name, so that the outer proves itself with that
+     * inner's own token ({@code outer.inners}) before the inner proves anything. Since version 5; a separate frame so
+     * that Hello stays the same across versions, and an outer of another version refuses it by the version alone.
+     */
+    record Name(String name) implements InnerToOuter {
+        public Name {
+            Names.check("name", name);
         }
     }
 
@@ -52,7 +66,21 @@ public sealed interface InnerToOuter extends Message
         }
     }
 
-    /** The inner could not reach the route's target for this session; the outer closes the waiting user. */
+    /**
+     * On a pooled connection whose Open asked to {@link OuterToInner.Open#confirm confirm}: the target is reached, and
+     * this connection carries the session's bytes from the next byte on.
+     */
+    record Opened(String session) implements InnerToOuter {
+        public Opened {
+            Nonce.checkId("session", session);
+        }
+    }
+
+    /**
+     * The inner could not reach the route's target for this session: on the control channel, or on a pooled connection
+     * whose Open asked to confirm (which the inner then closes). The outer asks another inner once, else closes the
+     * waiting user.
+     */
     record OpenFailed(String session, String reason) implements InnerToOuter {
         public OpenFailed {
             Nonce.checkId("session", session);
@@ -62,6 +90,20 @@ public sealed interface InnerToOuter extends Message
 
     /** The inner serves the table of {@link OuterToInner.Routes} with this generation from now on. */
     record RoutesApplied(long generation) implements InnerToOuter {}
+
+    /**
+     * Control channel only: a route's target started or stopped accepting TCP connections from this inner, by the
+     * check {@link OuterToInner.RouteSpec#healthCheckMillis} asks for. Sent on each change, and first when a check
+     * finds the target down (the outer assumes up); {@code reason} says why it is down, null when up.
+     */
+    record TargetHealth(String route, boolean up, String reason) implements InnerToOuter {
+        public TargetHealth {
+            Names.check("route", route);
+            if (up != (reason == null)) {
+                throw new IllegalArgumentException("a reason goes with down, and only with down");
+            }
+        }
+    }
 
     /**
      * What a connection is for: the control channel; a data connection answering one Open; or an idle data connection

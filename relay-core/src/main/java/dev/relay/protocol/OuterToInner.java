@@ -58,9 +58,11 @@ public sealed interface OuterToInner extends Message
      * null when the outer has none to give), and, on a connection that authenticated with a ticket, the outer's
      * {@code proof}, which the inner checks before it acts on the Open (null otherwise). {@code user} is the user's
      * address and {@code local} the route address it reached, as {@code ip:port}, for a PROXY header to the target
-     * (null when the route writes none).
+     * (null when the route writes none). {@code confirm} (on a pooled connection, since version 5): answer on this
+     * connection with {@link InnerToOuter.Opened} once the target is reached, or {@link InnerToOuter.OpenFailed}; the
+     * outer sends the user's bytes only after Opened, so that it can still ask another inner; null or false otherwise.
      */
-    record Open(String session, String route, String ticket, String proof, String user, String local)
+    record Open(String session, String route, String ticket, String proof, String user, String local, Boolean confirm)
             implements OuterToInner {
         public Open {
             Nonce.checkId("session", session);
@@ -82,17 +84,32 @@ public sealed interface OuterToInner extends Message
 
         /** An Open with neither ticket nor proof, as on the control channel. */
         public Open(String session, String route) {
-            this(session, route, null, null, null, null);
+            this(session, route, null, null, null, null, null);
         }
 
         /** An Open that names no addresses. */
         public Open(String session, String route, String ticket, String proof) {
-            this(session, route, ticket, proof, null, null);
+            this(session, route, ticket, proof, null, null, null);
+        }
+
+        /** An Open that asks for no confirmation. */
+        public Open(String session, String route, String ticket, String proof, String user, String local) {
+            this(session, route, ticket, proof, user, local, null);
         }
 
         /** The same Open, naming the user's address and the route address it reached. */
         public Open withAddresses(String userAddress, String localAddress) {
-            return new Open(session, route, ticket, proof, userAddress, localAddress);
+            return new Open(session, route, ticket, proof, userAddress, localAddress, confirm);
+        }
+
+        /** The same Open, asking the inner to confirm the target on the pooled connection before the user's bytes. */
+        public Open confirmed() {
+            return new Open(session, route, ticket, proof, user, local, true);
+        }
+
+        /** Whether the outer waits for {@link InnerToOuter.Opened} before it sends the user's bytes. */
+        public boolean confirms() {
+            return Boolean.TRUE.equals(confirm);
         }
     }
 
@@ -100,11 +117,16 @@ public sealed interface OuterToInner extends Message
     record Ready() implements OuterToInner {}
 
     /**
-     * One route as the inner knows it: a name, the private target it leads to, the PROXY header it writes there, and
-     * whether it carries a TCP stream or UDP datagrams ({@code "tcp"} or {@code "udp"}). The target is only bounded
-     * here; the inner parses it, and refuses that one route (not the whole Welcome) if it cannot.
+     * One route as the inner knows it: a name, the private target it leads to, the PROXY header it writes there,
+     * whether it carries a TCP stream or UDP datagrams ({@code "tcp"} or {@code "udp"}), and how often the inner checks
+     * that the target accepts a TCP connection ({@code healthCheckMillis}; null for never), telling the outer with
+     * {@link InnerToOuter.TargetHealth}. The target is only bounded here; the inner parses it, and refuses that one
+     * route (not the whole Welcome) if it cannot.
      */
-    record RouteSpec(String name, String target, String proxyProtocol, String protocol) {
+    record RouteSpec(String name, String target, String proxyProtocol, String protocol, Long healthCheckMillis) {
+        /** The shortest health check interval a route may ask for. */
+        public static final long MIN_HEALTH_CHECK_MILLIS = 100;
+
         /** The longest {@code host:port} there is: a 253-character DNS name, or a bracketed IPv6 literal, and a port. */
         public static final int MAX_TARGET_LENGTH = 260;
         /** {@link #protocol} of a route whose sessions are TCP streams. */
@@ -128,6 +150,18 @@ public sealed interface OuterToInner extends Message
             if (UDP.equals(protocol) && proxyProtocol != null) {
                 throw new IllegalArgumentException("a udp route has no proxyProtocol");
             }
+            if (healthCheckMillis != null
+                    && (healthCheckMillis < MIN_HEALTH_CHECK_MILLIS
+                            || healthCheckMillis > Welcome.MAX_HEARTBEAT_MILLIS
+                            || UDP.equals(protocol))) {
+                throw new IllegalArgumentException("healthCheckMillis must be null, or between "
+                        + MIN_HEALTH_CHECK_MILLIS + " and " + Welcome.MAX_HEARTBEAT_MILLIS + " on a tcp route");
+            }
+        }
+
+        /** A route whose target is not checked. */
+        public RouteSpec(String name, String target, String proxyProtocol, String protocol) {
+            this(name, target, proxyProtocol, protocol, null);
         }
 
         /** A TCP route with no PROXY header to its target. */

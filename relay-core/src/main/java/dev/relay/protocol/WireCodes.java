@@ -19,7 +19,10 @@ public final class WireCodes {
             Map.entry(Message.Error.class, (byte) 9),
             Map.entry(InnerToOuter.PoolAuth.class, (byte) 10),
             Map.entry(OuterToInner.Routes.class, (byte) 11),
-            Map.entry(InnerToOuter.RoutesApplied.class, (byte) 12));
+            Map.entry(InnerToOuter.RoutesApplied.class, (byte) 12),
+            Map.entry(InnerToOuter.Name.class, (byte) 13),
+            Map.entry(InnerToOuter.TargetHealth.class, (byte) 14),
+            Map.entry(InnerToOuter.Opened.class, (byte) 15));
 
     private static final Class<?>[] BY_CODE = new Class<?>[256];
 

@@ -100,6 +100,7 @@ class HandshakeTest {
     void anInnerWithAnotherTokenNeverSendsAnAuth() throws Exception {
         Future<List<Message>> seen = threads.submit(() -> {
             InnerToOuter.Hello hello = outer.expect(InnerToOuter.class, InnerToOuter.Hello.class);
+            outer.expect(InnerToOuter.class, InnerToOuter.Name.class);
             String nonce = Nonce.next();
             outer.send(new OuterToInner.Challenge(
                     Handshake.VERSION, nonce, Proof.of(TOKEN, Proof.OUTER, hello.nonce(), nonce)));
@@ -167,11 +168,23 @@ class HandshakeTest {
     }
 
     @Test
+    void anInnerOfThePreviousVersionIsRefusedNamingBothVersions() throws Exception {
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
+        // A version 4 inner sends Hello alone, and waits for the Challenge.
+        inner.send(new InnerToOuter.Hello(Handshake.VERSION - 1, Purpose.CONTROL, Nonce.next()));
+        Message.Error e = assertInstanceOf(Message.Error.class, inner.read(OuterToInner.class));
+        assertEquals("protocol version 4 is not supported; this outer speaks 5", e.message());
+        assertInstanceOf(AuthException.class, failure(accepted));
+    }
+
+    @Test
     void aReplayedOuterProofIsNotAnInnerProof() throws Exception {
         // An impostor inner that echoes the outer's own proof back must fail: the role labels differ.
         Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
         Future<Void> impostor = run(() -> {
-            inner.send(new InnerToOuter.Hello(Handshake.VERSION, Purpose.CONTROL, Nonce.next()));
+            inner.send(
+                    new InnerToOuter.Hello(Handshake.VERSION, Purpose.CONTROL, Nonce.next()),
+                    new InnerToOuter.Name("impostor"));
             OuterToInner.Challenge c = inner.expect(OuterToInner.class, OuterToInner.Challenge.class);
             inner.send(new InnerToOuter.Auth(c.proof(), "impostor", null));
         });

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -311,6 +312,32 @@ class ConfigFileTest {
         assertEquals(
                 AdminConfig.local(new HostPort("127.0.0.1", 9701)),
                 config.inner(null).admin());
+    }
+
+    @Test
+    void theReadmesSeveralInnersExampleMeansWhatItSays() throws Exception {
+        OuterConfig outer = ConfigFile.parse(
+                        README + " (Several inners)", readmeBlock("### Several inners", "json"), NO_ENV)
+                .outer();
+        assertEquals(null, outer.token());
+        assertEquals(Set.of("site-a", "site-b"), outer.inners().keySet());
+        assertEquals(outer.inners().get("site-a"), outer.tokenFor("site-a"));
+        assertEquals(null, outer.tokenFor("site-c"), "an unlisted name may not connect without a top-level token");
+        assertTrue(outer.route("web").servedBy("site-b"));
+        assertTrue(!outer.route("nas").servedBy("site-b") && outer.route("nas").servedBy("site-a"));
+    }
+
+    @Test
+    void severalInnersFixtureKeepsWeightsAndBalance() throws Exception {
+        OuterConfig outer =
+                ConfigFile.load(fixture("valid", "several-inners.json"), NO_ENV).outer();
+        assertEquals(
+                List.of(new Route.InnerWeight("site-a", 1), new Route.InnerWeight("site-b", 3)),
+                outer.route("web").inners());
+        assertEquals(Route.Balance.FEWEST, outer.route("web").balance());
+        assertEquals(Duration.ofSeconds(5), outer.route("web").healthCheck());
+        assertEquals(Route.Balance.ROUND_ROBIN, outer.route("nas").balance());
+        assertEquals(3, outer.route("web").weight("site-b"));
     }
 
     @Test

@@ -38,6 +38,10 @@ class FramesTest {
                 new InnerToOuter.Auth(PROOF, "home", ID),
                 new InnerToOuter.PoolAuth(2, NONCE, Nonce.next(), PROOF, "home", ID),
                 new InnerToOuter.OpenFailed(ID, "connection refused"),
+                new InnerToOuter.Name("site-a"),
+                new InnerToOuter.TargetHealth("ssh", false, "connection refused"),
+                new InnerToOuter.TargetHealth("ssh", true, null),
+                new InnerToOuter.Opened(ID),
                 new Message.Heartbeat(),
                 new Message.Error("bye \u00e9\u4e2d\n\"quoted\""));
         for (InnerToOuter m : messages) {
@@ -54,11 +58,14 @@ class FramesTest {
                         List.of(
                                 new OuterToInner.RouteSpec("ssh", "192.168.1.4:22"),
                                 new OuterToInner.RouteSpec("web", "[::1]:80", "v2", OuterToInner.RouteSpec.TCP),
-                                new OuterToInner.RouteSpec("dns", "10.0.0.53:53", null, OuterToInner.RouteSpec.UDP)),
+                                new OuterToInner.RouteSpec("dns", "10.0.0.53:53", null, OuterToInner.RouteSpec.UDP),
+                                new OuterToInner.RouteSpec(
+                                        "db", "10.0.0.7:5432", null, OuterToInner.RouteSpec.TCP, 5000L)),
                         1,
                         Nonce.sessionId()),
                 new OuterToInner.Open(ID, "ssh"),
                 new OuterToInner.Open(ID, "ssh", NONCE, PROOF),
+                new OuterToInner.Open(ID, "ssh", NONCE, PROOF).confirmed(),
                 new OuterToInner.Ready(),
                 new Message.Heartbeat(),
                 new Message.Error("go away"));

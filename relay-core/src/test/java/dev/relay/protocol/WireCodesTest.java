@@ -27,6 +27,9 @@ class WireCodesTest {
         PINNED.put(InnerToOuter.PoolAuth.class, 10);
         PINNED.put(OuterToInner.Routes.class, 11);
         PINNED.put(InnerToOuter.RoutesApplied.class, 12);
+        PINNED.put(InnerToOuter.Name.class, 13);
+        PINNED.put(InnerToOuter.TargetHealth.class, 14);
+        PINNED.put(InnerToOuter.Opened.class, 15);
     }
 
     @Test

@@ -95,11 +95,36 @@ final class Opener {
             t = link.connector().dialingTarget(this::reachTarget);
         } catch (IOException | RuntimeException e) {
             link.connector().releaseSlot();
-            failed(e);
-            data.reset();
+            String why = failed(e);
+            if (open.confirms()) {
+                // The outer has sent none of the user's bytes yet: it can still ask another inner.
+                refuse(data, open, why);
+            } else {
+                data.reset();
+            }
             return;
         }
+        if (open.confirms()) {
+            try {
+                data.send(new InnerToOuter.Opened(id));
+            } catch (IOException e) {
+                Sockets.closeQuietly(t);
+                data.close();
+                link.connector().releaseSlot();
+                return;
+            }
+        }
         start(data.socket(), t, "pool");
+    }
+
+    /** Tells the outer on a pooled connection whose Open asked to confirm that it cannot be served, and closes it. */
+    static void refuse(Channel data, OuterToInner.Open open, String why) {
+        try {
+            data.send(new InnerToOuter.OpenFailed(open.session(), why));
+        } catch (IOException e) {
+            // The outer is gone from this connection; it finds the session failed by itself.
+        }
+        data.close();
     }
 
     /** A TCP connection to the target, or for a UDP route a socket of this flow's own, connected to the target. */

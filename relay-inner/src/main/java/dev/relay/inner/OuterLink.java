@@ -43,6 +43,7 @@ final class OuterLink {
     private final String channelId;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Pool pool;
+    private final TargetChecker checker;
     private final LogLimiter refusals = new LogLimiter(Duration.ofSeconds(1), "refused");
     private final LogLimiter failures = new LogLimiter(Duration.ofMillis(100), "failed");
 
@@ -66,6 +67,8 @@ final class OuterLink {
         this.deadPeer = deadPeer;
         this.channelId = channelId;
         this.pool = new Pool(inner, this);
+        this.checker = new TargetChecker(outbox::offer, inner.config().tuning().openTimeout());
+        checker.update(offered, routes);
     }
 
     String describeRoutes() {
@@ -134,9 +137,14 @@ final class OuterLink {
      * so the session starts without a hand-off; the slot dials its replacement right after.
      */
     void openPooled(Open o, Channel data) {
-        if (refusal(o) != null) {
-            // The outer already relays this connection's bytes to its user: reset it, never write a frame on it.
-            data.reset();
+        String refused = refusal(o);
+        if (refused != null) {
+            if (o.confirms()) {
+                Opener.refuse(data, o, refused);
+            } else {
+                // The outer already relays this connection's bytes to its user: reset it, never write a frame on it.
+                data.reset();
+            }
             return;
         }
         new Opener(inner, this, o, routes.get(o.route())).onPooled(data);
@@ -146,12 +154,14 @@ final class OuterLink {
     private void offer(List<OuterToInner.RouteSpec> specs) {
         offered = specs;
         routes = inner.serve(specs);
+        checker.update(specs, routes);
         LOG.info("routes from the outer at {} changed; serving {}", connector.outer(), describeRoutes());
     }
 
     /** This inner's allowTargets changed: filter what the outer offered again. */
     void refilter() {
         routes = inner.serve(offered);
+        checker.update(offered, routes);
         LOG.info("outer at {}: serving {}", connector.outer(), describeRoutes());
     }
 
@@ -214,6 +224,7 @@ final class OuterLink {
         if (closed.compareAndSet(false, true)) {
             channel.close();
             pool.close();
+            checker.close();
         }
     }
 }

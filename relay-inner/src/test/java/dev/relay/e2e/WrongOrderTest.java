@@ -41,6 +41,7 @@ class WrongOrderTest {
                 new InnerToOuter.PoolAuth(
                         Handshake.VERSION, Nonce.next(), Nonce.next(), Nonce.next(), "x", Nonce.sessionId()),
                 new InnerToOuter.Hello(99, InnerToOuter.Purpose.CONTROL, Nonce.next()),
+                new InnerToOuter.Name("x"),
                 new InnerToOuter.Auth(Nonce.next(), "x", null),
                 new InnerToOuter.Auth(Nonce.next(), "x", Nonce.sessionId()),
                 new InnerToOuter.OpenFailed(Nonce.sessionId(), "no"),

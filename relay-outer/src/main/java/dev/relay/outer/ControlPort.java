@@ -6,7 +6,6 @@ import dev.relay.auth.Handshake.Greeting;
 import dev.relay.config.InnerConfig;
 import dev.relay.config.OuterConfig;
 import dev.relay.config.Route;
-import dev.relay.config.Token;
 import dev.relay.config.Tuning;
 import dev.relay.net.LogLimiter;
 import dev.relay.net.Sockets;
@@ -36,7 +35,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -46,8 +44,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The control port: admits connections within the handshake caps, tells TLS from plain frames, authenticates each
- * one, and gives it its role. A control connection becomes the {@link InnerLink}, a pooled one joins that link's
- * pool (with or without a ticket), and a data connection goes to {@link Outer} to be paired with its user.
+ * one with its inner's token, and gives it its role. A control connection becomes that inner's {@link InnerLink} (one
+ * per inner name, in {@link Inners}), a pooled one joins its link's pool (with or without a ticket), and a data
+ * connection goes to {@link Outer} to be paired with its user.
  *
  * <p>Threads: {@code control-acceptor} accepts; {@code handshake-<peer>} authenticates each connection under one
  * deadline on the outer's timer; the link's own threads take over from there.
@@ -56,7 +55,6 @@ final class ControlPort {
     private static final Logger LOG = LoggerFactory.getLogger(ControlPort.class);
 
     private final Outer outer;
-    private final Token token;
     /** Replaced by a reload that re-read the certificate; each connection uses the one current when it arrives. */
     private volatile SSLContext tls;
 
@@ -64,7 +62,7 @@ final class ControlPort {
     private final Acceptor acceptor;
     private final HandshakeSlots slots = new HandshakeSlots(Outer.MAX_HANDSHAKES, Outer.MAX_HANDSHAKES_PER_SOURCE);
     private final Set<Socket> handshaking = ConcurrentHashMap.newKeySet();
-    private final AtomicReference<InnerLink> link = new AtomicReference<>();
+    private final Inners inners = new Inners();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong ticketed = new AtomicLong();
     private final LogLimiter refusals = new LogLimiter(Duration.ofSeconds(1), "refused");
@@ -90,7 +88,6 @@ final class ControlPort {
 
     ControlPort(Outer outer, OuterConfig config, SSLContext tls, ScheduledExecutorService timer, ServerSocket server) {
         this.outer = outer;
-        this.token = config.token();
         for (Failure f : Failure.values()) {
             failed.put(f, new LongAdder());
         }
@@ -108,10 +105,9 @@ final class ControlPort {
         return acceptor.port();
     }
 
-    /** The connected inner's control channel, or null. */
-    InnerLink link() {
-        InnerLink l = link.get();
-        return l != null && l.isOpen() ? l : null;
+    /** The connected inners' control channels. */
+    Inners inners() {
+        return inners;
     }
 
     /** Pooled connections so far that authenticated with a ticket, in one frame instead of a round trip. */
@@ -121,8 +117,7 @@ final class ControlPort {
 
     /** Starts authenticating a new connection on a thread of its own, or closes it at once over a cap. */
     private void accepted(Socket s) {
-        InnerLink l = link.get();
-        InetAddress innerAddress = l == null ? null : l.address();
+        InetAddress innerAddress = inners.connectsFrom(s.getInetAddress()) ? s.getInetAddress() : null;
         String refused = slots.tryAcquire(s.getInetAddress(), innerAddress);
         if (refused != null) {
             failed.get(Failure.OVER_CAP).increment();
@@ -176,7 +171,9 @@ final class ControlPort {
             Sockets.tune(s);
             s.setSoTimeout((int) limit.toMillis());
             ch = secure(s);
-            g = Handshake.accept(ch, token, ch.socket() instanceof SSLSocket ? this::redeem : null);
+            // The configuration current when the inner arrives: a reload that changed a token applies from here on.
+            OuterConfig config = outer.config();
+            g = Handshake.accept(ch, config::tokenFor, ch.socket() instanceof SSLSocket ? this::redeem : null);
         } catch (ProtocolException e) {
             kind = Failure.PROTOCOL;
             failure = CloseReason.of(e, "peer", null);
@@ -245,14 +242,16 @@ final class ControlPort {
     }
 
     private void controlChannelOpened(Channel ch, Greeting g, String from) {
-        InnerLink current = link.get();
-        if (current != null && current.isOpen()) {
+        OuterConfig config = outer.config();
+        // One token for all: one inner at a time, as before inners had tokens of their own.
+        boolean alone = config.inners().isEmpty();
+        InnerLink current = alone ? inners.any() : inners.named(g.name());
+        if (current != null) {
             refuseSecondInner(ch, g, from, current);
             return;
         }
         // Tickets only inside TLS: on plain TCP a tap reads them, and a PoolAuth whose connection never reached this
         // outer could be replayed by someone without the token (docs/security.md).
-        OuterConfig config = outer.config();
         InnerLink fresh = new InnerLink(
                 outer,
                 ch,
@@ -261,51 +260,56 @@ final class ControlPort {
                 from,
                 ch.socket() instanceof SSLSocket ? ticketTtl() : null,
                 config.tuning(),
-                specs(config));
+                specs(config, g.name()));
         // Welcome goes out before the link is published, so it is always the first frame the inner reads.
         try {
             ch.socket().setSoTimeout(0);
-            ch.send(welcome(config, fresh.id()));
+            ch.send(welcome(config, fresh.id(), g.name()));
         } catch (IOException e) {
             ch.close();
             LOG.warn("inner \"{}\" from {} lost during welcome: {}", g.name(), from, e.getMessage());
             return;
         }
-        if (!link.compareAndSet(current, fresh)) {
-            refuseSecondInner(ch, g, from, link.get());
+        InnerLink holder = inners.add(fresh, alone);
+        if (holder != null) {
+            refuseSecondInner(ch, g, from, holder);
             return;
         }
         if (closed.get()) {
             // close() ran while this inner was authenticating; it must not outlive the outer.
-            link.compareAndSet(fresh, null);
+            inners.remove(fresh);
             fresh.close();
             return;
         }
         LOG.info("inner \"{}\" connected from {}", g.name(), from);
         Threads.start("control-reader", () -> {
             String reason = fresh.run();
-            if (link.compareAndSet(fresh, null)) {
+            if (inners.remove(fresh)) {
                 LOG.info("{} disconnected: {}", fresh, reason);
             }
+            outer.dispatcher().innerDisconnected(fresh);
         });
-        outer.innerConnected(fresh);
+        outer.dispatcher().innerConnected(fresh);
     }
 
     private static void refuseSecondInner(Channel ch, Greeting g, String from, InnerLink current) {
-        String why = "another inner (" + (current == null ? "?" : "\"" + current.name() + "\"")
-                + ") is connected; a second one is refused until the first is gone";
+        String why = current.name().equals(g.name())
+                ? "another inner named \"" + current.name() + "\" is connected (from " + current.describeAddress()
+                        + "); a second one is refused until the first is gone"
+                : "another inner (\"" + current.name() + "\") is connected; a second one is refused until the first is"
+                        + " gone (list each inner in outer.inners, with its own token, to connect several)";
         LOG.warn("inner \"{}\" from {} refused: {}", g.name(), from, why);
         ch.fail(why);
     }
 
-    /** Admits a pooled connection into the connected inner's pool: only that inner's, and only while there is room. */
+    /** Admits a pooled connection into its inner's pool: only that inner's, and only while there is room. */
     private void pooledConnectionOpened(Channel ch, Greeting g, String from) {
-        InnerLink l = link();
-        if (l == null) {
+        InnerLink l = inners.named(g.name());
+        if (l == null && !inners.anyOpen()) {
             ch.fail("no control channel is open for this inner; connect it first");
             return;
         }
-        if (!l.owns(g.session())) {
+        if (l == null || !l.owns(g.session())) {
             // Holding the token is not enough to receive users: the pool is the connected inner's alone.
             LOG.warn("pooled connection from {} refused: it names another control channel", from);
             ch.fail("this pooled connection names another control channel");
@@ -332,8 +336,12 @@ final class ControlPort {
      * it was spent, or it is older than {@link #ticketTtl}.
      */
     private boolean redeem(String ticket) {
-        InnerLink l = link.get();
-        return l != null && l.redeemTicket(ticket);
+        for (InnerLink l : inners.all()) {
+            if (l.redeemTicket(ticket)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -346,15 +354,32 @@ final class ControlPort {
         return t.openTimeout().plus(t.handshake().multipliedBy(2));
     }
 
-    /** The route list an inner is given, checked at start to fit one frame. */
+    /** The route list of an inner that may serve every route, checked at start to fit one frame. */
     static OuterToInner.Welcome welcome(OuterConfig config, String channel) {
         return new OuterToInner.Welcome(
                 specs(config), config.tuning().heartbeat().toMillis(), channel);
     }
 
-    /** The routes as the inner learns them, at the handshake and after a reload. */
+    /** The route list the inner named {@code inner} is given. */
+    static OuterToInner.Welcome welcome(OuterConfig config, String channel, String inner) {
+        return new OuterToInner.Welcome(
+                specs(config, inner), config.tuning().heartbeat().toMillis(), channel);
+    }
+
+    /** Every route as an inner learns it. */
     static List<OuterToInner.RouteSpec> specs(OuterConfig config) {
         return config.routes().stream().map(ControlPort::spec).toList();
+    }
+
+    /**
+     * The routes the inner named {@code inner} learns, at the handshake and after a reload: those that name it, and
+     * those that name no inner. It never learns the others' targets.
+     */
+    static List<OuterToInner.RouteSpec> specs(OuterConfig config, String inner) {
+        return config.routes().stream()
+                .filter(r -> r.servedBy(inner))
+                .map(ControlPort::spec)
+                .toList();
     }
 
     /** One route as the inner learns it. */
@@ -365,7 +390,8 @@ final class ControlPort {
                 r.name(),
                 r.target().toString(),
                 proxy,
-                r.isUdp() ? OuterToInner.RouteSpec.UDP : OuterToInner.RouteSpec.TCP);
+                r.isUdp() ? OuterToInner.RouteSpec.UDP : OuterToInner.RouteSpec.TCP,
+                r.healthCheck().isZero() ? null : r.healthCheck().toMillis());
     }
 
     /** A certificate re-read by a reload, for connections from now on. */
@@ -385,10 +411,10 @@ final class ControlPort {
         handshaking.forEach(Sockets::closeQuietly);
     }
 
-    /** Closes the inner's control channel and its pool; after {@link #stopAccepting}, so no new one can arrive. */
-    void closeLink() {
-        InnerLink l = link.getAndSet(null);
-        if (l != null) {
+    /** Closes every inner's control channel and pool; after {@link #stopAccepting}, so no new one can arrive. */
+    void closeLinks() {
+        for (InnerLink l : inners.all()) {
+            inners.remove(l);
             l.close();
         }
     }

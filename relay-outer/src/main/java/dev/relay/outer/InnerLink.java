@@ -31,13 +31,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The control channel to the authenticated inner, and the idle data connections it opened in advance (the pool).
+ * The control channel to one authenticated inner, and the idle data connections it opened in advance (the pool).
  * Its reader runs on the {@code control-reader} thread and its writes on {@code control-writer}; any thread
  * may send an {@link OuterToInner.Open} or take a pooled connection; the outer's reaper retires old pooled
  * connections. A read timeout longer than the heartbeat interval is how a silent inner is found dead; its pooled
  * connections go with it.
  */
-final class InnerLink {
+final class InnerLink implements Balancer.Candidate {
     private static final Logger LOG = LoggerFactory.getLogger(InnerLink.class);
 
     /** Room in the queue besides one Open per admitted user: route changes and the like. */
@@ -114,11 +114,13 @@ final class InnerLink {
         return address;
     }
 
-    String name() {
+    @Override
+    public String name() {
         return name;
     }
 
-    boolean isOpen() {
+    @Override
+    public boolean isOpen() {
         return !closed.get();
     }
 
@@ -137,10 +139,19 @@ final class InnerLink {
                 channel.checkPeerReads(deadPeer);
                 switch (m) {
                     case Message.Heartbeat h -> {}
-                    case OpenFailed f -> outer.openFailed(f.session(), Frames.printable(f.reason()));
+                    case OpenFailed f -> outer.dispatcher().openFailed(this, f.session(), Frames.printable(f.reason()));
                     case InnerToOuter.RoutesApplied a -> applied(a.generation());
+                    case InnerToOuter.TargetHealth t ->
+                        outer.dispatcher()
+                                .targetHealth(
+                                        this,
+                                        t.route(),
+                                        t.up(),
+                                        t.reason() == null ? null : Frames.printable(t.reason()));
                     case Message.Error e -> throw new Frames.PeerError(e.message());
                     case InnerToOuter.Hello h -> throw new ProtocolException("Hello on an open control channel");
+                    case InnerToOuter.Name n -> throw new ProtocolException("Name on an open control channel");
+                    case InnerToOuter.Opened o -> throw new ProtocolException("Opened on a control channel");
                     case InnerToOuter.Auth a -> throw new ProtocolException("Auth on an open control channel");
                     case InnerToOuter.PoolAuth a -> throw new ProtocolException("PoolAuth on an open control channel");
                 }
@@ -163,13 +174,11 @@ final class InnerLink {
     }
 
     /**
-     * Asks the inner to open a data connection for {@code p}, once per link. Never waits: the Open is queued for the
-     * writer, which an inner that stops reading stalls alone.
+     * Asks the inner to open a data connection for {@code p}, which the caller assigned to this link. Never waits: the
+     * Open is queued for the writer, which an inner that stops reading stalls alone.
      */
     void open(PendingOpen p) {
-        if (p.claimFor(this)
-                && !outbox.offer(
-                        Outer.open(new OuterToInner.Open(p.id(), p.route().name()), p.route(), p.user()))) {
+        if (!outbox.offer(Outer.open(new OuterToInner.Open(p.id(), p.route().name()), p.route(), p.user()))) {
             LOG.error("bug: open id={} not sent: the queue to {} is full", p.id(), this);
         }
     }

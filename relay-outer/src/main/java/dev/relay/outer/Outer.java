@@ -33,6 +33,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -48,8 +50,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The public side of the tunnel, and the handle an embedding program holds: {@link #start} binds the control port and
- * every route's port, {@link #close} stops everything. This class holds the routes, the users waiting for the inner,
- * and the sessions; the {@link ControlPort} holds everything that arrives from the inner.
+ * every route's port, {@link #close} stops everything. This class holds the routes, the users waiting for an inner,
+ * and the sessions; the {@link ControlPort} holds everything that arrives from the inners, and the {@link Dispatcher}
+ * decides which inner serves each new session, and where it goes when that inner fails it.
  *
  * <p>Threads: {@code control-acceptor} and one {@code route-<name>} per route accept; the control port's threads
  * authenticate the inner's connections and read its control channel; two threads per session copy bytes; the
@@ -88,6 +91,8 @@ public final class Outer implements AutoCloseable {
     private final ControlPort control;
     private final Map<String, RoutePort> routes = new ConcurrentHashMap<>();
     private final PendingOpens pending = new PendingOpens();
+    private final Balancer balancer = new Balancer();
+    private final Dispatcher dispatcher;
     private final Sessions sessions = new Sessions();
     private final Admission admission;
     private final Map<String, RouteStats> stats = new ConcurrentHashMap<>();
@@ -102,6 +107,7 @@ public final class Outer implements AutoCloseable {
         this.config = config;
         this.source = source;
         this.control = new ControlPort(this, config, tls, timer, controlServer);
+        this.dispatcher = new Dispatcher(this, control, pending, balancer);
         this.admission = new Admission(config.tuning().maxSessions());
     }
 
@@ -236,7 +242,38 @@ public final class Outer implements AutoCloseable {
 
     /** Whether an authenticated inner is connected now. */
     public boolean innerConnected() {
-        return control.link() != null;
+        return control.inners().anyOpen();
+    }
+
+    /** The names of the inners connected now. */
+    public Set<String> connectedInners() {
+        Set<String> names = new TreeSet<>();
+        for (InnerLink l : control.inners().all()) {
+            if (l.isOpen()) {
+                names.add(l.name());
+            }
+        }
+        return names;
+    }
+
+    /** Sessions (and UDP flows) of {@code route} started on the inner named {@code inner}, so far. */
+    public long sessionsStarted(String route, String inner) {
+        return balancer.load(route, inner).sessions();
+    }
+
+    /** Sessions of {@code route} retried on another inner after {@code inner} could not reach the target. */
+    public long sessionsRetried(String route, String inner) {
+        return balancer.load(route, inner).retries();
+    }
+
+    /** False while {@code inner}'s own health checks find the target of {@code route} down. */
+    public boolean innerTargetUp(String route, String inner) {
+        return balancer.load(route, inner).targetUp();
+    }
+
+    /** Times {@code inner} was skipped on {@code route} after its target failed repeatedly. */
+    public long innerSkips(String route, String inner) {
+        return balancer.load(route, inner).skips();
     }
 
     /** Sessions relaying bytes now. */
@@ -257,8 +294,7 @@ public final class Outer implements AutoCloseable {
 
     /** Idle data connections the inner has opened in advance. */
     public int pooledConnections() {
-        InnerLink l = control.link();
-        return l == null ? 0 : l.pooled();
+        return control.inners().pooled();
     }
 
     /** Pooled connections closed so far for being idle too long (each one is replaced by the inner). */
@@ -300,8 +336,8 @@ public final class Outer implements AutoCloseable {
             return;
         }
         String id = Nonce.sessionId();
-        InnerLink l = control.link();
-        if (l != null && l.serves(ControlPort.spec(route)) && openOnPooled(l, id, route, user, null)) {
+        InnerLink chosen = dispatcher.choose(route);
+        if (dispatcher.tryPooled(chosen, id, route, user, null)) {
             return;
         }
         PendingOpen p = new PendingOpen(
@@ -310,35 +346,9 @@ public final class Outer implements AutoCloseable {
                 user,
                 System.nanoTime() + config.tuning().openTimeout().toNanos());
         pending.add(p);
-        // Read the link again: one that came up after the first look, but snapshotted the pending users before this
-        // one was added, would otherwise never hear of it. claimFor keeps it to one Open per link.
-        l = control.link();
-        if (l != null) {
-            l.open(p);
-        }
-    }
-
-    /**
-     * Starts the session on an idle pooled connection: the Open goes on that connection and the user's bytes follow
-     * it at once, so the session costs no round trip for a handshake. A connection whose write fails is dropped and
-     * the next one tried; false when the pool is empty.
-     */
-    private boolean openOnPooled(InnerLink l, String id, Route route, User user, UdpFlow flow) {
-        for (InnerLink.Pooled p; (p = l.takePooled()) != null; ) {
-            // The ticket is for the connection the inner dials to replace this one.
-            String ticket = l.issueTicket();
-            try {
-                p.channel().send(open(new OuterToInner.Open(id, route.name(), ticket, p.openProof()), route, user));
-            } catch (IOException e) {
-                LOG.debug("pooled connection to {} was dead: {}", l, e.toString());
-                l.discardTicket(ticket);
-                p.channel().close();
-                continue;
-            }
-            start(id, route, user, flow, p.channel().socket(), "pool");
-            return true;
-        }
-        return false;
+        // With no inner chosen, ask looks again: one that came up after the first look, but snapshotted the waiting
+        // users before this one was added, would otherwise never hear of it. Its compare-and-set keeps it to one.
+        dispatcher.ask(p, null, null, chosen);
     }
 
     /**
@@ -355,17 +365,14 @@ public final class Outer implements AutoCloseable {
             // Counted by the caller as a dropped datagram: a flood over the limit is not a stream of users.
             return refused;
         }
-        InnerLink l = control.link();
-        if (l != null && l.serves(ControlPort.spec(route)) && openOnPooled(l, flow.id(), route, null, flow)) {
+        InnerLink chosen = dispatcher.choose(route);
+        if (dispatcher.tryPooled(chosen, flow.id(), route, null, flow)) {
             return null;
         }
         PendingOpen p = new PendingOpen(
                 flow, System.nanoTime() + config.tuning().openTimeout().toNanos());
         pending.add(p);
-        l = control.link();
-        if (l != null) {
-            l.open(p);
-        }
+        dispatcher.ask(p, null, null, chosen);
         return null;
     }
 
@@ -376,20 +383,29 @@ public final class Outer implements AutoCloseable {
                 : o.withAddresses(Endpoints.of(user.address()), Endpoints.of(user.local()));
     }
 
-    /** A new control channel: every user already waiting is offered to it. */
-    void innerConnected(InnerLink l) {
-        for (PendingOpen p : pending.snapshot()) {
-            l.open(p);
-        }
-    }
-
     /** The inner answered an Open with a data connection; whoever takes the waiting user from the list pairs it. */
     void dataConnectionOpened(Channel ch, Greeting g, String from) {
-        PendingOpen p = pending.take(g.session());
+        PendingOpen p = pending.get(g.session());
+        if (p != null && !p.route().servedBy(g.name())) {
+            // Holding a session id is not enough: a route bound to some inners is never served by another.
+            LOG.warn(
+                    "data connection from {} refused: inner \"{}\" may not serve route {}",
+                    from,
+                    g.name(),
+                    p.route().name());
+            ch.fail("route " + p.route().name() + " is not served by inner \"" + g.name() + "\"");
+            return;
+        }
+        p = p == null ? null : pending.take(g.session());
         if (p == null) {
             LOG.info("data connection from {} for unknown or expired session {}", from, g.session());
             ch.fail("unknown or expired session " + g.session());
             return;
+        }
+        InnerLink counted = p.askedOn().getAndSet(null);
+        String inner = counted == null ? null : counted.name();
+        if (inner != null) {
+            balancer.succeeded(p.route().name(), inner);
         }
         Socket data = ch.socket();
         try {
@@ -397,29 +413,36 @@ public final class Outer implements AutoCloseable {
             ch.send(new OuterToInner.Ready());
         } catch (IOException e) {
             Sockets.closeQuietly(data);
+            if (inner != null) {
+                balancer.released(p.route().name(), inner);
+            }
             drop(p, RouteStats.Result.ERROR, "data connection lost before the session started: " + e.getMessage());
             return;
         }
-        start(p.id(), p.route(), p.user(), p.flow(), data, "open");
+        start(p.id(), p.route(), p.user(), p.flow(), data, "open", inner);
     }
 
-    void openFailed(String id, String reason) {
-        PendingOpen p = pending.take(id);
-        if (p != null) {
-            drop(p, RouteStats.Result.TARGET_FAILED, "inner could not open: " + reason);
+    /** Hands a user (or flow) and its data connection to a session, counted against {@code inner}. */
+    void start(String id, Route route, User user, UdpFlow flow, Socket data, String via, String inner) {
+        if (inner != null) {
+            balancer.started(route.name(), inner);
+        }
+        if (flow != null) {
+            startFlow(flow, data, via, inner);
+        } else {
+            startSession(id, route, user, data, via, inner);
         }
     }
 
-    private void start(String id, Route route, User user, UdpFlow flow, Socket data, String via) {
-        if (flow != null) {
-            startFlow(flow, data, via);
-        } else {
-            startSession(id, route, user, data, via);
+    /** Gives back the balancer's count of a session that ended, or never started. */
+    private void release(Route route, String inner) {
+        if (inner != null) {
+            balancer.released(route.name(), inner);
         }
     }
 
     /** Hands a UDP flow's data connection to a DatagramSession, which owns it from here on. */
-    private void startFlow(UdpFlow flow, Socket data, String via) {
+    private void startFlow(UdpFlow flow, Socket data, String via, String inner) {
         Route route = flow.route();
         RouteStats stats = stats(route);
         UdpStats udp = stats.udp();
@@ -433,6 +456,7 @@ public final class Outer implements AutoCloseable {
                 udp,
                 ended -> {
                     flow.listener().ended(flow);
+                    release(route, inner);
                     udp.flowClosed();
                     stats.closed(ended.ending());
                     admission.release(route, flow.user().getAddress());
@@ -440,7 +464,13 @@ public final class Outer implements AutoCloseable {
         flow.started(s);
         stats.opened(flow.acceptedNanos());
         udp.flowOpened();
-        LOG.info("flow open id={} route={} user={} via={}", flow.id(), route.name(), flow.describe(), via);
+        LOG.info(
+                "flow open id={} route={} user={} via={} inner=\"{}\"",
+                flow.id(),
+                route.name(),
+                flow.describe(),
+                via,
+                inner);
         s.start();
         // The route's port closed meanwhile (a reload removed it, or shutdown): no reply could reach the user.
         if (closed.get() || !flow.listener().isOpen()) {
@@ -448,24 +478,32 @@ public final class Outer implements AutoCloseable {
         }
     }
 
-    private void startSession(String id, Route route, User user, Socket data, String via) {
+    private void startSession(String id, Route route, User user, Socket data, String via, String inner) {
         RouteStats stats = stats(route);
         String label = "route=" + route.name() + " user=" + user.describe();
         Session s = new Session(id, label, user.socket(), data, route.idleTimeout(), stats.traffic(), ended -> {
             sessions.remove(ended);
+            release(route, inner);
             stats.closed(ended.ending());
             admission.release(route, user.address().getAddress());
         });
         sessions.add(s);
         stats.opened(user.acceptedNanos());
-        LOG.info("session open id={} route={} user={} via={}", id, route.name(), user.describe(), via);
+        LOG.info(
+                "session open id={} route={} user={} via={} inner=\"{}\"",
+                id,
+                route.name(),
+                user.describe(),
+                via,
+                inner);
         s.start();
         if (closed.get()) {
             s.close("outer shutting down");
         }
     }
 
-    private void drop(PendingOpen p, RouteStats.Result result, String reason) {
+    /** Ends a user (or flow) that never got a session, with one log line naming why. */
+    void drop(PendingOpen p, RouteStats.Result result, String reason) {
         String route = p.route().name();
         LOG.info(
                 "{} failed id={} route={} user={} reason=\"{}\"",
@@ -475,6 +513,10 @@ public final class Outer implements AutoCloseable {
                 p.describeUser(),
                 reason);
         stats(p.route()).failed(result, reason);
+        InnerLink asked = p.askedOn().getAndSet(null);
+        if (asked != null) {
+            balancer.released(route, asked.name());
+        }
         if (p.flow() != null) {
             p.flow().failed();
             p.flow().listener().ended(p.flow());
@@ -505,6 +547,18 @@ public final class Outer implements AutoCloseable {
 
     ControlPort control() {
         return control;
+    }
+
+    Balancer balancer() {
+        return balancer;
+    }
+
+    Dispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    boolean isClosed() {
+        return closed.get();
     }
 
     Map<String, RouteStats> allStats() {
@@ -565,8 +619,7 @@ public final class Outer implements AutoCloseable {
                     u.reapIdle();
                 }
             }
-            InnerLink l = control.link();
-            if (l != null) {
+            for (InnerLink l : control.inners().all()) {
                 retired.addAndGet(l.retireIdle(config.tuning().poolMaxIdle(), now));
             }
         } catch (RuntimeException e) {
@@ -596,8 +649,9 @@ public final class Outer implements AutoCloseable {
                 break;
             }
         }
-        control.closeLink();
+        control.closeLinks();
         pending.takeAll().forEach(p -> drop(p, RouteStats.Result.ERROR, "outer shutting down"));
+        dispatcher.closeAll();
         timer.shutdownNow();
         sessions.closeAll("outer shutting down", CLOSE_GRACE);
         LOG.info("outer stopped");

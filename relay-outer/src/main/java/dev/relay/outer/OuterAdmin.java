@@ -11,6 +11,7 @@ import dev.relay.config.Route;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,8 +28,7 @@ final class OuterAdmin implements AdminServer.Endpoints {
     public Status status() {
         OuterConfig config = outer.config();
         List<Status.InnerInfo> inners = new ArrayList<>();
-        InnerLink l = outer.control().link();
-        if (l != null) {
+        for (InnerLink l : sorted()) {
             inners.add(new Status.InnerInfo(l.name(), l.describeAddress(), Status.time(l.since()), l.pooled()));
         }
         List<Status.RouteInfo> routes = new ArrayList<>();
@@ -61,13 +61,38 @@ final class OuterAdmin implements AdminServer.Endpoints {
         // Routes a reload removed keep their counters, so the totals never go back.
         outer.allStats().forEach(routes::putIfAbsent);
         RouteMetrics.write(m, routes, false);
-        InnerLink l = outer.control().link();
+        List<InnerLink> links = sorted();
         m.family("relay_inners_connected", "gauge", "Inners with a control channel open to this outer.")
-                .sample("relay_inners_connected", l == null ? 0 : 1);
+                .sample("relay_inners_connected", links.size());
         m.family("relay_pool_idle_connections", "gauge", "Idle pooled data connections, per inner.");
-        if (l != null) {
+        for (InnerLink l : links) {
             m.sample("relay_pool_idle_connections", l.pooled(), "inner", l.name());
         }
+        Map<String, Map<String, Balancer.Load>> loads = outer.balancer().snapshot();
+        m.family("relay_inner_sessions_active", "gauge", "Sessions each inner carries now, per route.");
+        loads.forEach((route, byInner) -> byInner.forEach((inner, load) ->
+                m.sample("relay_inner_sessions_active", load.active(), "route", route, "inner", inner)));
+        m.family("relay_inner_sessions_total", "counter", "Sessions (and UDP flows) started on each inner, per route.");
+        loads.forEach((route, byInner) -> byInner.forEach((inner, load) ->
+                m.sample("relay_inner_sessions_total", load.sessions(), "route", route, "inner", inner)));
+        m.family(
+                "relay_inner_target_up",
+                "gauge",
+                "1 unless the inner's own health checks find the route's target down (routes with healthCheckSeconds).");
+        loads.forEach((route, byInner) -> byInner.forEach((inner, load) ->
+                m.sample("relay_inner_target_up", load.targetUp() ? 1 : 0, "route", route, "inner", inner)));
+        m.family(
+                "relay_inner_skips_total",
+                "counter",
+                "Times an inner was passed over on a route for a while after its target failed repeatedly.");
+        loads.forEach((route, byInner) -> byInner.forEach(
+                (inner, load) -> m.sample("relay_inner_skips_total", load.skips(), "route", route, "inner", inner)));
+        m.family(
+                "relay_inner_retries_total",
+                "counter",
+                "Sessions retried on another inner after this inner could not reach the route's target.");
+        loads.forEach((route, byInner) -> byInner.forEach((inner, load) ->
+                m.sample("relay_inner_retries_total", load.retries(), "route", route, "inner", inner)));
         m.family("relay_users_waiting", "gauge", "Users waiting for the inner to answer their Open.")
                 .sample("relay_users_waiting", outer.pendingOpens());
         m.family("relay_handshakes_failed_total", "counter", "Connections to the control port that did not get in.");
@@ -79,6 +104,17 @@ final class OuterAdmin implements AdminServer.Endpoints {
                 .sample("relay_config_reloads_total", outer.reloads(false), "result", "failure");
         m.family("relay_config_generation", "gauge", "How many configurations this process has put in force.")
                 .sample("relay_config_generation", outer.generation());
+    }
+
+    private List<InnerLink> sorted() {
+        List<InnerLink> links = new ArrayList<>();
+        for (InnerLink l : outer.control().inners().all()) {
+            if (l.isOpen()) {
+                links.add(l);
+            }
+        }
+        links.sort(Comparator.comparing(InnerLink::name));
+        return links;
     }
 
     @Override

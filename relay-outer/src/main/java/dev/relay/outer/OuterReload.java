@@ -55,7 +55,8 @@ final class OuterReload {
                 next.tuning(),
                 before.tls() == null ? null : next.tls(),
                 next.admin(),
-                next.trustedProxies());
+                next.trustedProxies(),
+                next.inners());
         List<Route> served = routes(effective);
         effective = effective.withRoutes(served);
         outer.config(effective);
@@ -63,10 +64,7 @@ final class OuterReload {
             outer.control().tls(tls);
         }
         admin(effective);
-        InnerLink link = outer.control().link();
-        if (link != null) {
-            link.routesChanged(outer.generation(), ControlPort.specs(effective));
-        }
+        inners(effective);
         if (!Objects.equals(before.tuning(), next.tuning())) {
             applied.add("tuning (for new sessions and control channels)");
         }
@@ -95,11 +93,33 @@ final class OuterReload {
         if (!before.listen().equals(next.listen())) {
             needsRestart.add("outer.listen");
         }
-        if (!before.token().equals(next.token())) {
+        if (!Objects.equals(before.token(), next.token())) {
             needsRestart.add("token");
         }
         if ((before.tls() == null) != (next.tls() == null)) {
             needsRestart.add("outer.tls (turning TLS on or off)");
+        }
+    }
+
+    /**
+     * Tells each connected inner its routes as they are now (only those it may serve), and disconnects an inner whose
+     * token changed, or that may no longer connect at all: it proved itself with a secret that is no longer the one.
+     */
+    private void inners(OuterConfig effective) {
+        if (!before.inners().equals(next.inners())) {
+            applied.add("outer.inners (for inners that connect from now on)");
+        }
+        for (InnerLink link : outer.control().inners().all()) {
+            if (!link.isOpen()) {
+                continue;
+            }
+            if (!Objects.equals(before.tokenFor(link.name()), effective.tokenFor(link.name()))) {
+                LOG.warn("{} disconnected: its token changed in the reload; it must log in with the new one", link);
+                applied.add("inner \"" + link.name() + "\" disconnected (token changed)");
+                link.close();
+                continue;
+            }
+            link.routesChanged(outer.generation(), ControlPort.specs(effective, link.name()));
         }
     }
 

@@ -13,6 +13,11 @@ final class PendingOpens {
         byId.put(p.id(), p);
     }
 
+    /** The entry, left in place, or null. */
+    PendingOpen get(String id) {
+        return byId.get(id);
+    }
+
     /** Removes and returns the entry, or null when someone else already took it. */
     PendingOpen take(String id) {
         return byId.remove(id);
