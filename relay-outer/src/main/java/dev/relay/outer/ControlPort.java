@@ -207,7 +207,7 @@ final class ControlPort {
         }
         switch (g.purpose()) {
             case CONTROL -> controlChannelOpened(ch, g, from);
-            case DATA -> outer.dataConnectionOpened(ch, g, from);
+            case DATA -> outer.starter().dataConnectionOpened(ch, g, from);
             case POOL -> pooledConnectionOpened(ch, g, from);
         }
     }

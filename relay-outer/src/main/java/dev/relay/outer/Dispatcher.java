@@ -124,7 +124,7 @@ final class Dispatcher {
                         user,
                         outer.config().tuning().openTimeout());
             } else {
-                outer.start(id, route, user, flow, p.channel().socket(), "pool", l.name());
+                outer.starter().start(id, route, user, flow, p.channel().socket(), "pool", l.name());
             }
             return true;
         }
@@ -134,7 +134,7 @@ final class Dispatcher {
     /** The inner confirmed the target on a pooled connection: the session starts, the user's bytes not yet read. */
     void confirmedOpen(InnerLink l, Channel data, String id, Route route, User user) {
         balancer.succeeded(route.name(), l.name());
-        outer.start(id, route, user, null, data.socket(), "pool", l.name());
+        outer.starter().start(id, route, user, null, data.socket(), "pool", l.name());
     }
 
     /**
@@ -157,7 +157,8 @@ final class Dispatcher {
                 : balancer.choose(route, control.inners().all(), l);
         if (next == null) {
             PendingOpen p = new PendingOpen(id, route, user, System.nanoTime());
-            outer.drop(p, RouteStats.Result.TARGET_FAILED, "inner \"" + l.name() + "\" could not open: " + reason);
+            outer.starter()
+                    .drop(p, RouteStats.Result.TARGET_FAILED, "inner \"" + l.name() + "\" could not open: " + reason);
             return;
         }
         balancer.load(route.name(), l.name()).retries.increment();
@@ -256,7 +257,8 @@ final class Dispatcher {
         }
         p = pending.take(id);
         if (p != null) {
-            outer.drop(p, RouteStats.Result.TARGET_FAILED, "inner \"" + l.name() + "\" could not open: " + reason);
+            outer.starter()
+                    .drop(p, RouteStats.Result.TARGET_FAILED, "inner \"" + l.name() + "\" could not open: " + reason);
         }
     }
 

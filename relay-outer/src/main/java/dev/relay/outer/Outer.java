@@ -2,8 +2,6 @@ package dev.relay.outer;
 
 import dev.relay.admin.AdminServer;
 import dev.relay.admin.RouteStats;
-import dev.relay.admin.UdpStats;
-import dev.relay.auth.Handshake.Greeting;
 import dev.relay.config.ConfigException;
 import dev.relay.config.ConfigSource;
 import dev.relay.config.HostPort;
@@ -14,19 +12,15 @@ import dev.relay.net.Descriptors;
 import dev.relay.net.LogLimiter;
 import dev.relay.net.Sockets;
 import dev.relay.net.Threads;
-import dev.relay.protocol.Channel;
 import dev.relay.protocol.Endpoints;
 import dev.relay.protocol.Frames;
 import dev.relay.protocol.Nonce;
 import dev.relay.protocol.OuterToInner;
-import dev.relay.session.DatagramSession;
-import dev.relay.session.Session;
 import dev.relay.session.Sessions;
 import dev.relay.tls.Tls;
 import dev.relay.tls.TlsSetupException;
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
 import java.time.Instant;
@@ -95,6 +89,7 @@ public final class Outer implements AutoCloseable {
     private final Dispatcher dispatcher;
     private final Sessions sessions = new Sessions();
     private final Admission admission;
+    private final SessionStarter starter;
     private final Map<String, RouteStats> stats = new ConcurrentHashMap<>();
     /** One address at its limit could otherwise write a line per connection attempt. */
     private final LogLimiter limitRefusals = new LogLimiter(Duration.ofSeconds(1), "refused");
@@ -109,6 +104,7 @@ public final class Outer implements AutoCloseable {
         this.control = new ControlPort(this, config, tls, timer, controlServer);
         this.dispatcher = new Dispatcher(this, control, pending, balancer);
         this.admission = new Admission(config.tuning().maxSessions());
+        this.starter = new SessionStarter(this, pending, balancer, sessions, admission);
     }
 
     /**
@@ -383,150 +379,6 @@ public final class Outer implements AutoCloseable {
                 : o.withAddresses(Endpoints.of(user.address()), Endpoints.of(user.local()));
     }
 
-    /** The inner answered an Open with a data connection; whoever takes the waiting user from the list pairs it. */
-    void dataConnectionOpened(Channel ch, Greeting g, String from) {
-        PendingOpen p = pending.get(g.session());
-        if (p != null && !p.route().servedBy(g.name())) {
-            // Holding a session id is not enough: a route bound to some inners is never served by another.
-            LOG.warn(
-                    "data connection from {} refused: inner \"{}\" may not serve route {}",
-                    from,
-                    g.name(),
-                    p.route().name());
-            ch.fail("route " + p.route().name() + " is not served by inner \"" + g.name() + "\"");
-            return;
-        }
-        p = p == null ? null : pending.take(g.session());
-        if (p == null) {
-            LOG.info("data connection from {} for unknown or expired session {}", from, g.session());
-            ch.fail("unknown or expired session " + g.session());
-            return;
-        }
-        InnerLink counted = p.askedOn().getAndSet(null);
-        String inner = counted == null ? null : counted.name();
-        if (inner != null) {
-            balancer.succeeded(p.route().name(), inner);
-        }
-        Socket data = ch.socket();
-        try {
-            data.setSoTimeout(0);
-            ch.send(new OuterToInner.Ready());
-        } catch (IOException e) {
-            Sockets.closeQuietly(data);
-            if (inner != null) {
-                balancer.released(p.route().name(), inner);
-            }
-            drop(p, RouteStats.Result.ERROR, "data connection lost before the session started: " + e.getMessage());
-            return;
-        }
-        start(p.id(), p.route(), p.user(), p.flow(), data, "open", inner);
-    }
-
-    /** Hands a user (or flow) and its data connection to a session, counted against {@code inner}. */
-    void start(String id, Route route, User user, UdpFlow flow, Socket data, String via, String inner) {
-        if (inner != null) {
-            balancer.started(route.name(), inner);
-        }
-        if (flow != null) {
-            startFlow(flow, data, via, inner);
-        } else {
-            startSession(id, route, user, data, via, inner);
-        }
-    }
-
-    /** Gives back the balancer's count of a session that ended, or never started. */
-    private void release(Route route, String inner) {
-        if (inner != null) {
-            balancer.released(route.name(), inner);
-        }
-    }
-
-    /** Hands a UDP flow's data connection to a DatagramSession, which owns it from here on. */
-    private void startFlow(UdpFlow flow, Socket data, String via, String inner) {
-        Route route = flow.route();
-        RouteStats stats = stats(route);
-        UdpStats udp = stats.udp();
-        DatagramSession s = new DatagramSession(
-                flow.id(),
-                "route=" + route.name() + " user=" + flow.describe(),
-                data,
-                flow,
-                true,
-                stats.traffic(),
-                udp,
-                ended -> {
-                    flow.listener().ended(flow);
-                    release(route, inner);
-                    udp.flowClosed();
-                    stats.closed(ended.ending());
-                    admission.release(route, flow.user().getAddress());
-                });
-        flow.started(s);
-        stats.opened(flow.acceptedNanos());
-        udp.flowOpened();
-        LOG.info(
-                "flow open id={} route={} user={} via={} inner=\"{}\"",
-                flow.id(),
-                route.name(),
-                flow.describe(),
-                via,
-                inner);
-        s.start();
-        // The route's port closed meanwhile (a reload removed it, or shutdown): no reply could reach the user.
-        if (closed.get() || !flow.listener().isOpen()) {
-            s.close("route closed");
-        }
-    }
-
-    private void startSession(String id, Route route, User user, Socket data, String via, String inner) {
-        RouteStats stats = stats(route);
-        String label = "route=" + route.name() + " user=" + user.describe();
-        Session s = new Session(id, label, user.socket(), data, route.idleTimeout(), stats.traffic(), ended -> {
-            sessions.remove(ended);
-            release(route, inner);
-            stats.closed(ended.ending());
-            admission.release(route, user.address().getAddress());
-        });
-        sessions.add(s);
-        stats.opened(user.acceptedNanos());
-        LOG.info(
-                "session open id={} route={} user={} via={} inner=\"{}\"",
-                id,
-                route.name(),
-                user.describe(),
-                via,
-                inner);
-        s.start();
-        if (closed.get()) {
-            s.close("outer shutting down");
-        }
-    }
-
-    /** Ends a user (or flow) that never got a session, with one log line naming why. */
-    void drop(PendingOpen p, RouteStats.Result result, String reason) {
-        String route = p.route().name();
-        LOG.info(
-                "{} failed id={} route={} user={} reason=\"{}\"",
-                p.flow() == null ? "session" : "flow",
-                p.id(),
-                route,
-                p.describeUser(),
-                reason);
-        stats(p.route()).failed(result, reason);
-        InnerLink asked = p.askedOn().getAndSet(null);
-        if (asked != null) {
-            balancer.released(route, asked.name());
-        }
-        if (p.flow() != null) {
-            p.flow().failed();
-            p.flow().listener().ended(p.flow());
-            admission.release(p.route(), p.flow().user().getAddress());
-            return;
-        }
-        p.user().close();
-        admission.release(p.route(), p.user().address().getAddress());
-    }
-
     // ---- what the admin endpoint and a reload see ----
 
     OuterConfig config() {
@@ -555,6 +407,10 @@ public final class Outer implements AutoCloseable {
 
     Dispatcher dispatcher() {
         return dispatcher;
+    }
+
+    SessionStarter starter() {
+        return starter;
     }
 
     boolean isClosed() {
@@ -612,7 +468,7 @@ public final class Outer implements AutoCloseable {
             String why = (inner ? "inner did not answer within " : "no inner connected within ")
                     + config.tuning().openTimeout().toMillis() + "ms";
             RouteStats.Result result = inner ? RouteStats.Result.TIMEOUT : RouteStats.Result.NO_INNER;
-            expired.forEach(p -> drop(p, result, why));
+            expired.forEach(p -> starter.drop(p, result, why));
             sessions.closeIdle();
             for (RoutePort r : routes.values()) {
                 if (r instanceof UdpListener u) {
@@ -650,7 +506,7 @@ public final class Outer implements AutoCloseable {
             }
         }
         control.closeLinks();
-        pending.takeAll().forEach(p -> drop(p, RouteStats.Result.ERROR, "outer shutting down"));
+        pending.takeAll().forEach(p -> starter.drop(p, RouteStats.Result.ERROR, "outer shutting down"));
         dispatcher.closeAll();
         timer.shutdownNow();
         sessions.closeAll("outer shutting down", CLOSE_GRACE);
