@@ -3,7 +3,6 @@ package dev.relay.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.relay.auth.Handshake;
 import dev.relay.config.HostPort;
 import dev.relay.config.InnerConfig;
 import dev.relay.config.OuterConfig;
@@ -48,7 +47,7 @@ class MaliciousOuterTest {
             try (Inner inner = Inner.start(innerOf(port))) {
                 try (fake;
                         Socket control = fake.accept()) {
-                    Channel ch = welcome(control, echo);
+                    Channel ch = FakeOuter.welcome(control, echo);
                     // 2,500 Opens for an allowed route, each with a 60 KB session id, as fast as the inner reads.
                     byte[] open = rawFrame(5, "{\"session\":\"" + "A".repeat(60_000) + "\",\"route\":\"r0\"}");
                     OutputStream out = control.getOutputStream();
@@ -85,23 +84,9 @@ class MaliciousOuterTest {
                 ServerSocket fake = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
                 Inner inner = Inner.start(innerOf(fake.getLocalPort()));
                 Socket control = fake.accept()) {
-            Channel ch = welcome(control, holding);
+            Channel ch = FakeOuter.welcome(control, holding);
             AtomicInteger refused = new AtomicInteger();
-            // The fake outer reads what the inner sends (OpenFailed, heartbeats) and answers heartbeats; it never
-            // accepts the inner's data dials, so each open that gets as far as the target holds it until it gives up.
-            Thread reader = Threads.start("fake-outer-reader", () -> {
-                try {
-                    for (; ; ) {
-                        if (ch.read(InnerToOuter.class) instanceof InnerToOuter.OpenFailed f
-                                && f.reason().contains("limit")) {
-                            refused.incrementAndGet();
-                        }
-                        ch.trySend(new Message.Heartbeat());
-                    }
-                } catch (IOException ended) {
-                    // The test closes the channel.
-                }
-            });
+            Thread reader = FakeOuter.countLimitRefusals(ch, refused);
             try {
                 for (int i = 0; i < 3_000; i++) {
                     ch.send(new OuterToInner.Open(Nonce.sessionId(), "r0"));
@@ -127,7 +112,7 @@ class MaliciousOuterTest {
                 ServerSocket fake = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
                 Inner inner = Inner.start(innerOf(fake.getLocalPort()))) {
             try (Socket control = fake.accept()) {
-                Channel ch = welcome(control, echo);
+                Channel ch = FakeOuter.welcome(control, echo);
                 Thread reader = Threads.start("fake-outer-reader", () -> drain(ch));
                 // Opens for a route never offered, as fast as they go, until the log has said how many it left out:
                 // each is refused, but the log says so about once a second.
@@ -176,18 +161,6 @@ class MaliciousOuterTest {
                 "victim",
                 0,
                 TestTunnel.FAST.withMaxSessions(INNER_MAX_SESSIONS));
-    }
-
-    /** The fake outer's side of the handshake, and a Welcome offering route r0 to {@code target}. */
-    private static Channel welcome(Socket control, Target target) throws IOException {
-        control.setSoTimeout(20_000);
-        Channel ch = new Channel(control);
-        Handshake.accept(ch, TestTunnel.TOKEN, null);
-        ch.send(new OuterToInner.Welcome(
-                List.of(new OuterToInner.RouteSpec("r0", target.address())),
-                TestTunnel.FAST.heartbeat().toMillis(),
-                Nonce.sessionId()));
-        return ch;
     }
 
     /** A genuine outer bound to the port the attacker held: the inner connects to it, and a user gets through. */

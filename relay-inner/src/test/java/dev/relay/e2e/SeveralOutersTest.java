@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.relay.admin.AdminServer;
-import dev.relay.auth.Handshake;
 import dev.relay.config.AdminConfig;
 import dev.relay.config.ConfigSource;
 import dev.relay.config.HostPort;
@@ -15,11 +14,8 @@ import dev.relay.config.InnerConfig;
 import dev.relay.config.OuterConfig;
 import dev.relay.config.Route;
 import dev.relay.inner.Inner;
-import dev.relay.net.Threads;
 import dev.relay.outer.Outer;
 import dev.relay.protocol.Channel;
-import dev.relay.protocol.InnerToOuter;
-import dev.relay.protocol.Message;
 import dev.relay.protocol.Nonce;
 import dev.relay.protocol.OuterToInner;
 import java.io.IOException;
@@ -227,21 +223,9 @@ class SeveralOutersTest {
                     .withPool(0);
             try (Inner inner = Inner.start(c);
                     Socket control = fake.accept()) {
-                Channel ch = fakeWelcome(control, holding);
+                Channel ch = FakeOuter.welcome(control, holding);
                 AtomicInteger refused = new AtomicInteger();
-                Thread reader = Threads.start("fake-outer-reader", () -> {
-                    try {
-                        for (; ; ) {
-                            if (ch.read(InnerToOuter.class) instanceof InnerToOuter.OpenFailed f
-                                    && f.reason().contains("limit")) {
-                                refused.incrementAndGet();
-                            }
-                            ch.trySend(new Message.Heartbeat());
-                        }
-                    } catch (IOException ended) {
-                        // The test closes the channel.
-                    }
-                });
+                Thread reader = FakeOuter.countLimitRefusals(ch, refused);
                 try {
                     Await.until("the genuine outer to have the inner", genuine::innerConnected);
                     int opens = 100;
@@ -260,17 +244,5 @@ class SeveralOutersTest {
                 }
             }
         }
-    }
-
-    /** The fake outer's side of the handshake, and a Welcome offering route r0 to {@code target}. */
-    private static Channel fakeWelcome(Socket control, Target target) throws IOException {
-        control.setSoTimeout(20_000);
-        Channel ch = new Channel(control);
-        Handshake.accept(ch, TestTunnel.TOKEN, null);
-        ch.send(new OuterToInner.Welcome(
-                List.of(new OuterToInner.RouteSpec("r0", target.address())),
-                TestTunnel.FAST.heartbeat().toMillis(),
-                Nonce.sessionId()));
-        return ch;
     }
 }
