@@ -23,7 +23,9 @@ public final class Bench {
             new BurstSection(),
             new UdpSection(),
             // Last: it ends with the inners stopped.
-            new LinkSection());
+            new LinkSection(),
+            // Only with --only scale: its own two outers and two inners.
+            new ScaleSection());
 
     /** What each process needs besides the sessions' descriptors: jars, logs, listeners, the JVM's own. */
     static final int SPARE_FILES = 500;

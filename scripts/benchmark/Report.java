@@ -27,6 +27,10 @@ final class Report {
         r.o.append("\n");
         r.o.append("Targets (issues 11 and 12), each with the figures compared:\n");
         verdicts.forEach(v -> r.o.append("    ").append(v).append('\n'));
+        if (!run.findings.isEmpty()) {
+            r.o.append("\n");
+            run.findings.forEach(f -> r.o.append(f).append('\n'));
+        }
         if (!run.problems.isEmpty()) {
             r.o.append("\nProblems during the run:\n");
             run.problems.forEach(p -> r.o.append("  - ").append(p).append('\n'));

@@ -37,6 +37,9 @@ final class Run {
     final Table table = new Table();
     final Memory memory = new Memory();
     final List<String> problems = new CopyOnWriteArrayList<>();
+    /** Lines a section reports outside the table, printed after it (the scale section's). */
+    final List<String> findings = new CopyOnWriteArrayList<>();
+
     final String token = HexFormat.of().formatHex(new SecureRandom().generateSeed(TOKEN_BYTES));
     final long started = System.nanoTime();
     private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>(List.of(targets));
