@@ -42,6 +42,11 @@ record Options(
         return only.isEmpty() ? !Section.OPT_IN.contains(section) : only.contains(section);
     }
 
+    /** Whether a section that runs measures the table's columns; the opt-in ones start processes of their own. */
+    boolean columns() {
+        return only.isEmpty() || !Section.OPT_IN.containsAll(only);
+    }
+
     boolean full() {
         return only.isEmpty();
     }
