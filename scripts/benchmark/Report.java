@@ -30,7 +30,10 @@ final class Report {
             verdicts.forEach(v -> r.o.append("    ").append(v).append('\n'));
         }
         if (!run.findings.isEmpty()) {
-            r.o.append("\n");
+            // After a table, or straight after the header when nothing filled one.
+            if (!r.o.toString().endsWith("\n\n")) {
+                r.o.append("\n");
+            }
             run.findings.forEach(f -> r.o.append(f).append('\n'));
         }
         if (!run.problems.isEmpty()) {

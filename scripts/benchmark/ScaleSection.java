@@ -77,10 +77,12 @@ final class ScaleSection implements Section {
         if (limit >= 0 && limit < need) {
             throw new IllegalStateException(String.format(
                     Locale.ROOT,
-                    "open files are limited to %,d per process (ulimit -n) and %,d sessions need about %,d",
+                    "open files are limited to %,d per process (ulimit -n) and %,d sessions need about %,d: raise it"
+                            + " (ulimit -n %,d as root, or in /etc/security/limits.conf)",
                     limit,
                     SESSIONS,
-                    need));
+                    need,
+                    Bench.MAX_FILES));
         }
         long began = System.nanoTime();
         try (Cluster cluster = Cluster.start(run)) {
@@ -120,6 +122,11 @@ final class ScaleSection implements Section {
                 bytes += Long.parseLong(again[2]);
                 System.out.printf(Locale.ROOT, "  %,d echo again with all open; %,d bytes verified%n", served, bytes);
                 peak = Procfs.sample(handles);
+                int hold = run.options.holdPeak();
+                if (hold > 0) {
+                    System.out.println("  holding " + hold + " s with all open: " + cluster.describe());
+                    Thread.sleep(Duration.ofSeconds(hold).toMillis());
+                }
                 command(commands, "close");
                 reply(reader, replies, "closed");
             } finally {
