@@ -11,7 +11,8 @@ import java.util.List;
  * blocking I/O; what sits between client and targets runs in child processes, started from copies of the jars and
  * ended by their handles in a {@code finally} and in a shutdown hook. Everything binds 127.0.0.1, on ephemeral ports.
  * The main thread runs the measurements one after another and is the only client, except in the bulk,
- * request/response and burst sections, which add client threads of their own.
+ * request/response and burst sections, which add client threads of their own, and the scale section (only with
+ * {@code --only scale}), whose users run in a child process beside its own two outers and two inners.
  */
 public final class Bench {
     /** In the order they run. */
@@ -23,7 +24,9 @@ public final class Bench {
             new BurstSection(),
             new UdpSection(),
             // Last: it ends with the inners stopped.
-            new LinkSection());
+            new LinkSection(),
+            // Only with --only scale: its own two outers and two inners.
+            new ScaleSection());
 
     /** What each process needs besides the sessions' descriptors: jars, logs, listeners, the JVM's own. */
     static final int SPARE_FILES = 500;

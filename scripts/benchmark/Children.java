@@ -40,6 +40,20 @@ final class Children {
         return p;
     }
 
+    /**
+     * Starts {@code cmd} as {@link #start} does, but with its stdin and stdout as pipes to this process, for a child the
+     * bench steps through a dialogue; its stderr goes to {@code <name>.log}.
+     */
+    Process startPiped(String name, List<String> cmd) throws IOException {
+        Files.writeString(work.resolve(name + ".cmd"), String.join(" ", cmd) + "\n");
+        Process p = new ProcessBuilder(cmd)
+                .directory(work.toFile())
+                .redirectError(log(name).toFile())
+                .start();
+        started.add(p);
+        return p;
+    }
+
     /** A command line for {@code java} with {@code flags}: children run on the JDK the bench runs on. */
     static List<String> java(List<String> flags, String... args) {
         List<String> cmd = new ArrayList<>();

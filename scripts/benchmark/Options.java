@@ -13,7 +13,8 @@ import java.util.stream.Stream;
  * @param sessions concurrent sessions in the sessions section
  * @param pool {@code inner.pool} for the loopback sections; the link section runs its own two settings
  * @param holdPeak seconds to wait with all concurrent sessions open, so the processes can be inspected
- * @param only the sections to run; empty means all, and only a full run gives PASS/FAIL lines
+ * @param only the sections to run; empty means all but {@link Section#OPT_IN}, and only such a full run gives PASS/FAIL
+ *     lines
  * @param work the directory for logs and configs; null makes a new one under the temp directory
  */
 record Options(
@@ -38,7 +39,12 @@ record Options(
     static final int USAGE = 2;
 
     boolean runs(String section) {
-        return only.isEmpty() || only.contains(section);
+        return only.isEmpty() ? !Section.OPT_IN.contains(section) : only.contains(section);
+    }
+
+    /** Whether a section that runs measures the table's columns; the opt-in ones start processes of their own. */
+    boolean columns() {
+        return only.isEmpty() || !Section.OPT_IN.containsAll(only);
     }
 
     boolean full() {

@@ -24,9 +24,18 @@ final class Report {
         r.header();
         r.table();
         r.memory();
-        r.o.append("\n");
-        r.o.append("Targets (issues 11 and 12), each with the figures compared:\n");
-        verdicts.forEach(v -> r.o.append("    ").append(v).append('\n'));
+        if (!verdicts.isEmpty()) {
+            r.o.append("\n");
+            r.o.append("Targets (issues 11 and 12), each with the figures compared:\n");
+            verdicts.forEach(v -> r.o.append("    ").append(v).append('\n'));
+        }
+        if (!run.findings.isEmpty()) {
+            // After a table, or straight after the header when nothing filled one.
+            if (!r.o.toString().endsWith("\n\n")) {
+                r.o.append("\n");
+            }
+            run.findings.forEach(f -> r.o.append(f).append('\n'));
+        }
         if (!run.problems.isEmpty()) {
             r.o.append("\nProblems during the run:\n");
             run.problems.forEach(p -> r.o.append("  - ").append(p).append('\n'));
@@ -49,14 +58,23 @@ final class Report {
                 System.getProperty("os.version")));
         o.append("- build: ").append(build()).append("\n");
         o.append("- pool: ").append(run.options.pool()).append(" (inner.pool) for the loopback tests\n");
-        for (Column c : run.lineup.all()) {
-            o.append("- ").append(c.label).append(": ").append(c.description()).append("\n");
+        if (run.options.columns()) {
+            for (Column c : run.lineup.all()) {
+                o.append("- ")
+                        .append(c.label)
+                        .append(": ")
+                        .append(c.description())
+                        .append("\n");
+            }
         }
         o.append("- logs: ").append(run.work).append("\n\n");
     }
 
     /** Each column's value; compare columns of one run, as the machine's load moves all of them. */
     private void table() {
+        if (run.table.rows().isEmpty()) {
+            return;
+        }
         List<Column> columns = run.lineup.all();
         o.append("| metric |");
         columns.forEach(c -> o.append(' ').append(c.label).append(" |"));

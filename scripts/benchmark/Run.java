@@ -37,6 +37,9 @@ final class Run {
     final Table table = new Table();
     final Memory memory = new Memory();
     final List<String> problems = new CopyOnWriteArrayList<>();
+    /** Lines a section reports outside the table, printed after it (the scale section's). */
+    final List<String> findings = new CopyOnWriteArrayList<>();
+
     final String token = HexFormat.of().formatHex(new SecureRandom().generateSeed(TOKEN_BYTES));
     final long started = System.nanoTime();
     private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>(List.of(targets));
@@ -52,13 +55,20 @@ final class Run {
         this.children = new Children(work);
     }
 
-    /** Copies the jars, starts every column, and takes the idle figures the memory table starts from. */
+    /**
+     * Copies the jars, starts every column, and takes the idle figures the memory table starts from; only the jars if
+     * no section that runs measures the columns.
+     */
     void start() throws Exception {
         System.out.println("relay bench: logs and configs in " + work);
         System.out.println("relay bench: relay and the minimal relay run with no JVM flags, as `java -jar`");
         // Copies, so a rebuild of the jars during the run cannot pull classes out from under a running JVM.
         outerJar = Files.copy(options.outerJar(), work.resolve(OUTER_JAR), StandardCopyOption.REPLACE_EXISTING);
         innerJar = Files.copy(options.innerJar(), work.resolve(INNER_JAR), StandardCopyOption.REPLACE_EXISTING);
+        if (!options.columns()) {
+            System.out.println("relay bench: no section of this run measures the columns; none started");
+            return;
+        }
         // Side by side: starting JVMs one after another would take a third of the time budget on two cores.
         try (ExecutorService starts =
                 Executors.newThreadPerTaskExecutor(Thread.ofPlatform().factory())) {

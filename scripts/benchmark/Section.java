@@ -11,6 +11,10 @@ interface Section {
     String BURST = "burst";
     String LINK = "link";
     String UDP = "udp";
+    /** Only with --only: it starts processes of its own and would lengthen the default run past its budget. */
+    String SCALE = "scale";
+    /** The sections a run without --only leaves out. */
+    Set<String> OPT_IN = Set.of(SCALE);
     /** For a column that takes part in every section. */
     Set<String> ALL = Set.of(BULK, OPEN, PING, RR, BURST, LINK, UDP);
 
