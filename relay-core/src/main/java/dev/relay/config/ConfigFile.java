@@ -94,7 +94,9 @@ public final class ConfigFile {
             Integer maxSessions,
             Double reconnectMinSeconds,
             Double reconnectMaxSeconds,
-            Double poolMaxIdleSeconds) {}
+            Double poolMaxIdleSeconds,
+            Integer healthFailures,
+            Double healthSkipSeconds) {}
 
     /** The longest time any field may give, a year: longer is a typo, and would overflow some timers. */
     private static final double MAX_SECONDS = 365 * 24 * 3600.0;
@@ -376,7 +378,9 @@ public final class ConfigFile {
                                 t.maxSessions() == null ? d.maxSessions() : t.maxSessions(),
                                 seconds(t.reconnectMinSeconds(), d.reconnectMin()),
                                 seconds(t.reconnectMaxSeconds(), d.reconnectMax()),
-                                seconds(t.poolMaxIdleSeconds(), d.poolMaxIdle()))));
+                                seconds(t.poolMaxIdleSeconds(), d.poolMaxIdle()),
+                                t.healthFailures() == null ? d.healthFailures() : t.healthFailures(),
+                                seconds(t.healthSkipSeconds(), d.healthSkip()))));
     }
 
     private static Route route(String source, String at, RawRoute r, Tuning tuning) throws ConfigException {

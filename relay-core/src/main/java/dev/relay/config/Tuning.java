@@ -25,7 +25,9 @@ public record Tuning(
         int maxSessions,
         Duration reconnectMin,
         Duration reconnectMax,
-        Duration poolMaxIdle) {
+        Duration poolMaxIdle,
+        int healthFailures,
+        Duration healthSkip) {
     public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_DEAD_PEER = Duration.ofSeconds(20);
     public static final Duration DEFAULT_OPEN_TIMEOUT = Duration.ofSeconds(10);
@@ -36,6 +38,14 @@ public record Tuning(
     public static final Duration DEFAULT_RECONNECT_MIN = Duration.ofMillis(500);
     public static final Duration DEFAULT_RECONNECT_MAX = Duration.ofSeconds(30);
     public static final Duration DEFAULT_POOL_MAX_IDLE = Duration.ofSeconds(60);
+    /** Target failures in a row after which the outer sets an inner aside on that route (passive health). */
+    public static final int DEFAULT_HEALTH_FAILURES = 3;
+    /** How long such an inner is passed over on that route, unless no other inner is left. */
+    public static final Duration DEFAULT_HEALTH_SKIP = Duration.ofSeconds(10);
+    /** The most failures in a row a skip may wait for. */
+    public static final int MAX_HEALTH_FAILURES = 1000;
+    /** The longest skip: an hour; a target mended later is found by the next session after it. */
+    public static final Duration MAX_HEALTH_SKIP = Duration.ofHours(1);
 
     /** The longest heartbeat interval: an hour (a peer refuses a longer one in Welcome). */
     public static final Duration MAX_HEARTBEAT = Duration.ofHours(1);
@@ -61,7 +71,9 @@ public record Tuning(
             DEFAULT_MAX_SESSIONS,
             DEFAULT_RECONNECT_MIN,
             DEFAULT_RECONNECT_MAX,
-            DEFAULT_POOL_MAX_IDLE);
+            DEFAULT_POOL_MAX_IDLE,
+            DEFAULT_HEALTH_FAILURES,
+            DEFAULT_HEALTH_SKIP);
 
     public Tuning {
         // Each within a range that the timers using it can represent: a socket timeout is an int of milliseconds.
@@ -72,6 +84,11 @@ public record Tuning(
         inRange("reconnectMinSeconds", reconnectMin, MAX_RECONNECT);
         inRange("reconnectMaxSeconds", reconnectMax, MAX_RECONNECT);
         inRange("poolMaxIdleSeconds", poolMaxIdle, MAX_POOL_IDLE);
+        inRange("healthSkipSeconds", healthSkip, MAX_HEALTH_SKIP);
+        if (healthFailures < 1 || healthFailures > MAX_HEALTH_FAILURES) {
+            throw new IllegalArgumentException(
+                    "healthFailures must be between 1 and " + MAX_HEALTH_FAILURES + ", got " + healthFailures);
+        }
         if (deadPeer.compareTo(heartbeat.multipliedBy(2)) < 0) {
             throw new IllegalArgumentException("deadPeerSeconds (" + seconds(deadPeer)
                     + ") must be at least twice heartbeatSeconds (" + seconds(heartbeat)
@@ -91,27 +108,101 @@ public record Tuning(
     }
 
     public Tuning withHeartbeat(Duration every, Duration dead) {
-        return new Tuning(every, dead, openTimeout, handshake, maxSessions, reconnectMin, reconnectMax, poolMaxIdle);
+        return new Tuning(
+                every,
+                dead,
+                openTimeout,
+                handshake,
+                maxSessions,
+                reconnectMin,
+                reconnectMax,
+                poolMaxIdle,
+                healthFailures,
+                healthSkip);
     }
 
     public Tuning withOpenTimeout(Duration d) {
-        return new Tuning(heartbeat, deadPeer, d, handshake, maxSessions, reconnectMin, reconnectMax, poolMaxIdle);
+        return new Tuning(
+                heartbeat,
+                deadPeer,
+                d,
+                handshake,
+                maxSessions,
+                reconnectMin,
+                reconnectMax,
+                poolMaxIdle,
+                healthFailures,
+                healthSkip);
     }
 
     public Tuning withHandshake(Duration d) {
-        return new Tuning(heartbeat, deadPeer, openTimeout, d, maxSessions, reconnectMin, reconnectMax, poolMaxIdle);
+        return new Tuning(
+                heartbeat,
+                deadPeer,
+                openTimeout,
+                d,
+                maxSessions,
+                reconnectMin,
+                reconnectMax,
+                poolMaxIdle,
+                healthFailures,
+                healthSkip);
     }
 
     public Tuning withMaxSessions(int n) {
-        return new Tuning(heartbeat, deadPeer, openTimeout, handshake, n, reconnectMin, reconnectMax, poolMaxIdle);
+        return new Tuning(
+                heartbeat,
+                deadPeer,
+                openTimeout,
+                handshake,
+                n,
+                reconnectMin,
+                reconnectMax,
+                poolMaxIdle,
+                healthFailures,
+                healthSkip);
     }
 
     public Tuning withReconnect(Duration min, Duration max) {
-        return new Tuning(heartbeat, deadPeer, openTimeout, handshake, maxSessions, min, max, poolMaxIdle);
+        return new Tuning(
+                heartbeat,
+                deadPeer,
+                openTimeout,
+                handshake,
+                maxSessions,
+                min,
+                max,
+                poolMaxIdle,
+                healthFailures,
+                healthSkip);
+    }
+
+    public Tuning withHealth(int failures, Duration skip) {
+        return new Tuning(
+                heartbeat,
+                deadPeer,
+                openTimeout,
+                handshake,
+                maxSessions,
+                reconnectMin,
+                reconnectMax,
+                poolMaxIdle,
+                failures,
+                skip);
     }
 
     public Tuning withPoolMaxIdle(Duration d) {
-        return new Tuning(heartbeat, deadPeer, openTimeout, handshake, maxSessions, reconnectMin, reconnectMax, d);
+        return new Tuning(
+                heartbeat,
+                deadPeer,
+                openTimeout,
+                handshake,
+                maxSessions,
+                reconnectMin,
+                reconnectMax,
+                d,
+                healthFailures,
+                healthSkip);
     }
 
     private static void inRange(String field, Duration d, Duration max) {

@@ -152,7 +152,9 @@ class ConfigFileTest {
                         100,
                         Duration.ofMillis(250),
                         Duration.ofSeconds(60),
-                        Duration.ofSeconds(90)),
+                        Duration.ofSeconds(90),
+                        5,
+                        Duration.ofMillis(2500)),
                 t);
         // A route without its own limit takes the tuning's.
         assertEquals(100, full.outer().routes().get(0).maxSessions());

@@ -11,6 +11,7 @@ import dev.relay.config.InnerConfig;
 import dev.relay.config.OuterConfig;
 import dev.relay.config.Route;
 import dev.relay.config.Token;
+import dev.relay.config.Tuning;
 import dev.relay.inner.Inner;
 import dev.relay.net.AddressRule;
 import dev.relay.outer.Outer;
@@ -56,17 +57,25 @@ class SeveralInnersTest {
     }
 
     private Outer outer(Route... routes) throws IOException {
-        outer = Outer.start(config(routes));
+        return outer(TestTunnel.FAST, routes);
+    }
+
+    private Outer outer(Tuning tuning, Route... routes) throws IOException {
+        outer = Outer.start(config(tuning, routes));
         open.add(outer);
         return outer;
     }
 
     private static OuterConfig config(Route... routes) {
+        return config(TestTunnel.FAST, routes);
+    }
+
+    private static OuterConfig config(Tuning tuning, Route... routes) {
         return new OuterConfig(
                 new HostPort("127.0.0.1", 0),
                 null,
                 List.of(routes),
-                TestTunnel.FAST,
+                tuning,
                 null,
                 null,
                 List.of(),
@@ -279,22 +288,30 @@ class SeveralInnersTest {
 
     @Test
     void aTargetOneInnerCannotReachIsRetriedOnAnotherWithTheFirstBytesIntact() throws Exception {
-        retriedOnAnother(0);
+        retriedOnAnother(0, TestTunnel.FAST);
     }
 
     @Test
     void onPooledConnectionsTooATargetOneInnerCannotReachIsRetriedWithTheFirstBytesIntact() throws Exception {
-        retriedOnAnother(2);
+        retriedOnAnother(2, TestTunnel.FAST);
     }
 
-    /** Each user writes its first bytes at once, before any inner is asked; every byte comes back. */
-    private void retriedOnAnother(int pool) throws Exception {
+    @Test
+    void tuningHealthFailuresSetsHowManyFailuresInARowSetAnInnerAside() throws Exception {
+        retriedOnAnother(0, TestTunnel.FAST.withHealth(1, Duration.ofSeconds(30)));
+    }
+
+    /**
+     * Each user writes its first bytes at once, before any inner is asked; every byte comes back. Round robin sends
+     * every other session to site-a until its {@code healthFailures}-th failure in a row sets it aside.
+     */
+    private void retriedOnAnother(int pool, Tuning tuning) throws Exception {
         try (Target target = Target.echo()) {
             Route r = route("r0", target, "site-a", "site-b")
                     .withInners(
                             List.of(new Route.InnerWeight("site-a", 1), new Route.InnerWeight("site-b", 1)),
                             Route.Balance.ROUND_ROBIN);
-            outer(r);
+            outer(tuning, r);
             // site-a's network does not reach the target: its allow list names another one.
             inner(innerConfig("site-a", SITE_A, pool).withAllowTargets(AddressRule.parseAll(List.of("10.9.9.9"))));
             inner("site-b", SITE_B, pool);
@@ -306,8 +323,7 @@ class SeveralInnersTest {
             }
             assertEquals(10, outer.sessionsStarted("r0", "site-b"));
             assertEquals(0, outer.sessionsStarted("r0", "site-a"));
-            // Round robin sends every other session to site-a until its third failure in a row sets it aside.
-            assertEquals(3, outer.sessionsRetried("r0", "site-a"));
+            assertEquals(tuning.healthFailures(), outer.sessionsRetried("r0", "site-a"));
             assertEquals(1, outer.innerSkips("r0", "site-a"));
         }
     }

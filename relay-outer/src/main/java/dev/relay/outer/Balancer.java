@@ -1,6 +1,7 @@
 package dev.relay.outer;
 
 import dev.relay.config.Route;
+import dev.relay.config.Tuning;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -20,22 +21,32 @@ import java.util.concurrent.atomic.LongAdder;
  * connected inners and takes no lock, so any thread may call it; nothing here runs per byte.
  */
 final class Balancer {
-    /** Target failures in a row after which an inner is skipped on that route for {@link #SKIP_FOR}. */
-    static final int DEFAULT_FAILURES_TO_SKIP = 3;
-    /** How long an inner whose target kept failing is passed over on that route, unless no other inner is left. */
-    static final Duration SKIP_FOR = Duration.ofSeconds(10);
+    /**
+     * Target failures in a row after which an inner is passed over on that route for {@link #skipFor}, unless no other
+     * inner is left ({@code tuning.healthFailures} and {@code healthSkipSeconds}); a reload sets them again.
+     */
+    private volatile int failuresToSkip;
 
-    private final int failuresToSkip;
-    private final long skipNanos;
+    private volatile Duration skipFor;
     private final Map<String, RouteLoad> routes = new ConcurrentHashMap<>();
 
     Balancer() {
-        this(DEFAULT_FAILURES_TO_SKIP, SKIP_FOR);
+        this(Tuning.DEFAULT_HEALTH_FAILURES, Tuning.DEFAULT_HEALTH_SKIP);
     }
 
     Balancer(int failuresToSkip, Duration skipFor) {
+        health(failuresToSkip, skipFor);
+    }
+
+    /** The passive-health settings for failures from now on. */
+    void health(int failuresToSkip, Duration skipFor) {
         this.failuresToSkip = failuresToSkip;
-        this.skipNanos = skipFor.toNanos();
+        this.skipFor = skipFor;
+    }
+
+    /** For the log line that says an inner is set aside. */
+    String describeHealth() {
+        return "its target failed " + failuresToSkip + " times in a row; skipped for " + skipFor.toMillis() + "ms";
     }
 
     /** What the choice needs to know of an inner: {@link InnerLink}, or a stand-in in a test. */
@@ -202,7 +213,7 @@ final class Balancer {
     boolean failed(String route, String inner) {
         Load l = load(route, inner);
         if (l.failuresInRow.incrementAndGet() % failuresToSkip == 0) {
-            l.skipUntil = System.nanoTime() + skipNanos;
+            l.skipUntil = System.nanoTime() + skipFor.toNanos();
             l.skips.increment();
             return true;
         }

@@ -143,15 +143,7 @@ final class Dispatcher {
      */
     void confirmFailed(InnerLink l, String id, Route route, User user, String reason) {
         balancer.released(route.name(), l.name());
-        if (balancer.failed(route.name(), l.name())) {
-            LOG.warn(
-                    "route={} inner=\"{}\" skipped for {}s: its target failed {} times in a row, last: {}",
-                    route.name(),
-                    l.name(),
-                    Balancer.SKIP_FOR.toSeconds(),
-                    Balancer.DEFAULT_FAILURES_TO_SKIP,
-                    reason);
-        }
+        targetFailed(route.name(), l, reason);
         InnerLink next = outer.isClosed()
                 ? null
                 : balancer.choose(route, control.inners().all(), l);
@@ -234,15 +226,7 @@ final class Dispatcher {
             return;
         }
         String route = p.route().name();
-        if (balancer.failed(route, l.name())) {
-            LOG.warn(
-                    "route={} inner=\"{}\" skipped for {}s: its target failed {} times in a row, last: {}",
-                    route,
-                    l.name(),
-                    Balancer.SKIP_FOR.toSeconds(),
-                    Balancer.DEFAULT_FAILURES_TO_SKIP,
-                    reason);
-        }
+        targetFailed(route, l, reason);
         if (p.retried().compareAndSet(false, true) && ask(p, l, l)) {
             balancer.load(route, l.name()).retries.increment();
             LOG.info(
@@ -269,5 +253,17 @@ final class Dispatcher {
     /** Closes the pooled connections still waiting for a confirmation; their users are closed with them. */
     void closeAll() {
         confirming.closeAll();
+    }
+
+    /** Counts a target failure of {@code l} on {@code route}, and logs once when it sets {@code l} aside there. */
+    private void targetFailed(String route, InnerLink l, String reason) {
+        if (balancer.failed(route, l.name())) {
+            LOG.warn(
+                    "route={} inner=\"{}\" set aside: {}; last: {}",
+                    route,
+                    l.name(),
+                    balancer.describeHealth(),
+                    reason);
+        }
     }
 }

@@ -104,6 +104,7 @@ public final class Outer implements AutoCloseable {
         this.control = new ControlPort(this, config, tls, timer, controlServer);
         this.dispatcher = new Dispatcher(this, control, pending, balancer);
         this.admission = new Admission(config.tuning().maxSessions());
+        balancer.health(config.tuning().healthFailures(), config.tuning().healthSkip());
         this.starter = new SessionStarter(this, pending, balancer, sessions, admission);
     }
 
@@ -389,6 +390,7 @@ public final class Outer implements AutoCloseable {
     void config(OuterConfig next) {
         config = next;
         admission.globalLimit(next.tuning().maxSessions());
+        balancer.health(next.tuning().healthFailures(), next.tuning().healthSkip());
         loadedAt = Instant.now();
         generation.incrementAndGet();
     }
