@@ -86,6 +86,14 @@ class SeveralInnersTest {
         return new InnerConfig(new HostPort("127.0.0.1", outer.controlPort()), token, name, pool, TestTunnel.FAST);
     }
 
+    /** Starts an inner that the outer must refuse, and checks that the reason it was given mentions {@code why}. */
+    private void assertRefused(InnerConfig c, String why) throws Exception {
+        Inner refused = Inner.start(c);
+        open.add(refused);
+        Await.until("inner \"" + c.name() + "\" to be refused", () -> refused.lastFailure() != null);
+        assertTrue(refused.lastFailure().contains(why), refused.lastFailure());
+    }
+
     /** Starts an inner and waits until the outer has it under its name. */
     private Inner inner(String name, Token token, int pool) throws Exception {
         return inner(innerConfig(name, token, pool));
@@ -246,14 +254,8 @@ class SeveralInnersTest {
         try (Target target = Target.echo()) {
             outer(route("r0", target));
             inner("site-b", SITE_B, 0);
-            Inner impostor = Inner.start(innerConfig("site-a", SITE_B, 0));
-            open.add(impostor);
-            Await.until("the impostor to be refused", () -> impostor.lastFailure() != null);
-            assertTrue(impostor.lastFailure().contains("token"), impostor.lastFailure());
-            Inner stranger = Inner.start(innerConfig("site-c", SITE_B, 0));
-            open.add(stranger);
-            Await.until("the stranger to be refused", () -> stranger.lastFailure() != null);
-            assertTrue(stranger.lastFailure().contains("not in outer.inners"), stranger.lastFailure());
+            assertRefused(innerConfig("site-a", SITE_B, 0), "token");
+            assertRefused(innerConfig("site-c", SITE_B, 0), "not in outer.inners");
             assertEquals(Set.of("site-b"), outer.connectedInners());
         }
     }
@@ -263,10 +265,7 @@ class SeveralInnersTest {
         try (Target target = Target.echo()) {
             outer(route("r0", target));
             inner("site-a", SITE_A, 0);
-            Inner second = Inner.start(innerConfig("site-a", SITE_A, 0));
-            open.add(second);
-            Await.until("the second to be refused", () -> second.lastFailure() != null);
-            assertTrue(second.lastFailure().contains("another inner named \"site-a\""), second.lastFailure());
+            assertRefused(innerConfig("site-a", SITE_A, 0), "another inner named \"site-a\"");
             oneSession("r0", 1);
         }
     }
@@ -278,10 +277,7 @@ class SeveralInnersTest {
             InnerConfig mine = t.innerConfig();
             InnerConfig other =
                     new InnerConfig(mine.connect().get(0), mine.token(), "another-host", mine.pool(), mine.tuning());
-            Inner second = Inner.start(other);
-            open.add(second);
-            Await.until("the second to be refused", () -> second.lastFailure() != null);
-            assertTrue(second.lastFailure().contains("list each inner in outer.inners"), second.lastFailure());
+            assertRefused(other, "list each inner in outer.inners");
             assertEquals(Set.of("test-inner"), t.outer.connectedInners());
         }
     }
