@@ -10,7 +10,14 @@ import java.util.Set;
  *
  * @param tuned relay with the flags of {@code --tuned}, for information; null unless asked for
  */
-record Lineup(Direct direct, RelayPair relay, RelayPair tls, Minimal minimal, SshReverse ssh, RelayPair tuned) {
+record Lineup(
+        Direct direct,
+        RelayPair relay,
+        RelayPair tls,
+        Minimal minimal,
+        Minimal minimalTls,
+        SshReverse ssh,
+        RelayPair tuned) {
     static Lineup of(Options o) {
         RelayPair tuned = null;
         if (o.tunedFlags() != null) {
@@ -30,14 +37,20 @@ record Lineup(Direct direct, RelayPair relay, RelayPair tls, Minimal minimal, Ss
                 new Minimal(
                         "minimal",
                         "minimal relay",
-                        Set.of(Section.BULK, Section.OPEN, Section.PING, Section.RR, Section.UDP)),
+                        false,
+                        Set.of(Section.BULK, Section.OPEN, Section.PING, Section.RR, Section.BURST, Section.UDP)),
+                new Minimal(
+                        "minimal-tls",
+                        "minimal relay (TLS)",
+                        true,
+                        Set.of(Section.BULK, Section.OPEN, Section.PING, Section.RR, Section.BURST)),
                 new SshReverse(
                         "ssh", "ssh -R", Set.of(Section.BULK, Section.OPEN, Section.PING, Section.RR, Section.BURST)),
                 tuned);
     }
 
     List<Column> all() {
-        List<Column> all = new ArrayList<>(List.of(direct, relay, tls, minimal, ssh));
+        List<Column> all = new ArrayList<>(List.of(direct, relay, tls, minimal, minimalTls, ssh));
         if (tuned != null) {
             all.add(tuned);
         }

@@ -10,7 +10,8 @@ import java.util.Set;
 /**
  * Two chained {@code scripts/MinimalRelay.java} processes, client → hop 1 → hop 2 → target as client → outer → inner →
  * target, with no JVM flags, as relay's default columns run: relay's design with nothing else, the floor for bulk,
- * open, ping-pong, request/response and UDP on this machine.
+ * open, ping-pong, request/response, a burst and UDP on this machine. With {@code tls}, the link between the two hops is
+ * TLS 1.3 with a full handshake per connection, the floor for relay with TLS on (TCP only).
  */
 final class Minimal extends Column {
     /** Relative to the repository's top, where scripts/bench runs the bench. */
@@ -20,16 +21,20 @@ final class Minimal extends Column {
     /** Each hop compiles its source before it listens. */
     static final Duration START = Duration.ofSeconds(30);
 
+    private final boolean tls;
     private final List<Process> hops = new ArrayList<>();
     private Endpoints ports;
 
-    Minimal(String id, String label, Set<String> sections) {
+    Minimal(String id, String label, boolean tls, Set<String> sections) {
         super(id, label, sections);
+        this.tls = tls;
     }
 
     @Override
     String description() {
-        return "two chained " + SOURCE + " processes, relay's design and nothing else; no JVM flags";
+        return "two chained " + SOURCE + " processes, relay's design and nothing else"
+                + (tls ? ", TLS 1.3 between them (JSSE defaults, a full handshake per connection)" : "")
+                + "; no JVM flags";
     }
 
     @Override
@@ -43,8 +48,17 @@ final class Minimal extends Column {
         // The UDP hop between the two is a TCP connection per flow, like relay's data connection.
         int udpLink = Net.freePort();
         Endpoints targets = run.targets.ports();
-        Process towardsTargets = hop(run, id + "-2", src, second, targets, "t2u:" + udpLink + ":" + targets.udpEcho());
-        Process towardsClient = hop(run, id + "-1", src, first, second, "u2t:" + first.udpEcho() + ":" + udpLink);
+        List<String> in = new ArrayList<>();
+        List<String> out = new ArrayList<>();
+        if (tls) {
+            TlsCert cert = TlsCert.generate(run, id + "-cert");
+            in.addAll(List.of("cert=" + cert.cert(), "key=" + cert.key()));
+        } else {
+            in.add("t2u:" + udpLink + ":" + targets.udpEcho());
+            out.add("u2t:" + first.udpEcho() + ":" + udpLink);
+        }
+        Process towardsTargets = hop(run, id + "-2", src, second, targets, tls ? "tls-in:" : "", in);
+        Process towardsClient = hop(run, id + "-1", src, first, second, tls ? "tls-out:" : "", out);
         run.children.awaitLine(towardsTargets, id + "-2", READY, START);
         run.children.awaitLine(towardsClient, id + "-1", READY, START);
         ports = first;
@@ -62,13 +76,14 @@ final class Minimal extends Column {
         return List.copyOf(hops);
     }
 
-    private Process hop(Run run, String name, Path src, Endpoints listen, Endpoints to, String udp) throws Exception {
+    private Process hop(Run run, String name, Path src, Endpoints listen, Endpoints to, String kind, List<String> more)
+            throws Exception {
         List<String> args = new ArrayList<>();
         args.add(src.toString());
-        args.add(listen.echo() + ":" + to.echo());
-        args.add(listen.sink() + ":" + to.sink());
-        args.add(listen.source() + ":" + to.source());
-        args.add(udp);
+        args.add(kind + listen.echo() + ":" + to.echo());
+        args.add(kind + listen.sink() + ":" + to.sink());
+        args.add(kind + listen.source() + ":" + to.source());
+        args.addAll(more);
         Process p = run.children.start(name, Children.java(args));
         hops.add(p);
         return p;

@@ -100,6 +100,7 @@ final class Verdicts {
     /** Target 2: a TLS burst loses nobody. */
     private void burst() {
         Table.Row served = table.get(BurstSection.served(n));
+        Table.Row within = table.get(BurstSection.withinTimeout(n));
         Table.Row last = table.get(BurstSection.lastWaited(n));
         double tls = served.get(cols.tls());
         double waited = last.get(cols.tls());
@@ -107,13 +108,16 @@ final class Verdicts {
                 Double.isNaN(tls) ? null : tls == n && waited <= OPEN_TIMEOUT_MILLIS,
                 f("2. %,d users arriving at once with TLS all served within the open timeout", n),
                 f(
-                        "%,.0f of %,d, the last after %,.0f ms (timeout %,.0f ms); plain %,.0f; ssh -R %s",
+                        "%,.0f of %,d, the last after %,.0f ms (timeout %,.0f ms); plain %,.0f; ssh -R %s;"
+                                + " within the timeout, the floor: %s plain, %s TLS",
                         tls,
                         n,
                         waited,
                         OPEN_TIMEOUT_MILLIS,
                         served.get(cols.relay()),
-                        cell(served, cols.ssh(), "%,.0f")));
+                        cell(within, cols.ssh(), "%,.0f"),
+                        cell(within, cols.minimal(), "%,.0f"),
+                        cell(within, cols.minimalTls(), "%,.0f")));
     }
 
     /** Target 3: TLS bulk at least ssh -R's in every bulk row. */
@@ -122,7 +126,9 @@ final class Verdicts {
         verdict(
                 l.complete ? l.ratio >= 1 : null,
                 "3. TLS bulk ≥ ssh -R's, 1 and 4 streams, both directions",
-                l.complete ? f("lowest %.2f× ssh -R (%s)", l.ratio, l.detail) : notMeasured(cols.ssh()));
+                l.complete
+                        ? f("lowest %.2f× ssh -R (%s); the TLS floor %s", l.ratio, l.detail, floorVsSsh())
+                        : notMeasured(cols.ssh()));
     }
 
     /** Target 4: request/response at 50 connections. */
@@ -133,7 +139,9 @@ final class Verdicts {
         verdict(
                 Double.isNaN(tls / ssh) ? null : tls >= ssh,
                 f("4. %d connections with TLS: round trips/s ≥ ssh -R's", RrSection.CONNECTIONS),
-                Double.isNaN(ssh) ? notMeasured(cols.ssh()) : f("%,.0f vs %,.0f", tls, ssh));
+                Double.isNaN(ssh)
+                        ? notMeasured(cols.ssh())
+                        : f("%,.0f vs %,.0f; the TLS floor %s", tls, ssh, cell(rate, cols.minimalTls(), "%,.0f")));
         double plain = rate.get(cols.relay());
         double floor = rate.get(cols.minimal());
         verdict(
@@ -163,7 +171,14 @@ final class Verdicts {
         verdict(
                 Double.isNaN(tls / plain) ? null : tls <= TLS_OPEN_CPU_VS_PLAIN * plain,
                 f("5. CPU per open, TLS, ≤ %.1f× plain", TLS_OPEN_CPU_VS_PLAIN),
-                f("%.0f vs %.0f µs (%.2f×)", tls, plain, tls / plain));
+                f(
+                        "%.0f vs %.0f µs (%.2f×); the floor %.0f vs %.0f µs (%.2f×)",
+                        tls,
+                        plain,
+                        tls / plain,
+                        cpu.get(cols.minimalTls()),
+                        floor,
+                        cpu.get(cols.minimalTls()) / floor));
         Table.Row p50 = table.get(OpenSection.P50);
         double open = p50.get(cols.relay());
         double openFloor = p50.get(cols.minimal());
@@ -175,7 +190,14 @@ final class Verdicts {
         verdict(
                 Double.isNaN(openTls - open) ? null : openTls <= open + TLS_OPEN_ADDED_MICROS,
                 f("5. open → first byte p50, TLS, ≤ plain + %.0f µs", TLS_OPEN_ADDED_MICROS),
-                f("%.0f vs %.0f µs (%+.0f µs)", openTls, open, openTls - open));
+                f(
+                        "%.0f vs %.0f µs (%+.0f µs); the floor %.0f vs %.0f µs (%+.0f µs)",
+                        openTls,
+                        open,
+                        openTls - open,
+                        p50.get(cols.minimalTls()),
+                        openFloor,
+                        p50.get(cols.minimalTls()) - openFloor));
     }
 
     /** Target 6: what held in issue 3 keeps holding. */
@@ -298,6 +320,12 @@ final class Verdicts {
                         : f(
                                 "%+.1f ms (%.1f vs %.1f ms) = %+.1f round trips; %s",
                                 added, r.get(cols.tls()), r.get(cols.relay()), added / roundTrip, expect)));
+    }
+
+    /** The TLS floor's worst bulk row against ssh -R, where both were measured. */
+    private String floorVsSsh() {
+        Lowest f = lowest(Section.BULK, cols.minimalTls(), cols.ssh());
+        return f.complete ? f("lowest %.2f× ssh -R (%s)", f.ratio, f.detail) : "not measured";
     }
 
     /** The row of {@code section} where {@code c} does worst against {@code base}, and whether all were measured. */
