@@ -1,6 +1,7 @@
 package dev.relay.net;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,5 +23,51 @@ class IdleMemoryTest {
             m.check();
             assertEquals(after, m.committedAfterTidy, "the heap has not grown since: not again");
         }
+    }
+
+    @Test
+    void capsTheHeapsFreeShareUnlessTheUserSetIt() {
+        IdleMemory.VmOptions options = IdleMemory.VmOptions.find();
+        try (IdleMemory m = IdleMemory.watch(() -> 0)) {
+            assertEquals(Integer.toString(IdleMemory.MAX_HEAP_FREE_PERCENT), options.get("MaxHeapFreeRatio"));
+            assertEquals(Integer.toString(IdleMemory.MIN_HEAP_FREE_PERCENT), options.get("MinHeapFreeRatio"));
+        }
+        options.set("MaxHeapFreeRatio", "60");
+        try (IdleMemory m = IdleMemory.watch(() -> 0)) {
+            assertEquals("60", options.get("MaxHeapFreeRatio"), "set by someone else: left alone");
+        } finally {
+            options.set("MaxHeapFreeRatio", Integer.toString(IdleMemory.MAX_HEAP_FREE_PERCENT));
+        }
+    }
+
+    @Test
+    void periodicCollectionIsOnOnlyWhileTheHeapIsGrown() {
+        IdleMemory.VmOptions options = IdleMemory.VmOptions.find();
+        try (IdleMemory m = IdleMemory.watch(() -> 1)) {
+            m.periodic(true);
+            assertTrue(m.periodic);
+            assertEquals(Long.toString(IdleMemory.PERIODIC_GC_MILLIS), options.get("G1PeriodicGCInterval"));
+
+            m.periodic(false);
+            assertFalse(m.periodic);
+            assertEquals("0", options.get("G1PeriodicGCInterval"), "back to size: no collections for nothing");
+        }
+    }
+
+    @Test
+    void grownMeansAQuarterAndAtLeastEightMegabytes() {
+        long mb = 1L << 20;
+        assertFalse(IdleMemory.grown(30 * mb, 24 * mb), "6 MB more: too little to give back");
+        assertTrue(IdleMemory.grown(33 * mb, 24 * mb));
+        assertFalse(IdleMemory.grown(240 * mb, 200 * mb), "a fifth more of a big heap: not worth a collection");
+        assertTrue(IdleMemory.grown(260 * mb, 200 * mb));
+    }
+
+    @Test
+    void trimsTheCHeapWhenTheJvmLetsIt() {
+        // Surefire opens the package as the jars' manifests do (see the parent pom), so the command runs here.
+        assertTrue(IdleMemory.NativeHeap.available(), "opened as the jars' manifests open it");
+        String said = IdleMemory.NativeHeap.trim();
+        assertTrue(said != null && said.contains("RSS"), "the JVM answers with what it trimmed: " + said);
     }
 }
