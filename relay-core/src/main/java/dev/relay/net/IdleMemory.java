@@ -35,6 +35,8 @@ public final class IdleMemory implements AutoCloseable {
     static final long QUIET_SECONDS = 10;
     /** How often the heap's size is looked at: a read of one number, for turning periodic collection on or off. */
     static final long LOOK_MILLIS = 1000;
+    /** At most one tidy for sessions that came and went without growing the heap, per this long. */
+    static final long MIN_TIDY_GAP_NANOS = TimeUnit.SECONDS.toNanos(60);
     /** Heap growth that is worth a collection to give back. */
     static final long GROWTH_BYTES = 8L << 20;
     /** G1's periodic collection while the heap is grown: after this long with no collection, a concurrent cycle. */
@@ -61,6 +63,19 @@ public final class IdleMemory implements AutoCloseable {
     private final boolean ownsPeriodic;
     /** Whether this turned G1's periodic collection on. */
     boolean periodic;
+    /**
+     * Whether a look saw a session open since the last tidy. Sessions that came and went leave classes compiled, C heap
+     * and heap behind that need no growth past the threshold to be worth one collection once they are gone.
+     */
+    boolean sessionsSinceTidy;
+    /** When the last tidy ran (System.nanoTime), so that a trickle of short sessions costs at most one a minute. */
+    long lastTidyNanos = System.nanoTime();
+    /**
+     * When a look last saw a session open. A tidy waits until none has been for {@link #QUIET_SECONDS}: right after
+     * a burst, closing sessions still hold objects, and a collection then sizes the heap for them (measured: 20 MB
+     * committed, against 12 MB ten seconds later).
+     */
+    long lastBusyNanos;
 
     private long looks;
 
@@ -83,6 +98,10 @@ public final class IdleMemory implements AutoCloseable {
 
     private void look() {
         looks++;
+        if (activeSessions.getAsInt() > 0) {
+            sessionsSinceTidy = true;
+            lastBusyNanos = System.nanoTime();
+        }
         if (looks % (QUIET_SECONDS * 1000 / LOOK_MILLIS) == 0) {
             check();
         }
@@ -98,8 +117,14 @@ public final class IdleMemory implements AutoCloseable {
 
     void check() {
         long committed = Runtime.getRuntime().totalMemory();
-        if (activeSessions.getAsInt() == 0 && grown(committed, committedAfterTidy)) {
+        long now = System.nanoTime();
+        boolean quiet = activeSessions.getAsInt() == 0
+                && (!sessionsSinceTidy || now - lastBusyNanos >= TimeUnit.SECONDS.toNanos(QUIET_SECONDS));
+        boolean cameAndWent = sessionsSinceTidy && now - lastTidyNanos >= MIN_TIDY_GAP_NANOS;
+        if (quiet && (grown(committed, committedAfterTidy) || cameAndWent)) {
             tidy();
+            sessionsSinceTidy = false;
+            lastTidyNanos = System.nanoTime();
             committedAfterTidy = Runtime.getRuntime().totalMemory();
             committedAtLastLook = committedAfterTidy;
             settled = committedAfterTidy;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -16,12 +17,43 @@ class IdleMemoryTest {
             assertEquals(0, m.committedAfterTidy, "a session is open: nothing is collected");
 
             active.set(0);
+            // Quiet for long enough, whether or not the watcher's own look saw the session open meanwhile.
+            m.lastBusyNanos = System.nanoTime() - TimeUnit.SECONDS.toNanos(IdleMemory.QUIET_SECONDS);
             m.check();
             long after = m.committedAfterTidy;
             assertTrue(after > 0, "idle after start: tidied");
 
             m.check();
             assertEquals(after, m.committedAfterTidy, "the heap has not grown since: not again");
+        }
+    }
+
+    @Test
+    void sessionsThatCameAndWentAreTidiedAfterOnceTheHeapIsBackToSize() {
+        AtomicInteger active = new AtomicInteger(0);
+        try (IdleMemory m = IdleMemory.watch(active::get)) {
+            m.check();
+            long first = m.committedAfterTidy;
+            assertTrue(first > 0, "idle after start: tidied");
+            m.sessionsSinceTidy = true;
+            m.check();
+            assertTrue(m.sessionsSinceTidy, "within a minute of the last tidy: sessions alone do not call for another");
+
+            m.lastTidyNanos -= IdleMemory.MIN_TIDY_GAP_NANOS;
+            active.set(1);
+            m.check();
+            assertTrue(m.sessionsSinceTidy, "a session is open: nothing is collected");
+
+            active.set(0);
+            long before = m.lastTidyNanos;
+            m.lastBusyNanos = System.nanoTime();
+            m.check();
+            assertTrue(m.sessionsSinceTidy, "the last session has only just gone: not yet, its objects may be live");
+
+            m.lastBusyNanos -= TimeUnit.SECONDS.toNanos(IdleMemory.QUIET_SECONDS);
+            m.check();
+            assertFalse(m.sessionsSinceTidy, "quiet, a minute on: tidied though the heap did not grow");
+            assertTrue(m.lastTidyNanos > before);
         }
     }
 
