@@ -1,5 +1,6 @@
 package benchmark;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +29,18 @@ final class Memory {
     final Map<Column, Map<String, Procfs.Sample[]>> samples = new LinkedHashMap<>();
 
     Procfs.Sample emptyJvm;
+    /** {@code scripts/LibrariesIdle.java}, plain and with TLS: relay's libraries alone, idle; null where not run. */
+    Procfs.Sample libraries;
+
+    Procfs.Sample librariesTls;
+
+    static final Path LIBRARIES_SOURCE = Path.of("scripts", "LibrariesIdle.java");
+    static final String LIBRARIES = "libraries-idle";
+    static final String LIBRARIES_TLS = "libraries-idle-tls";
+    static final String READY = "ready";
+    static final Duration LIBRARIES_START = Duration.ofSeconds(60);
+    /** Relay's IdleMemory tidies 10 s after it starts; the idle sample comes after that, in relay and in the floor. */
+    static final Duration HOUSEKEPT = Duration.ofSeconds(16);
 
     static String open(int sessions) {
         return String.format(Locale.ROOT, "RSS MB, %,d sessions open", sessions);
@@ -62,22 +75,88 @@ final class Memory {
         return mb;
     }
 
-    /** Before any section: every column once its descriptor counts settle, and an empty JVM. */
+    /**
+     * Before any section: every column once its descriptor counts settle and relay's own idle housekeeping has run
+     * (IdleMemory tidies 10 s after start), beside an empty JVM and relay's libraries alone, sampled at the same moment.
+     */
     void idleAtStart(Run run) throws Exception {
+        long began = System.nanoTime();
         Process empty = startEmptyJvm(run);
-        List<ProcessHandle> all =
-                run.lineup.all().stream().flatMap(c -> c.measured().stream()).toList();
-        Procfs.settle(all, SETTLE);
-        Procfs.waitStable(empty.toHandle(), EMPTY_JVM_STABLE);
-        for (Column c : run.lineup.all()) {
-            if (!(c instanceof Direct) && !c.measured().isEmpty()) {
-                take(run, c, IDLE_AT_START);
+        List<Process> floors = startLibraries(run);
+        try {
+            List<ProcessHandle> all = run.lineup.all().stream()
+                    .flatMap(c -> c.measured().stream())
+                    .toList();
+            Procfs.settle(all, SETTLE);
+            for (Process p : floors) {
+                run.children.awaitLine(p, p == floors.get(0) ? LIBRARIES : LIBRARIES_TLS, READY, LIBRARIES_START);
             }
+            long wait = began + HOUSEKEPT.toNanos() - System.nanoTime();
+            if (wait > 0) {
+                Thread.sleep(wait / 1_000_000);
+            }
+            Procfs.waitStable(empty.toHandle(), EMPTY_JVM_STABLE);
+            for (Process p : floors) {
+                Procfs.waitStable(p.toHandle(), EMPTY_JVM_STABLE);
+            }
+            for (Column c : run.lineup.all()) {
+                if (!(c instanceof Direct) && !c.measured().isEmpty()) {
+                    take(run, c, IDLE_AT_START);
+                }
+            }
+            emptyJvm = Procfs.sample(empty.toHandle());
+            if (floors.size() == 2) {
+                libraries = Procfs.sample(floors.get(0).toHandle());
+                librariesTls = Procfs.sample(floors.get(1).toHandle());
+            }
+        } finally {
+            Children.stop(empty);
+            floors.forEach(Children::stop);
         }
-        emptyJvm = Procfs.sample(empty.toHandle());
-        Children.stop(empty);
         System.out.printf(
                 Locale.ROOT, "empty JVM (java, no flags, a class that sleeps): %.1f MB resident%n", emptyJvm.rssMB());
+        if (libraries != null) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "relay's libraries alone, idle (%s): %.1f MB resident, %.1f MB with TLS%n",
+                    LIBRARIES_SOURCE,
+                    libraries.rssMB(),
+                    librariesTls.rssMB());
+        }
+    }
+
+    /**
+     * The floor under relay's idle memory: {@code scripts/LibrariesIdle.java} with relay-outer.jar's libraries, plain
+     * and with the TLS column's certificate, started as relay is but for the jar manifest's Add-Opens, which a class
+     * path launch takes on the command line. None when the TLS column has no certificate or the source is missing.
+     */
+    private static List<Process> startLibraries(Run run) throws Exception {
+        RelayPair tls = run.lineup.tls();
+        Path src = LIBRARIES_SOURCE.toAbsolutePath();
+        if (tls.cert() == null || !Files.isRegularFile(src)) {
+            return List.of();
+        }
+        Path classes = Files.createDirectories(run.work.resolve("libraries-idle"));
+        String cp = classes + File.pathSeparator + run.outerJar();
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        if (javac == null || javac.run(null, null, null, "-cp", cp, "-d", classes.toString(), src.toString()) != 0) {
+            throw new IllegalStateException("cannot compile " + src);
+        }
+        List<String> opens = List.of("--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED");
+        String config = tls.outerConfig().toString();
+        TlsCert cert = tls.cert();
+        return List.of(
+                run.children.start(LIBRARIES, Children.java(opens, "-cp", cp, "LibrariesIdle", config)),
+                run.children.start(
+                        LIBRARIES_TLS,
+                        Children.java(
+                                opens,
+                                "-cp",
+                                cp,
+                                "LibrariesIdle",
+                                config,
+                                cert.cert().toString(),
+                                cert.key().toString())));
     }
 
     /** An idle JVM started as relay is ({@code java} and no flags), for what an empty JVM holds on this machine. */

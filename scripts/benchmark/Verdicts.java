@@ -70,8 +70,8 @@ final class Verdicts {
                     f("1. %s idle, each process ≤ %.1f× an empty JVM", c.label, IDLE_VS_EMPTY_JVM),
                     has
                             ? f(
-                                    "outer %.0f MB, inner %.0f MB vs %.0f MB (empty JVM %.0f MB)%s",
-                                    idle[0].rssMB(), idle[1].rssMB(), limit, empty, ssh)
+                                    "outer %.0f MB, inner %.0f MB vs %.0f MB (empty JVM %.0f MB)%s%s",
+                                    idle[0].rssMB(), idle[1].rssMB(), limit, empty, libraries(c), ssh)
                             : "not measured");
         }
         Table.Row per = table.get(Memory.perThousand());
@@ -95,6 +95,12 @@ final class Verdicts {
                             BurstSection.after(run).toSeconds()),
                     f("%.0f MB vs %.0f MB before them (%+.0f%%)", after.get(c), before.get(c), 100 * (ratio - 1)));
         }
+    }
+
+    /** relay's libraries alone, idle, as plain or TLS as {@code c}: the floor under its idle figure. */
+    private String libraries(RelayPair c) {
+        Procfs.Sample s = c == cols.tls() ? run.memory.librariesTls : run.memory.libraries;
+        return s == null ? "" : f("; its libraries alone (%s) %.0f MB", Memory.LIBRARIES_SOURCE, s.rssMB());
     }
 
     /** Target 2: a TLS burst loses nobody. */
