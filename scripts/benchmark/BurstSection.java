@@ -86,21 +86,24 @@ final class BurstSection implements Section {
                 }
             });
         }
-        // Each column's sample comes AFTER its own close; they closed one after another, so one wait serves all.
+        // Each relay column's sample comes AFTER its own close; they closed one after another, so one wait serves all,
+        // and the columns after them (the floors, ssh -R) run their bursts meanwhile: no target reads their "after".
         Duration after = after(run);
-        System.out.println("  waiting " + after.toSeconds() + " s after each column's sessions closed");
+        System.out.println("  waiting " + after.toSeconds() + " s after each relay column's sessions closed");
         Table.Row perThousand = run.table.row(BURST, Memory.perThousand(), "%.1f");
         closed.forEach((c, at) -> {
-            long wait = at + after.toNanos() - System.nanoTime();
-            try {
-                if (wait > 0) {
-                    Thread.sleep(wait / 1_000_000);
+            if (c instanceof RelayPair) {
+                long wait = at + after.toNanos() - System.nanoTime();
+                try {
+                    if (wait > 0) {
+                        Thread.sleep(wait / 1_000_000);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+                run.memory.take(run, c, Memory.after(after));
             }
-            run.memory.take(run, c, Memory.after(after));
             Procfs.Sample[] before = run.memory.get(c, Memory.IDLE_BEFORE);
             Procfs.Sample[] open = run.memory.get(c, Memory.open(n));
             double worked = work.get(c);

@@ -16,6 +16,11 @@ final class LinkSection implements Section {
     static final Duration DELAY = Duration.ofMillis(10);
     /** Opens before any count, per column and setting: a fresh inner's first sessions are slower than the rest. */
     static final int WARMUP = 10;
+    /**
+     * With a pool, a fresh inner's first few hundred sessions run before the JIT has compiled their path, a few ms
+     * each on top of the round trip being measured; a pooled open costs one round trip, so these are cheap.
+     */
+    static final int POOLED_WARMUP = 300;
 
     static final int SESSIONS = 40;
     static final int QUICK_SESSIONS = 20;
@@ -93,7 +98,7 @@ final class LinkSection implements Section {
             // The pools fill in the background: start when the descriptor counts stop moving.
             Procfs.settle(ready.stream().flatMap(c -> c.measured().stream()).toList(), SETTLE);
             for (Column c : ready) {
-                run.attempt(row, c, () -> Clients.opens(c.ports().echo(), WARMUP, 0));
+                run.attempt(row, c, () -> Clients.opens(c.ports().echo(), pool > 0 ? POOLED_WARMUP : WARMUP, 0));
             }
             var rounds = run.interleaved(
                     row, ready, ROUNDS, c -> Clients.opens(c.ports().echo(), 0, n / ROUNDS));
