@@ -156,7 +156,8 @@ final class Memory {
                                 "LibrariesIdle",
                                 config,
                                 cert.cert().toString(),
-                                cert.key().toString())));
+                                cert.key().toString(),
+                                cert.fingerprint())));
     }
 
     /** An idle JVM started as relay is ({@code java} and no flags), for what an empty JVM holds on this machine. */
