@@ -8,6 +8,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +36,11 @@ public final class IdleMemory implements AutoCloseable {
     static final long QUIET_SECONDS = 10;
     /** How often the heap's size is looked at: a read of one number, for turning periodic collection on or off. */
     static final long LOOK_MILLIS = 1000;
+    /**
+     * Looks that periodic collection may stay on without the heap shrinking: then the heap is what is live, and it is
+     * taken as the size to grow from, so that a quiet process holding many sessions is not collected every second.
+     */
+    static final int PERIODIC_TRIES = 5;
     /** At most one tidy for sessions that came and went without growing the heap, per this long. */
     static final long MIN_TIDY_GAP_NANOS = TimeUnit.SECONDS.toNanos(60);
     /** Heap growth that is worth a collection to give back. */
@@ -59,6 +65,13 @@ public final class IdleMemory implements AutoCloseable {
      * past it, so that 5,000 open sessions, once their heap is trimmed to size, are not marked every few seconds.
      */
     long settled;
+    /**
+     * Whether this program has set G1's periodic collection: once set, the flag no longer reads as the JVM's default,
+     * and a later watcher in the same JVM (a restart in a test) may still turn it on and off.
+     */
+    private static volatile boolean periodicSetHere;
+    /** Where the committed heap is read; a test gives its own. */
+    LongSupplier committed = () -> Runtime.getRuntime().totalMemory();
     /** Whether the user left G1's periodic collection alone, so that this may turn it on and off. */
     private final boolean ownsPeriodic;
     /** Whether this turned G1's periodic collection on. */
@@ -78,10 +91,12 @@ public final class IdleMemory implements AutoCloseable {
     long lastBusyNanos;
 
     private long looks;
+    /** Looks in a row with periodic collection on and no heap given back. */
+    private int fruitlessLooks;
 
     private IdleMemory(IntSupplier activeSessions) {
         this.activeSessions = activeSessions;
-        this.ownsPeriodic = options.isDefault("G1PeriodicGCInterval");
+        this.ownsPeriodic = periodicSetHere || options.isDefault("G1PeriodicGCInterval");
     }
 
     /**
@@ -89,14 +104,35 @@ public final class IdleMemory implements AutoCloseable {
      * heap is grown, and every {@link #QUIET_SECONDS} s tidies when no session is open and the heap has grown since.
      */
     public static IdleMemory watch(IntSupplier activeSessions) {
-        IdleMemory m = new IdleMemory(activeSessions);
-        m.options.setIfDefault("MinHeapFreeRatio", Integer.toString(MIN_HEAP_FREE_PERCENT));
-        m.options.setIfDefault("MaxHeapFreeRatio", Integer.toString(MAX_HEAP_FREE_PERCENT));
-        m.timer.scheduleWithFixedDelay(m::look, LOOK_MILLIS, LOOK_MILLIS, TimeUnit.MILLISECONDS);
+        IdleMemory m = unscheduled(activeSessions);
+        m.timer.scheduleWithFixedDelay(m::lookSafely, LOOK_MILLIS, LOOK_MILLIS, TimeUnit.MILLISECONDS);
         return m;
     }
 
-    private void look() {
+    /** Sets the heap's free share as {@link #watch} does, but looks only when called: for tests, which drive it. */
+    static IdleMemory unscheduled(IntSupplier activeSessions) {
+        IdleMemory m = new IdleMemory(activeSessions);
+        m.options.setIfDefault("MinHeapFreeRatio", Integer.toString(MIN_HEAP_FREE_PERCENT));
+        m.options.setIfDefault("MaxHeapFreeRatio", Integer.toString(MAX_HEAP_FREE_PERCENT));
+        return m;
+    }
+
+    /**
+     * A look that fails must not end the looking: an exception would cancel the timer's task for good, silently, and
+     * leave periodic collection on if it was. So it is logged, periodic collection goes off, and the next look runs.
+     */
+    private void lookSafely() {
+        try {
+            look();
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (Throwable e) {
+            LOG.warn("bug: looking at the heap failed; will look again", e);
+            periodic(false);
+        }
+    }
+
+    void look() {
         looks++;
         if (activeSessions.getAsInt() > 0) {
             sessionsSinceTidy = true;
@@ -105,18 +141,23 @@ public final class IdleMemory implements AutoCloseable {
         if (looks % (QUIET_SECONDS * 1000 / LOOK_MILLIS) == 0) {
             check();
         }
-        long committed = Runtime.getRuntime().totalMemory();
+        long committed = this.committed.getAsLong();
         if (committed < committedAtLastLook) {
             // A collection gave heap back: from here on, that is the size to grow from.
             settled = committed;
+            fruitlessLooks = 0;
             NativeHeap.trim();
+        } else if (periodic && ++fruitlessLooks >= PERIODIC_TRIES) {
+            // What is there is live (thousands of idle sessions, say): a cycle a second would only burn CPU.
+            settled = committed;
+            fruitlessLooks = 0;
         }
         committedAtLastLook = committed;
         periodic(grown(committed, settled));
     }
 
     void check() {
-        long committed = Runtime.getRuntime().totalMemory();
+        long committed = this.committed.getAsLong();
         long now = System.nanoTime();
         boolean quiet = activeSessions.getAsInt() == 0
                 && (!sessionsSinceTidy || now - lastBusyNanos >= TimeUnit.SECONDS.toNanos(QUIET_SECONDS));
@@ -125,7 +166,7 @@ public final class IdleMemory implements AutoCloseable {
             tidy();
             sessionsSinceTidy = false;
             lastTidyNanos = System.nanoTime();
-            committedAfterTidy = Runtime.getRuntime().totalMemory();
+            committedAfterTidy = this.committed.getAsLong();
             committedAtLastLook = committedAfterTidy;
             settled = committedAfterTidy;
             periodic(false);
@@ -140,7 +181,9 @@ public final class IdleMemory implements AutoCloseable {
     /** Turns G1's periodic collection on or off, unless the user set it. */
     void periodic(boolean on) {
         if (on != periodic && ownsPeriodic) {
-            periodic = options.set("G1PeriodicGCInterval", Long.toString(on ? PERIODIC_GC_MILLIS : 0)) && on;
+            boolean set = options.set("G1PeriodicGCInterval", Long.toString(on ? PERIODIC_GC_MILLIS : 0));
+            periodicSetHere |= set;
+            periodic = set && on;
         }
     }
 
@@ -152,9 +195,11 @@ public final class IdleMemory implements AutoCloseable {
         LOG.debug("gave idle memory back in {} ms", (System.nanoTime() - started) / 1_000_000);
     }
 
+    /** Stops looking, and leaves G1's periodic collection as it found it. */
     @Override
     public void close() {
         timer.shutdownNow();
+        periodic(false);
     }
 
     /** The JVM's manageable flags, through the platform's diagnostic bean; does nothing where there is none. */

@@ -12,7 +12,7 @@ class IdleMemoryTest {
     @Test
     void tidiesOnlyWhenNoSessionIsOpenAndOnlyOnceForTheSameHeap() {
         AtomicInteger active = new AtomicInteger(1);
-        try (IdleMemory m = IdleMemory.watch(active::get)) {
+        try (IdleMemory m = IdleMemory.unscheduled(active::get)) {
             m.check();
             assertEquals(0, m.committedAfterTidy, "a session is open: nothing is collected");
 
@@ -31,7 +31,7 @@ class IdleMemoryTest {
     @Test
     void sessionsThatCameAndWentAreTidiedAfterOnceTheHeapIsBackToSize() {
         AtomicInteger active = new AtomicInteger(0);
-        try (IdleMemory m = IdleMemory.watch(active::get)) {
+        try (IdleMemory m = IdleMemory.unscheduled(active::get)) {
             m.check();
             long first = m.committedAfterTidy;
             assertTrue(first > 0, "idle after start: tidied");
@@ -60,22 +60,23 @@ class IdleMemoryTest {
     @Test
     void capsTheHeapsFreeShareUnlessTheUserSetIt() {
         IdleMemory.VmOptions options = IdleMemory.VmOptions.find();
-        try (IdleMemory m = IdleMemory.watch(() -> 0)) {
+        String before = options.get("MaxHeapFreeRatio");
+        try (IdleMemory m = IdleMemory.unscheduled(() -> 0)) {
             assertEquals(Integer.toString(IdleMemory.MAX_HEAP_FREE_PERCENT), options.get("MaxHeapFreeRatio"));
             assertEquals(Integer.toString(IdleMemory.MIN_HEAP_FREE_PERCENT), options.get("MinHeapFreeRatio"));
         }
         options.set("MaxHeapFreeRatio", "60");
-        try (IdleMemory m = IdleMemory.watch(() -> 0)) {
+        try (IdleMemory m = IdleMemory.unscheduled(() -> 0)) {
             assertEquals("60", options.get("MaxHeapFreeRatio"), "set by someone else: left alone");
         } finally {
-            options.set("MaxHeapFreeRatio", Integer.toString(IdleMemory.MAX_HEAP_FREE_PERCENT));
+            options.set("MaxHeapFreeRatio", before);
         }
     }
 
     @Test
     void periodicCollectionIsOnOnlyWhileTheHeapIsGrown() {
         IdleMemory.VmOptions options = IdleMemory.VmOptions.find();
-        try (IdleMemory m = IdleMemory.watch(() -> 1)) {
+        try (IdleMemory m = IdleMemory.unscheduled(() -> 1)) {
             m.periodic(true);
             assertTrue(m.periodic);
             assertEquals(Long.toString(IdleMemory.PERIODIC_GC_MILLIS), options.get("G1PeriodicGCInterval"));
@@ -84,6 +85,41 @@ class IdleMemoryTest {
             assertFalse(m.periodic);
             assertEquals("0", options.get("G1PeriodicGCInterval"), "back to size: no collections for nothing");
         }
+    }
+
+    @Test
+    void periodicCollectionGoesOffWhenTheGrownHeapTurnsOutLive() {
+        long mb = 1L << 20;
+        long[] heap = {64 * mb};
+        try (IdleMemory m = IdleMemory.unscheduled(() -> 1000)) {
+            m.committed = () -> heap[0];
+            m.settled = 16 * mb;
+            m.look();
+            assertTrue(m.periodic, "grown from 16 to 64 MB: periodic collection on");
+            for (int i = 0; i < IdleMemory.PERIODIC_TRIES; i++) {
+                m.look();
+            }
+            assertFalse(m.periodic, "no heap given back in five looks: what is there is live, and no more cycles");
+            assertEquals(64 * mb, m.settled);
+
+            heap[0] = 96 * mb;
+            m.look();
+            assertTrue(m.periodic, "grown again past the new size: on again");
+            heap[0] = 48 * mb;
+            m.look();
+            assertEquals(48 * mb, m.settled, "a collection gave some back: the size to grow from");
+            assertFalse(m.periodic);
+        }
+    }
+
+    @Test
+    void closeLeavesPeriodicCollectionOff() {
+        IdleMemory.VmOptions options = IdleMemory.VmOptions.find();
+        IdleMemory m = IdleMemory.unscheduled(() -> 0);
+        m.periodic(true);
+        assertEquals(Long.toString(IdleMemory.PERIODIC_GC_MILLIS), options.get("G1PeriodicGCInterval"));
+        m.close();
+        assertEquals("0", options.get("G1PeriodicGCInterval"));
     }
 
     @Test
