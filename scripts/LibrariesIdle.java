@@ -62,5 +62,4 @@ public class LibrariesIdle {
             accepting.join();
         }
     }
-
 }

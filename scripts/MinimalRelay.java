@@ -46,8 +46,9 @@ import javax.net.ssl.X509TrustManager;
  *
  * <p>TLS, the floor for relay with TLS on: {@code tls-out:LISTEN:TARGET} wraps each connection it makes to TARGET in
  * TLS 1.3, and {@code tls-in:LISTEN:TARGET} accepts TLS 1.3 on LISTEN with the certificate and key (PEM, as relay's
- * {@code --gen-cert} writes them) named by {@code cert=PATH} and {@code key=PATH}. One full handshake per connection,
- * the JDK's own JSSE and its defaults, as relay's data connections have. Here the hop near the user is the TLS client,
+ * {@code --gen-cert} writes them) named by {@code cert=PATH} and {@code key=PATH}. A handshake per connection, with
+ * the JDK's own JSSE and its defaults: one context per hop, so later ones resume the first's session where the JDK
+ * can, as relay's data connections do. Here the hop near the user is the TLS client,
  * where relay's inner dials the outer; a handshake costs the two ends together about the same either way round. The
  * client checks nothing of the certificate: relay's pin is one SHA-256 of it.
  */
@@ -117,15 +118,15 @@ public class MinimalRelay {
             server.setTcpNoDelay(true);
             if (tls != null && !out) {
                 SSLSocket s = (SSLSocket) tls.createSocket(client, null, client.getPort(), true);
-                s.setUseClientMode(false);
-                s.startHandshake();
                 client = s;
+                s.setUseClientMode(false);
+                handshake(s);
             }
             server.connect(target);
             if (tls != null && out) {
                 SSLSocket s = (SSLSocket) tls.createSocket(server, target.getHostString(), target.getPort(), true);
-                s.startHandshake();
                 server = s;
+                handshake(s);
             }
         } catch (IOException e) {
             close(client, server);
@@ -145,6 +146,15 @@ public class MinimalRelay {
             // Nothing interrupts this thread.
         }
         close(client, server);
+    }
+
+    /** A handshake that has not finished in this long is given up, as the bench's users give up on the session. */
+    static final int HANDSHAKE_MILLIS = 15_000;
+
+    static void handshake(SSLSocket s) throws IOException {
+        s.setSoTimeout(HANDSHAKE_MILLIS);
+        s.startHandshake();
+        s.setSoTimeout(0);
     }
 
     static SSLSocketFactory clientTls() throws Exception {
@@ -199,11 +209,14 @@ public class MinimalRelay {
             for (int first; (first = in.read()) >= 0; ) {
                 byte[] buf = FREE.poll();
                 buf = buf != null ? buf : new byte[BUFFER];
-                buf[0] = (byte) first;
-                for (int n = 1 + waiting(in, buf, 1); n > 0; n = waiting(in, buf, 0)) {
-                    out.write(buf, 0, n);
+                try {
+                    buf[0] = (byte) first;
+                    for (int n = 1 + waiting(in, buf, 1); n > 0; n = waiting(in, buf, 0)) {
+                        out.write(buf, 0, n);
+                    }
+                } finally {
+                    FREE.offer(buf);
                 }
-                FREE.offer(buf);
             }
             to.shutdownOutput();
         } catch (IOException e) {

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 
@@ -75,34 +76,41 @@ final class BurstSection implements Section {
         Table.Row within = run.table.row(BURST, withinTimeout(n), "%,.0f");
         Table.Row last = run.table.row(BURST, lastWaited(n), "%,.0f");
         Table.Row work = run.table.row(BURST, allWork(n), "%,.0f");
-        Map<Column, Long> closed = new LinkedHashMap<>();
+        Duration after = after(run);
+        Map<Column, Thread> afterSamples = new LinkedHashMap<>();
+        Map<Column, Procfs.Sample[]> sampledAfter = new ConcurrentHashMap<>();
         for (Column c : columns) {
             run.attempt(served, c, () -> {
                 try {
                     burst(run, c, n, served, within, last, work);
                 } finally {
-                    closed.put(c, System.nanoTime());
+                    long closedAt = System.nanoTime();
                     Targets.awaitIdle(run.targets.echoActive, DRAIN);
+                    if (c instanceof RelayPair) {
+                        // Exactly 60 s after its close, on a thread of its own, while the floors and ssh -R run their
+                        // bursts: no target reads their memory afterwards.
+                        afterSamples.put(c, Thread.ofVirtual().start(() -> {
+                            try {
+                                Thread.sleep(Math.max(0, (closedAt + after.toNanos() - System.nanoTime()) / 1_000_000));
+                                sampledAfter.put(c, Procfs.sample(c.measured()));
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }));
+                    }
                 }
             });
         }
-        // Each relay column's sample comes AFTER its own close; they closed one after another, so one wait serves all,
-        // and the columns after them (the floors, ssh -R) run their bursts meanwhile: no target reads their "after".
-        Duration after = after(run);
         System.out.println("  waiting " + after.toSeconds() + " s after each relay column's sessions closed");
         Table.Row perThousand = run.table.row(BURST, Memory.perThousand(), "%.1f");
-        closed.forEach((c, at) -> {
-            if (c instanceof RelayPair) {
-                long wait = at + after.toNanos() - System.nanoTime();
-                try {
-                    if (wait > 0) {
-                        Thread.sleep(wait / 1_000_000);
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
+        for (Column c : columns) {
+            Thread t = afterSamples.get(c);
+            if (t != null) {
+                t.join();
+                Procfs.Sample[] s = sampledAfter.get(c);
+                if (s != null) {
+                    run.memory.put(run, c, Memory.after(after), s);
                 }
-                run.memory.take(run, c, Memory.after(after));
             }
             Procfs.Sample[] before = run.memory.get(c, Memory.IDLE_BEFORE);
             Procfs.Sample[] open = run.memory.get(c, Memory.open(n));
@@ -113,7 +121,7 @@ final class BurstSection implements Section {
                 perThousand.values.put(
                         c, (Memory.total(open) - Memory.total(before)) / (worked / Memory.SESSIONS_PER_UNIT));
             }
-        });
+        }
     }
 
     private static void burst(

@@ -41,6 +41,8 @@ final class Memory {
     static final Duration LIBRARIES_START = Duration.ofSeconds(60);
     /** Relay's IdleMemory tidies 10 s after it starts; the idle sample comes after that, in relay and in the floor. */
     static final Duration HOUSEKEPT = Duration.ofSeconds(16);
+    /** From the floors' "ready" to past their first tidy (IdleMemory's 10 s), with a margin for a loaded machine. */
+    static final Duration FLOOR_TIDIED = Duration.ofSeconds(13);
 
     static String open(int sessions) {
         return String.format(Locale.ROOT, "RSS MB, %,d sessions open", sessions);
@@ -56,7 +58,11 @@ final class Memory {
 
     /** Samples {@code c}'s processes now, and puts their total in the table's row {@code moment}. */
     void take(Run run, Column c, String moment) {
-        Procfs.Sample[] s = Procfs.sample(c.measured());
+        put(run, c, moment, Procfs.sample(c.measured()));
+    }
+
+    /** Puts samples taken earlier, maybe on another thread, in the table's row {@code moment}. */
+    void put(Run run, Column c, String moment, Procfs.Sample[] s) {
         samples.computeIfAbsent(c, k -> new LinkedHashMap<>()).put(moment, s);
         Table.Row row = run.table.row(Section.BURST, moment, "%.0f");
         row.values.put(c, total(s));
@@ -91,7 +97,11 @@ final class Memory {
             for (Process p : floors) {
                 run.children.awaitLine(p, p == floors.get(0) ? LIBRARIES : LIBRARIES_TLS, READY, LIBRARIES_START);
             }
-            long wait = began + HOUSEKEPT.toNanos() - System.nanoTime();
+            // The floors tidy 10 s after they are ready, as relay does after it starts; relay started before them.
+            long housekept = floors.isEmpty()
+                    ? began + HOUSEKEPT.toNanos()
+                    : Math.max(began + HOUSEKEPT.toNanos(), System.nanoTime() + FLOOR_TIDIED.toNanos());
+            long wait = housekept - System.nanoTime();
             if (wait > 0) {
                 Thread.sleep(wait / 1_000_000);
             }

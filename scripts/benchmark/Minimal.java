@@ -11,7 +11,7 @@ import java.util.Set;
  * Two chained {@code scripts/MinimalRelay.java} processes, client → hop 1 → hop 2 → target as client → outer → inner →
  * target, with no JVM flags, as relay's default columns run: relay's design with nothing else, the floor for bulk,
  * open, ping-pong, request/response, a burst and UDP on this machine. With {@code tls}, the link between the two hops is
- * TLS 1.3 with a full handshake per connection, the floor for relay with TLS on (TCP only).
+ * TLS 1.3 with a handshake per connection (resumed where the JDK can), the floor for relay with TLS on (TCP only).
  */
 final class Minimal extends Column {
     /** Relative to the repository's top, where scripts/bench runs the bench. */
@@ -33,7 +33,7 @@ final class Minimal extends Column {
     @Override
     String description() {
         return "two chained " + SOURCE + " processes, relay's design and nothing else"
-                + (tls ? ", TLS 1.3 between them (JSSE defaults, a full handshake per connection)" : "")
+                + (tls ? ", TLS 1.3 between them (JSSE defaults, a handshake per connection)" : "")
                 + "; no JVM flags";
     }
 

@@ -3,6 +3,7 @@ package benchmark;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.DoubleBinaryOperator;
 
 /**
  * The lines under the table in a full run: issue 11's targets (relay as users run it, against the minimal relay and
@@ -114,8 +115,8 @@ final class Verdicts {
                 Double.isNaN(tls) ? null : tls == n && waited <= OPEN_TIMEOUT_MILLIS,
                 f("2. %,d users arriving at once with TLS all served within the open timeout", n),
                 f(
-                        "%,.0f of %,d, the last after %,.0f ms (timeout %,.0f ms); plain %,.0f; ssh -R %s;"
-                                + " within the timeout, the floor: %s plain, %s TLS",
+                        "%,.0f of %,d, the last after %,.0f ms (timeout %,.0f ms); plain %,.0f;"
+                                + " within the timeout: ssh -R %s, the floor %s plain and %s TLS",
                         tls,
                         n,
                         waited,
@@ -178,13 +179,8 @@ final class Verdicts {
                 Double.isNaN(tls / plain) ? null : tls <= TLS_OPEN_CPU_VS_PLAIN * plain,
                 f("5. CPU per open, TLS, ≤ %.1f× plain", TLS_OPEN_CPU_VS_PLAIN),
                 f(
-                        "%.0f vs %.0f µs (%.2f×); the floor %.0f vs %.0f µs (%.2f×)",
-                        tls,
-                        plain,
-                        tls / plain,
-                        cpu.get(cols.minimalTls()),
-                        floor,
-                        cpu.get(cols.minimalTls()) / floor));
+                        "%.0f vs %.0f µs (%.2f×); the floor %s",
+                        tls, plain, tls / plain, floorPair(cpu, "%.0f vs %.0f µs (%.2f×)", (t, p) -> t / p)));
         Table.Row p50 = table.get(OpenSection.P50);
         double open = p50.get(cols.relay());
         double openFloor = p50.get(cols.minimal());
@@ -197,13 +193,8 @@ final class Verdicts {
                 Double.isNaN(openTls - open) ? null : openTls <= open + TLS_OPEN_ADDED_MICROS,
                 f("5. open → first byte p50, TLS, ≤ plain + %.0f µs", TLS_OPEN_ADDED_MICROS),
                 f(
-                        "%.0f vs %.0f µs (%+.0f µs); the floor %.0f vs %.0f µs (%+.0f µs)",
-                        openTls,
-                        open,
-                        openTls - open,
-                        p50.get(cols.minimalTls()),
-                        openFloor,
-                        p50.get(cols.minimalTls()) - openFloor));
+                        "%.0f vs %.0f µs (%+.0f µs); the floor %s",
+                        openTls, open, openTls - open, floorPair(p50, "%.0f vs %.0f µs (%+.0f µs)", (t, p) -> t - p)));
     }
 
     /** Target 6: what held in issue 3 keeps holding. */
@@ -326,6 +317,13 @@ final class Verdicts {
                         : f(
                                 "%+.1f ms (%.1f vs %.1f ms) = %+.1f round trips; %s",
                                 added, r.get(cols.tls()), r.get(cols.relay()), added / roundTrip, expect)));
+    }
+
+    /** The TLS floor against the plain floor in {@code row}: both figures and how they compare, or "not measured". */
+    private String floorPair(Table.Row row, String format, DoubleBinaryOperator compare) {
+        double t = row.get(cols.minimalTls());
+        double p = row.get(cols.minimal());
+        return Double.isNaN(t + p) ? "not measured" : f(format, t, p, compare.applyAsDouble(t, p));
     }
 
     /** The TLS floor's worst bulk row against ssh -R, where both were measured. */
