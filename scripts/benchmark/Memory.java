@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -34,14 +35,18 @@ final class Memory {
 
     Procfs.Sample librariesTls;
 
+    private Process empty;
+    private List<Process> floors = List.of();
+
     static final Path LIBRARIES_SOURCE = Path.of("scripts", "LibrariesIdle.java");
+    /** The config the floor reads: the repository's example, as a user's would be. */
+    static final Path CONFIG = Path.of("routes.json");
+
     static final String LIBRARIES = "libraries-idle";
     static final String LIBRARIES_TLS = "libraries-idle-tls";
     static final String READY = "ready";
     static final Duration LIBRARIES_START = Duration.ofSeconds(60);
-    /** Relay's IdleMemory tidies 10 s after it starts; the idle sample comes after that, in relay and in the floor. */
-    static final Duration HOUSEKEPT = Duration.ofSeconds(16);
-    /** From the floors' "ready" to past their first tidy (IdleMemory's 10 s), with a margin for a loaded machine. */
+    /** From a relay process's start, or a floor's "ready", to past its first tidy (IdleMemory's 10 s), with a margin. */
     static final Duration FLOOR_TIDIED = Duration.ofSeconds(13);
 
     static String open(int sessions) {
@@ -82,25 +87,39 @@ final class Memory {
     }
 
     /**
-     * Before any section: every column once its descriptor counts settle and relay's own idle housekeeping has run
-     * (IdleMemory tidies 10 s after start), beside an empty JVM and relay's libraries alone, sampled at the same moment.
+     * Starts the references idle memory is read against, side by side with the columns so that their wait overlaps
+     * the columns' start: an empty JVM, and relay's libraries alone, plain and with a certificate of their own.
+     */
+    void startReferences(Run run) throws Exception {
+        empty = startEmptyJvm(run);
+        floors = startLibraries(run);
+    }
+
+    /**
+     * Before any section: every column once its descriptor counts settle and relay's own idle housekeeping has run in
+     * each of its processes (IdleMemory tidies 10 s after start), beside the references, sampled at the same moment.
      */
     void idleAtStart(Run run) throws Exception {
-        long began = System.nanoTime();
-        Process empty = startEmptyJvm(run);
-        List<Process> floors = startLibraries(run);
         try {
             List<ProcessHandle> all = run.lineup.all().stream()
                     .flatMap(c -> c.measured().stream())
                     .toList();
             Procfs.settle(all, SETTLE);
+            long housekept = System.nanoTime();
             for (Process p : floors) {
                 run.children.awaitLine(p, p == floors.get(0) ? LIBRARIES : LIBRARIES_TLS, READY, LIBRARIES_START);
+                // The floors tidy 10 s after they are ready, as relay does after it starts.
+                housekept = Math.max(housekept, System.nanoTime() + FLOOR_TIDIED.toNanos());
             }
-            // The floors tidy 10 s after they are ready, as relay does after it starts; relay started before them.
-            long housekept = floors.isEmpty()
-                    ? began + HOUSEKEPT.toNanos()
-                    : Math.max(began + HOUSEKEPT.toNanos(), System.nanoTime() + FLOOR_TIDIED.toNanos());
+            for (Column c : run.lineup.all()) {
+                if (c instanceof RelayPair) {
+                    for (ProcessHandle p : c.measured()) {
+                        housekept = Math.max(
+                                housekept,
+                                nanosAt(p.info().startInstant().orElse(Instant.now())) + FLOOR_TIDIED.toNanos());
+                    }
+                }
+            }
             long wait = housekept - System.nanoTime();
             if (wait > 0) {
                 Thread.sleep(wait / 1_000_000);
@@ -135,28 +154,33 @@ final class Memory {
         }
     }
 
+    /** System.nanoTime()'s reading at {@code at}, a moment in the past. */
+    private static long nanosAt(Instant at) {
+        return System.nanoTime() - Duration.between(at, Instant.now()).toNanos();
+    }
+
     /**
      * The floor under relay's idle memory: {@code scripts/LibrariesIdle.java} with relay-outer.jar's libraries, plain
-     * and with the TLS column's certificate, started as relay is but for the jar manifest's Add-Opens, which a class
-     * path launch takes on the command line. None when the TLS column has no certificate or the source is missing.
+     * and with a certificate from {@code --gen-cert}, reading the repository's routes.json, started as relay is but
+     * for the jar manifest's Add-Opens, which a class path launch takes on the command line. None when a source is
+     * missing (the bench runs from the repository's top).
      */
     private static List<Process> startLibraries(Run run) throws Exception {
-        RelayPair tls = run.lineup.tls();
         Path src = LIBRARIES_SOURCE.toAbsolutePath();
-        if (tls.cert() == null || !Files.isRegularFile(src)) {
+        Path config = CONFIG.toAbsolutePath();
+        if (!Files.isRegularFile(src) || !Files.isRegularFile(config)) {
             return List.of();
         }
-        Path classes = Files.createDirectories(run.work.resolve("libraries-idle"));
+        TlsCert cert = TlsCert.generate(run, LIBRARIES + "-cert");
+        Path classes = Files.createDirectories(run.work.resolve(LIBRARIES));
         String cp = classes + File.pathSeparator + run.outerJar();
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         if (javac == null || javac.run(null, null, null, "-cp", cp, "-d", classes.toString(), src.toString()) != 0) {
             throw new IllegalStateException("cannot compile " + src);
         }
         List<String> opens = List.of("--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED");
-        String config = tls.outerConfig().toString();
-        TlsCert cert = tls.cert();
         return List.of(
-                run.children.start(LIBRARIES, Children.java(opens, "-cp", cp, "LibrariesIdle", config)),
+                run.children.start(LIBRARIES, Children.java(opens, "-cp", cp, "LibrariesIdle", config.toString())),
                 run.children.start(
                         LIBRARIES_TLS,
                         Children.java(
@@ -164,7 +188,7 @@ final class Memory {
                                 "-cp",
                                 cp,
                                 "LibrariesIdle",
-                                config,
+                                config.toString(),
                                 cert.cert().toString(),
                                 cert.key().toString(),
                                 cert.fingerprint())));

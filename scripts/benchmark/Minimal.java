@@ -1,11 +1,14 @@
 package benchmark;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
 
 /**
  * Two chained {@code scripts/MinimalRelay.java} processes, client → hop 1 → hop 2 → target as client → outer → inner →
@@ -18,7 +21,6 @@ final class Minimal extends Column {
     static final Path SOURCE = Path.of("scripts", "MinimalRelay.java");
 
     static final String READY = "minimal relay: listening";
-    /** Each hop compiles its source before it listens. */
     static final Duration START = Duration.ofSeconds(30);
 
     private final boolean tls;
@@ -39,10 +41,7 @@ final class Minimal extends Column {
 
     @Override
     void start(Run run) throws Exception {
-        Path src = SOURCE.toAbsolutePath();
-        if (!Files.isRegularFile(src)) {
-            throw new IllegalStateException(src + " not found: run the bench from the repository's top");
-        }
+        Path classes = compiled(run);
         Endpoints second = Net.freePorts();
         Endpoints first = Net.freePorts();
         // The UDP hop between the two is a TCP connection per flow, like relay's data connection.
@@ -57,8 +56,8 @@ final class Minimal extends Column {
             in.add("t2u:" + udpLink + ":" + targets.udpEcho());
             out.add("u2t:" + first.udpEcho() + ":" + udpLink);
         }
-        Process towardsTargets = hop(run, id + "-2", src, second, targets, tls ? "tls-in:" : "", in);
-        Process towardsClient = hop(run, id + "-1", src, first, second, tls ? "tls-out:" : "", out);
+        Process towardsTargets = hop(run, id + "-2", classes, second, targets, tls ? "tls-in:" : "", in);
+        Process towardsClient = hop(run, id + "-1", classes, first, second, tls ? "tls-out:" : "", out);
         run.children.awaitLine(towardsTargets, id + "-2", READY, START);
         run.children.awaitLine(towardsClient, id + "-1", READY, START);
         ports = first;
@@ -76,10 +75,32 @@ final class Minimal extends Column {
         return List.copyOf(hops);
     }
 
-    private Process hop(Run run, String name, Path src, Endpoints listen, Endpoints to, String kind, List<String> more)
+    /**
+     * MinimalRelay's classes, compiled once for every hop of both columns. Run from source, each hop compiled itself
+     * at start: javac in four JVMs, seconds of CPU while the other columns start, and its classes in the hops' idle
+     * memory.
+     */
+    private static synchronized Path compiled(Run run) throws IOException {
+        Path src = SOURCE.toAbsolutePath();
+        if (!Files.isRegularFile(src)) {
+            throw new IllegalStateException(src + " not found: run the bench from the repository's top");
+        }
+        Path classes = run.work.resolve("minimal-classes");
+        if (!Files.isRegularFile(classes.resolve("MinimalRelay.class"))) {
+            Files.createDirectories(classes);
+            JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+            if (javac == null || javac.run(null, null, null, "-d", classes.toString(), src.toString()) != 0) {
+                throw new IllegalStateException("cannot compile " + src);
+            }
+        }
+        return classes;
+    }
+
+    private Process hop(
+            Run run, String name, Path classes, Endpoints listen, Endpoints to, String kind, List<String> more)
             throws Exception {
         List<String> args = new ArrayList<>();
-        args.add(src.toString());
+        args.addAll(List.of("-cp", classes.toString(), "MinimalRelay"));
         args.add(kind + listen.echo() + ":" + to.echo());
         args.add(kind + listen.sink() + ":" + to.sink());
         args.add(kind + listen.source() + ":" + to.source());

@@ -73,6 +73,10 @@ final class Run {
         try (ExecutorService starts =
                 Executors.newThreadPerTaskExecutor(Thread.ofPlatform().factory())) {
             List<Future<Void>> started = new ArrayList<>();
+            started.add(starts.submit(() -> {
+                memory.startReferences(this);
+                return null;
+            }));
             for (Column c : lineup.all()) {
                 started.add(starts.submit(() -> {
                     c.start(this);
