@@ -1,5 +1,6 @@
 package benchmark;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
 
 /**
  * The processes one run starts: each with its command line and output in the work directory, each ended by its handle,
@@ -52,6 +55,24 @@ final class Children {
                 .start();
         started.add(p);
         return p;
+    }
+
+    /**
+     * Compiles the one-file program {@code src} into {@code into}, against {@code classPath} when it needs more than the
+     * JDK, with the compiler of the JDK the bench runs on: a child then runs its classes, with no javac in its memory.
+     */
+    static Path compile(Path src, Path into, String... classPath) throws IOException {
+        Files.createDirectories(into);
+        List<String> args = new ArrayList<>();
+        if (classPath.length > 0) {
+            args.addAll(List.of("-cp", String.join(File.pathSeparator, classPath)));
+        }
+        args.addAll(List.of("-d", into.toString(), src.toString()));
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        if (javac == null || javac.run(null, null, null, args.toArray(new String[0])) != 0) {
+            throw new IllegalStateException("cannot compile " + src);
+        }
+        return into;
     }
 
     /** A command line for {@code java} with {@code flags}: children run on the JDK the bench runs on. */

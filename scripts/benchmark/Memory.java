@@ -10,8 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import javax.tools.JavaCompiler;
-import javax.tools.ToolProvider;
 
 /**
  * Resident memory of the processes in between, per column, at the moments the bench samples them, beside an empty JVM
@@ -172,12 +170,9 @@ final class Memory {
             return List.of();
         }
         TlsCert cert = TlsCert.generate(run, LIBRARIES + "-cert");
-        Path classes = Files.createDirectories(run.work.resolve(LIBRARIES));
+        Path classes = Children.compile(
+                src, run.work.resolve(LIBRARIES), run.outerJar().toString());
         String cp = classes + File.pathSeparator + run.outerJar();
-        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-        if (javac == null || javac.run(null, null, null, "-cp", cp, "-d", classes.toString(), src.toString()) != 0) {
-            throw new IllegalStateException("cannot compile " + src);
-        }
         List<String> opens = List.of("--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED");
         return List.of(
                 run.children.start(LIBRARIES, Children.java(opens, "-cp", cp, "LibrariesIdle", config.toString())),
@@ -200,10 +195,7 @@ final class Memory {
                 run.work.resolve("Idle.java"),
                 "public class Idle { public static void main(String[] a) throws Exception {"
                         + " Thread.sleep(Long.MAX_VALUE); } }\n");
-        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-        if (javac == null || javac.run(null, null, null, "-d", run.work.toString(), src.toString()) != 0) {
-            throw new IllegalStateException("cannot compile " + src);
-        }
+        Children.compile(src, run.work);
         return run.children.start("empty-jvm", Children.java(List.of(), "-cp", run.work.toString(), "Idle"));
     }
 }

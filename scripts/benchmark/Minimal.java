@@ -7,8 +7,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import javax.tools.JavaCompiler;
-import javax.tools.ToolProvider;
 
 /**
  * Two chained {@code scripts/MinimalRelay.java} processes, client → hop 1 → hop 2 → target as client → outer → inner →
@@ -86,14 +84,7 @@ final class Minimal extends Column {
             throw new IllegalStateException(src + " not found: run the bench from the repository's top");
         }
         Path classes = run.work.resolve("minimal-classes");
-        if (!Files.isRegularFile(classes.resolve("MinimalRelay.class"))) {
-            Files.createDirectories(classes);
-            JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-            if (javac == null || javac.run(null, null, null, "-d", classes.toString(), src.toString()) != 0) {
-                throw new IllegalStateException("cannot compile " + src);
-            }
-        }
-        return classes;
+        return Files.isRegularFile(classes.resolve("MinimalRelay.class")) ? classes : Children.compile(src, classes);
     }
 
     private Process hop(

@@ -87,16 +87,6 @@ final class RelayPair extends Column implements LinkSection.Across {
         return ports;
     }
 
-    /** The outer's config file, once started. */
-    Path outerConfig() {
-        return run.work.resolve(id + "-outer.json");
-    }
-
-    /** The outer's certificate and key, once started; null for plain. */
-    TlsCert cert() {
-        return cert;
-    }
-
     /** The outer, then the inner: the memory table's two columns. */
     @Override
     List<Process> processes() {
