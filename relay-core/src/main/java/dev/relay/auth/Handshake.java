@@ -35,7 +35,7 @@ import java.util.function.Predicate;
  */
 public final class Handshake {
     /** The protocol version this build speaks. */
-    public static final int VERSION = 5;
+    public static final int VERSION = 6;
 
     private Handshake() {}
 

@@ -2,6 +2,9 @@ package dev.relay.session;
 
 import dev.relay.net.Sockets;
 import dev.relay.net.Threads;
+import dev.relay.protocol.Chunks;
+import dev.relay.protocol.ProtocolException;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -28,6 +31,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>"Client" is the side the connection came from (the user on the outer, the data connection on the inner);
  * "server" is the side towards the target.
+ *
+ * <p>A pooled data connection carries the session in chunks ({@link #chunked}): end of stream becomes an end marker
+ * instead of a half-close, and when both sides offered to keep the connection and the session ended cleanly, the
+ * session closes only its other socket and gives the data connection back through {@link Reuse}.
  */
 public final class Session {
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
@@ -49,6 +56,16 @@ public final class Session {
     private volatile long lastActivityNanos = startNanos;
     /** Bytes moved per direction, each written only by its own thread and read after both have ended. */
     private final long[] bytes = new long[2];
+    /** Whether each direction is in a write (else a read) right now, so a failure names the side that broke. */
+    private final boolean[] writing = new boolean[2];
+    /** The data connection, when it carries chunks; null when both sockets carry raw bytes. */
+    private Socket chunked;
+
+    private Reuse reuse;
+    /** Whether this side's end marker, and the other side's, kept the connection; read once both directions end. */
+    private boolean keptHere;
+
+    private boolean keptThere;
 
     /**
      * @param label what the log line says about this session besides its id, e.g. {@code route=ssh user=1.2.3.4:5}
@@ -71,6 +88,19 @@ public final class Session {
         this.server = server;
         this.idleTimeout = idleTimeout;
         this.onEnd = onEnd;
+    }
+
+    /**
+     * Makes {@code data}, one of this session's two sockets, carry chunks; before {@link #start}. {@code reuse} is
+     * asked whether to keep it, and gets it back if the session ends cleanly and both sides kept it.
+     */
+    public Session chunked(Socket data, Reuse reuse) {
+        if (data != client && data != server) {
+            throw new IllegalArgumentException("not a socket of this session");
+        }
+        this.chunked = data;
+        this.reuse = reuse;
+        return this;
     }
 
     /** Starts both directions. */
@@ -120,37 +150,26 @@ public final class Session {
     }
 
     private void pump(Socket from, Socket to, int direction) {
-        boolean writing = false;
         try {
             InputStream in = from.getInputStream();
             OutputStream out = to.getOutputStream();
-            // Parked in a one-byte read, an idle direction holds no buffer at all; one is borrowed only while bytes
-            // are waiting, and given back as soon as none are.
-            for (int first; (first = in.read()) >= 0; ) {
-                lastActivityNanos = System.nanoTime();
-                byte[] buf = Buffers.take();
-                try {
-                    buf[0] = (byte) first;
-                    for (int n = 1 + readWaiting(in, buf, 1); n > 0; n = readWaiting(in, buf, 0)) {
-                        writing = true;
-                        out.write(buf, 0, n);
-                        writing = false;
-                        bytes[direction] += n;
-                        (direction == UP ? traffic.up() : traffic.down()).add(n);
-                        // A long download to a slow user is busy, not idle, however long each write takes.
-                        lastActivityNanos = System.nanoTime();
-                    }
-                } finally {
-                    Buffers.give(buf);
-                }
+            if (from == chunked) {
+                copyChunks(in, out, direction);
+            } else {
+                copy(in, out, direction, to == chunked);
             }
             if (!closed.get()) {
-                writing = true;
-                to.shutdownOutput();
+                writing[direction] = true;
+                if (to == chunked) {
+                    keptHere = reuse.offer();
+                    out.write(Chunks.end(keptHere));
+                } else {
+                    to.shutdownOutput();
+                }
             }
         } catch (IOException e) {
             // Reading from the client or writing to the server, or the other way round: which side broke.
-            boolean server = (direction == UP) == writing;
+            boolean server = (direction == UP) == writing[direction];
             reason.compareAndSet(null, (server ? "server" : "client") + " side: " + describe(e));
             ending.compareAndSet(null, server ? Ending.SERVER_BROKE : Ending.CLIENT_BROKE);
             abort();
@@ -164,6 +183,77 @@ public final class Session {
                 end();
             }
         }
+    }
+
+    /** Raw bytes from {@code in} to {@code out} until end of stream, each read as one chunk where {@code out} takes chunks. */
+    private void copy(InputStream in, OutputStream out, int direction, boolean chunks) throws IOException {
+        int off = chunks ? Chunks.HEADER : 0;
+        // Parked in a one-byte read, an idle direction holds no buffer at all; one is borrowed only while bytes
+        // are waiting, and given back as soon as none are.
+        for (int first; (first = in.read()) >= 0; ) {
+            lastActivityNanos = System.nanoTime();
+            byte[] buf = Buffers.take();
+            try {
+                buf[off] = (byte) first;
+                for (int n = 1 + readWaiting(in, buf, off + 1); n > 0; n = readWaiting(in, buf, off)) {
+                    if (chunks) {
+                        Chunks.putLength(buf, 0, n);
+                    }
+                    writing[direction] = true;
+                    out.write(buf, 0, off + n);
+                    writing[direction] = false;
+                    moved(direction, n);
+                }
+            } finally {
+                Buffers.give(buf);
+            }
+        }
+    }
+
+    /** Chunks from {@code in}, as raw bytes to {@code out}, until the other side's end marker. */
+    private void copyChunks(InputStream in, OutputStream out, int direction) throws IOException {
+        byte[] header = new byte[Chunks.HEADER];
+        while (true) {
+            // Parked in the header's read, holding no buffer, as in copy.
+            int got = in.readNBytes(header, 0, Chunks.HEADER);
+            if (got < Chunks.HEADER) {
+                throw new EOFException(
+                        got == 0 ? "data connection ended without an end marker" : "data connection ended in a chunk");
+            }
+            int length = Chunks.length(header);
+            if (length == Chunks.END_KEEP || length == Chunks.END_CLOSE) {
+                keptThere = length == Chunks.END_KEEP;
+                return;
+            }
+            if (length < 0 || length > Chunks.MAX) {
+                throw new ProtocolException("chunk of " + Integer.toUnsignedString(length) + " bytes on the data "
+                        + "connection, over the limit of " + Chunks.MAX);
+            }
+            lastActivityNanos = System.nanoTime();
+            byte[] buf = Buffers.take();
+            try {
+                for (int left = length; left > 0; ) {
+                    int n = in.read(buf, 0, Math.min(left, buf.length));
+                    if (n < 0) {
+                        throw new EOFException("data connection ended in a chunk");
+                    }
+                    writing[direction] = true;
+                    out.write(buf, 0, n);
+                    writing[direction] = false;
+                    left -= n;
+                    moved(direction, n);
+                }
+            } finally {
+                Buffers.give(buf);
+            }
+        }
+    }
+
+    private void moved(int direction, int n) {
+        bytes[direction] += n;
+        (direction == UP ? traffic.up() : traffic.down()).add(n);
+        // A long download to a slow user is busy, not idle, however long each write takes.
+        lastActivityNanos = System.nanoTime();
     }
 
     /** Reads whatever is already waiting, up to the buffer's end, without blocking; 0 when nothing is. */
@@ -202,7 +292,14 @@ public final class Session {
     }
 
     private void end() {
-        closeSockets();
+        // Both end markers said keep, and nothing failed or closed the session: the data connection carries on.
+        boolean reused =
+                chunked != null && keptHere && keptThere && ending.get() == null && closed.compareAndSet(false, true);
+        if (reused) {
+            Sockets.closeQuietly(chunked == client ? server : client);
+        } else {
+            closeSockets();
+        }
         reason.compareAndSet(null, "ended");
         ending.compareAndSet(null, Ending.COMPLETED);
         if (bytes[DOWN] == 0) {
@@ -218,6 +315,9 @@ public final class Session {
                 ms,
                 reason.get());
         onEnd.accept(this);
+        if (reused) {
+            reuse.reuse();
+        }
     }
 
     private static String describe(IOException e) {

@@ -170,10 +170,10 @@ class HandshakeTest {
     @Test
     void anInnerOfThePreviousVersionIsRefusedNamingBothVersions() throws Exception {
         Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
-        // A version 4 inner sends Hello alone, and waits for the Challenge.
+        // A version 5 inner, which would relay pooled sessions unchunked, is refused at its Hello.
         inner.send(new InnerToOuter.Hello(Handshake.VERSION - 1, Purpose.CONTROL, Nonce.next()));
         Message.Error e = assertInstanceOf(Message.Error.class, inner.read(OuterToInner.class));
-        assertEquals("protocol version 4 is not supported; this outer speaks 5", e.message());
+        assertEquals("protocol version 5 is not supported; this outer speaks 6", e.message());
         assertInstanceOf(AuthException.class, failure(accepted));
     }
 

@@ -125,7 +125,7 @@ public final class Inner implements AutoCloseable {
             inner.admin = AdminServer.start(config.admin(), "inner", new InnerAdmin(inner));
         }
         int max = config.tuning().maxSessions();
-        long perOuter = config.pool() + 2L * MAX_CONCURRENT_DIALS + 1;
+        long perOuter = Pool.MAX_KEPT_PER_SLOT * config.pool() + 2L * MAX_CONCURRENT_DIALS + 1;
         Descriptors.check(LOG, max, perOuter * config.connect().size(), "maxSessions " + max);
         if (config.tls() == null) {
             LOG.warn("connecting to the outer over plain TCP: set inner.tls to encrypt and verify the outer");

@@ -13,6 +13,7 @@ import dev.relay.protocol.OuterToInner;
 import dev.relay.proxy.ProxyHeader;
 import dev.relay.proxy.ProxyProtocol;
 import dev.relay.session.DatagramSession;
+import dev.relay.session.Reuse;
 import dev.relay.session.Session;
 import java.io.Closeable;
 import java.io.IOException;
@@ -82,14 +83,15 @@ final class Opener {
             link.reply(new InnerToOuter.OpenFailed(id, failed(e)));
             return;
         }
-        start(data.socket(), t, "open");
+        start(data.socket(), t, "open", null);
     }
 
     /**
-     * The Open came on a pooled data connection, whose next bytes are already the user's; runs on the pool slot's
-     * thread, holding the session slot its caller took.
+     * The Open came on a pooled data connection, whose next bytes are already the user's; runs on the thread that
+     * read the Open, holding the session slot its caller took. A TCP session's bytes travel there in chunks, and the
+     * connection goes back to the pool through {@code reuse} when the session ends cleanly.
      */
-    void onPooled(Channel data) {
+    void onPooled(Channel data, Reuse reuse) {
         Closeable t;
         try {
             t = link.connector().dialingTarget(this::reachTarget);
@@ -114,7 +116,7 @@ final class Opener {
                 return;
             }
         }
-        start(data.socket(), t, "pool");
+        start(data.socket(), t, "pool", reuse);
     }
 
     /** Tells the outer on a pooled connection whose Open asked to confirm that it cannot be served, and closes it. */
@@ -192,8 +194,11 @@ final class Opener {
         return why;
     }
 
-    /** Hands both sockets, and the session slot, to a Session, which gives the slot back when it ends. */
-    private void start(Socket data, Closeable t, String via) {
+    /**
+     * Hands both sockets, and the session slot, to a Session, which gives the slot back when it ends; with
+     * {@code reuse}, the data connection carries chunks and may outlive the session.
+     */
+    private void start(Socket data, Closeable t, String via, Reuse reuse) {
         if (t instanceof DatagramSocket u) {
             startFlow(data, u, via);
             return;
@@ -205,6 +210,9 @@ final class Opener {
                     stats.closed(ended.ending());
                     link.connector().releaseSlot();
                 });
+        if (reuse != null) {
+            s.chunked(data, reuse);
+        }
         stats.opened(acceptedNanos);
         inner.sessions().add(s);
         LOG.info("session open id={} route={} target={} via={}", id, route, target, via);

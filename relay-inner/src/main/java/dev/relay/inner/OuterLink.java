@@ -12,6 +12,7 @@ import dev.relay.protocol.Outbox;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.OuterToInner.Open;
 import dev.relay.protocol.ProtocolException;
+import dev.relay.session.Reuse;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -136,7 +137,7 @@ final class OuterLink {
      * An Open on a pooled data connection: that connection carries the session. Runs on the pool slot's own thread,
      * so the session starts without a hand-off; the slot dials its replacement right after.
      */
-    void openPooled(Open o, Channel data) {
+    void openPooled(Open o, Channel data, Reuse reuse) {
         String refused = refusal(o);
         if (refused != null) {
             if (o.confirms()) {
@@ -147,7 +148,7 @@ final class OuterLink {
             }
             return;
         }
-        new Opener(inner, this, o, routes.get(o.route())).onPooled(data);
+        new Opener(inner, this, o, routes.get(o.route())).onPooled(data, reuse);
     }
 
     /** The outer's route table changed: serve what it offers now, filtered as at the handshake. */

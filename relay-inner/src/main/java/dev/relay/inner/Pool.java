@@ -10,32 +10,49 @@ import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.Message;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.OuterToInner.Open;
+import dev.relay.session.Reuse;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Idle, authenticated data connections kept open at the outer, so a new session starts with the outer's first write
- * instead of a TCP and an authentication round trip. Each of the {@code pool} slots runs on a {@code pool-<n>}
- * thread: dial, wait for an Open on that connection, hand it to an {@link Opener}, dial again. Over TLS the Open
- * brings a ticket, with which the next connection authenticates in one frame instead of a round trip; without one
- * (plain TCP, the first fill, or after the outer closed a connection: it retires idle ones) the slot makes the full
- * exchange. All slots stop with the control channel.
+ * instead of a TCP and an authentication round trip. Each idle connection waits for an Open on a thread of its own
+ * and hands it to an {@link Opener}. A TCP session's connection comes back here when the session ends cleanly (its
+ * bytes travel in chunks, protocol.md §7.2), so back-to-back sessions cost no new connection and no handshake.
+ *
+ * <p>How many: the first fill dials {@code inner.pool} connections, and so does a refill after the outer closed one
+ * (it retires idle ones). A session that takes one dials a replacement only when fewer than half are left idle, and a
+ * connection a session gives back is kept while fewer than {@link #MAX_KEPT_PER_SLOT} times {@code inner.pool} are
+ * idle. Over TLS the Open brings a ticket, with which a replacement authenticates in one frame instead of a round
+ * trip; without one (plain TCP, the first fill, a refill) a dial makes the full exchange. All stop with the control
+ * channel.
  */
 final class Pool {
+    /** Idle connections kept, at most, per connection asked for in inner.pool: room for sessions that come back. */
+    static final int MAX_KEPT_PER_SLOT = 2;
+
     private static final Logger LOG = LoggerFactory.getLogger(Pool.class);
 
     private final Inner inner;
     private final OuterLink link;
-    /** Each slot's idle connection, by slot number, while it waits for an Open. */
-    private final Map<Integer, Channel> idle = new ConcurrentHashMap<>();
-    /** Each slot's thread, by slot number; a slot whose number reaches the size ends. */
-    private final Map<Integer, Thread> running = new ConcurrentHashMap<>();
-    /** Slots wanted: inner.pool, which a reload may change. */
+    /** Idle connections, each waiting for an Open on its own thread, and the proof that Open must carry ("": none). */
+    private final Map<Channel, String> idle = new ConcurrentHashMap<>();
+    /** Dials under way, each on its own thread. */
+    private final AtomicInteger dialing = new AtomicInteger();
+    /** Their threads, interrupted at close: one may be waiting out a backoff. */
+    private final Set<Thread> dialers = ConcurrentHashMap.newKeySet();
+
+    private final AtomicInteger names = new AtomicInteger();
+    /** Idle connections wanted: inner.pool, which a reload may change. */
     private volatile int size;
+
+    private volatile boolean closed;
 
     private final LogLimiter refusals = new LogLimiter(Duration.ofMinutes(1), "closed");
 
@@ -48,18 +65,12 @@ final class Pool {
         resize(inner.config().pool());
     }
 
-    /**
-     * Keeps {@code n} slots: starts the missing ones, and ends those numbered {@code n} or more (an idle connection is
-     * closed; one carrying a session is not dialled again).
-     */
+    /** Wants {@code n} idle connections: dials the missing ones, and closes idle ones beyond what may be kept. */
     synchronized void resize(int n) {
         size = n;
-        for (int i = 0; i < n; i++) {
-            int slot = i;
-            running.computeIfAbsent(slot, k -> Threads.start("pool-" + slot, () -> slot(slot)));
-        }
-        idle.forEach((slot, ch) -> {
-            if (slot >= n && idle.remove(slot, ch)) {
+        fill(n, null);
+        idle.forEach((ch, proof) -> {
+            if (idle.size() > n && idle.remove(ch, proof)) {
                 ch.close();
             }
         });
@@ -70,88 +81,109 @@ final class Pool {
         return idle.size();
     }
 
-    private void slot(int slot) {
-        try {
-            fill(slot);
-        } catch (RuntimeException e) {
-            // A bug costs this slot's current connection; the slot itself carries on in a fresh thread.
-            LOG.error("bug: pool slot failed", e);
-            running.remove(slot, Thread.currentThread());
-            if (link.isOpen()) {
-                resize(size);
+    /** Dials until {@code want} connections are idle or being dialled; the first dial uses {@code ticket}. */
+    private void fill(int want, String ticket) {
+        for (int d; !closed && link.isOpen() && idle.size() + (d = dialing.get()) < Math.min(want, size); ) {
+            if (dialing.compareAndSet(d, d + 1)) {
+                String t = ticket;
+                ticket = null;
+                Threads.start("pool-" + names.incrementAndGet(), () -> dial(t));
             }
-            return;
         }
-        running.remove(slot, Thread.currentThread());
     }
 
-    private void fill(int slot) {
-        Backoff backoff = new Backoff(
-                inner.config().tuning().reconnectMin(), inner.config().tuning().reconnectMax());
-        String ticket = null;
-        while (link.isOpen() && slot < size) {
-            Channel ch;
-            String openProof = null;
-            try {
-                // Never a ticket in the clear: a tap could replay the PoolAuth if this dial never reached the outer.
-                if (ticket != null && inner.usesTls()) {
-                    String t = ticket;
-                    ticket = null; // used once, whatever happens to this dial
-                    Inner.Ticketed d = link.connector()
-                            .dialingOuter(
-                                    () -> inner.dialWithTicket(link.connector().outer(), link.channelId(), t));
-                    ch = d.channel();
-                    openProof = d.openProof();
-                } else {
-                    ch = link.connector()
-                            .dialingOuter(() -> inner.dial(link.connector().outer(), Purpose.POOL, link.channelId()));
+    /** Fewer than half of the wanted connections idle (or dialling): time for a replacement. */
+    private int lowWater() {
+        return (size + 1) / 2;
+    }
+
+    private void dial(String ticket) {
+        Channel ch = null;
+        String openProof = null;
+        dialers.add(Thread.currentThread());
+        try {
+            Backoff backoff = new Backoff(
+                    inner.config().tuning().reconnectMin(),
+                    inner.config().tuning().reconnectMax());
+            while (ch == null && !closed && link.isOpen()) {
+                try {
+                    // Never a ticket in the clear: a tap could replay the PoolAuth if this dial never reached the
+                    // outer.
+                    if (ticket != null && inner.usesTls()) {
+                        String t = ticket;
+                        ticket = null; // used once, whatever happens to this dial
+                        Inner.Ticketed d = link.connector()
+                                .dialingOuter(() ->
+                                        inner.dialWithTicket(link.connector().outer(), link.channelId(), t));
+                        ch = d.channel();
+                        openProof = d.openProof();
+                    } else {
+                        ch = link.connector()
+                                .dialingOuter(
+                                        () -> inner.dial(link.connector().outer(), Purpose.POOL, link.channelId()));
+                    }
+                    ch.socket().setSoTimeout(0);
+                } catch (IOException e) {
+                    if (ch != null) {
+                        ch.close();
+                        ch = null;
+                    }
+                    if (!link.isOpen()) {
+                        return;
+                    }
+                    LOG.debug("pooled connection failed: {}", e.toString());
+                    if (!pause(backoff)) {
+                        return;
+                    }
                 }
-            } catch (IOException e) {
-                if (!link.isOpen()) {
-                    return;
-                }
-                LOG.debug("pooled connection failed: {}", e.toString());
-                if (!pause(backoff)) {
-                    return;
-                }
-                continue;
             }
-            backoff.reset();
-            try {
-                ch.socket().setSoTimeout(0);
-            } catch (IOException e) {
-                ch.close();
-                continue;
+        } catch (RuntimeException e) {
+            LOG.error("bug: pooled connection failed", e);
+        } finally {
+            dialers.remove(Thread.currentThread());
+            // Idle before no longer dialling, so that a fill meanwhile never counts this connection out and dials one
+            // too many.
+            if (ch != null) {
+                idle.put(ch, openProof == null ? "" : openProof);
             }
-            idle.put(slot, ch);
-            if (!link.isOpen() || slot >= size) {
-                idle.remove(slot, ch);
-                ch.close();
-                return;
-            }
-            ticket = waitForOpen(slot, ch, openProof);
+            dialing.decrementAndGet();
+        }
+        if (ch != null) {
+            waitForOpen(ch, openProof == null ? "" : openProof);
         }
     }
 
     /**
-     * Blocks until the outer sends an Open on {@code ch} or closes it; either way the slot then dials again, with the
-     * ticket this returns (the Open's) or with none. On a connection that authenticated with a ticket, the outer is
-     * proven only by {@code openProof} in its Open: an Open without it is refused, and nothing is opened.
+     * Blocks until the outer sends an Open on {@code ch}, already counted idle, or closes it. On a connection that
+     * authenticated with a ticket, the outer is proven only by {@code openProof} in its Opens: an Open without it is
+     * refused, and nothing is opened.
      */
-    private String waitForOpen(int slot, Channel ch, String openProof) {
+    private void waitForOpen(Channel ch, String openProof) {
+        if (closed || !link.isOpen()) {
+            idle.remove(ch);
+            ch.close();
+            return;
+        }
         OuterToInner m;
         try {
             m = ch.read(OuterToInner.class);
         } catch (IOException e) {
-            // Retired by the outer, or the outer is gone: the caller dials again if the control channel lives.
-            idle.remove(slot, ch);
+            // Retired by the outer, or the outer is gone: dial again if the control channel lives.
+            idle.remove(ch);
             ch.close();
-            return null;
+            fill(size, null);
+            return;
+        } catch (RuntimeException e) {
+            LOG.error("bug: pooled connection failed", e);
+            idle.remove(ch);
+            ch.close();
+            fill(size, null);
+            return;
         }
-        idle.remove(slot, ch);
+        idle.remove(ch);
         switch (m) {
             case Open o
-            when openProof != null && !Proof.matches(openProof, o.proof()) -> {
+            when !openProof.isEmpty() && !Proof.matches(openProof, o.proof()) -> {
                 LOG.warn(
                         "pooled connection closed: the Open on it does not carry the outer's proof for this "
                                 + "inner's token (session {} not opened)",
@@ -159,8 +191,11 @@ final class Pool {
                 ch.reset();
             }
             case Open o -> {
-                link.openPooled(o, ch);
-                return o.ticket();
+                link.openPooled(o, ch, reuse(ch, openProof));
+                // Only once the target is reached (or not): a burst to a target that hangs cannot drain the outer's
+                // handshake slots with refills.
+                fill(lowWater(), o.ticket());
+                return;
             }
             case Message.Error e -> {
                 // Not part of normal running (a full pool, a refused ticket), so said, but at most once a minute.
@@ -174,7 +209,24 @@ final class Pool {
             case OuterToInner.Routes r -> unexpected(ch, r);
             case OuterToInner.Ready r -> unexpected(ch, r);
         }
-        return null;
+        fill(size, null);
+    }
+
+    /** Takes {@code ch} back after its session, if the pool still wants it, to wait for the next Open. */
+    private Reuse reuse(Channel ch, String openProof) {
+        return new Reuse() {
+            @Override
+            public boolean offer() {
+                return !closed && link.isOpen() && idle.size() < MAX_KEPT_PER_SLOT * size;
+            }
+
+            @Override
+            public void reuse() {
+                // This side said it keeps the connection, so the outer may already have written the next Open on it.
+                idle.put(ch, openProof);
+                Threads.start("pool-" + names.incrementAndGet(), () -> waitForOpen(ch, openProof));
+            }
+        };
     }
 
     private static void unexpected(Channel ch, OuterToInner m) {
@@ -191,7 +243,8 @@ final class Pool {
     }
 
     void close() {
-        running.values().forEach(Thread::interrupt);
-        idle.values().forEach(Channel::close);
+        closed = true;
+        dialers.forEach(Thread::interrupt);
+        idle.keySet().forEach(Channel::close);
     }
 }

@@ -23,7 +23,7 @@ class PoolTest {
 
     @ParameterizedTest(name = "tls={0}")
     @ValueSource(booleans = {false, true})
-    void theInnerFillsThePoolAndRefillsItAfterEachSession(boolean tls) throws Exception {
+    void eachSessionGivesItsPooledConnectionBackForTheNext(boolean tls) throws Exception {
         try (Target echo = Target.echo();
                 TestTunnel t = TestTunnel.to(echo, 4, tls ? TestCert.shared() : null)) {
             Await.until("a full pool", () -> t.outer.pooledConnections() == 4);
@@ -31,12 +31,43 @@ class PoolTest {
                 try (Socket s = t.connect()) {
                     assertEquals("p" + i, TunnelTest.roundTrip(s, "p" + i));
                 }
-                Await.until("the pool refilled", () -> t.outer.pooledConnections() == 4);
+                long sessions = i + 1;
+                Await.until("the connection back in the pool", () -> t.outer.pooledConnectionsReused() == sessions);
+                assertEquals(4, t.outer.pooledConnections());
             }
             assertEquals(10, echo.accepted.get());
-            // Over TLS each refill used the ticket from the Open that took the connection it replaces: no round trip.
-            // Over plain TCP there are no tickets, since a tap could replay one (docs/security.md).
-            assertEquals(tls ? 10 : 0, t.outer.pooledConnectionsTicketed());
+            // Three of four stayed idle throughout, so the inner never dialled a replacement.
+            assertEquals(0, t.outer.pooledConnectionsTicketed());
+        }
+    }
+
+    /**
+     * Two users hold the two connections of a pool of two. The second take leaves none idle, under half the pool, so
+     * the inner dials one replacement: over TLS with the ticket from that Open, in one frame. When the users leave,
+     * both connections come back, and the pool keeps all three (up to twice its size).
+     */
+    @ParameterizedTest(name = "tls={0}")
+    @ValueSource(booleans = {false, true})
+    void aPoolDrainedBelowHalfIsRefilledAndKeepsWhatComesBack(boolean tls) throws Exception {
+        try (Target echo = Target.echo();
+                TestTunnel t = TestTunnel.to(echo, 2, tls ? TestCert.shared() : null)) {
+            Await.until("a full pool", () -> t.outer.pooledConnections() == 2);
+            try (Socket a = t.connect();
+                    Socket b = t.connect()) {
+                assertEquals("a", TunnelTest.roundTrip(a, "a"));
+                assertEquals("b", TunnelTest.roundTrip(b, "b"));
+                Await.until("one replacement", () -> t.outer.pooledConnections() == 1);
+                assertEquals(tls ? 1 : 0, t.outer.pooledConnectionsTicketed());
+            }
+            Await.until("both connections back", () -> t.outer.pooledConnectionsReused() == 2);
+            assertEquals(3, t.outer.pooledConnections());
+            for (int i = 0; i < 3; i++) {
+                try (Socket s = t.connect()) {
+                    assertEquals("again" + i, TunnelTest.roundTrip(s, "again" + i));
+                }
+            }
+            Await.until("each back again", () -> t.outer.pooledConnectionsReused() == 5);
+            assertEquals(3, t.outer.pooledConnections());
         }
     }
 

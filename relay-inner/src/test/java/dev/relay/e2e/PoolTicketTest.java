@@ -56,7 +56,10 @@ class PoolTicketTest {
                     o1 = c1.expect(OuterToInner.class, OuterToInner.Open.class);
                     assertNotNull(o1.ticket());
                     assertNull(o1.proof(), "the outer proved itself in the Challenge already");
-                    assertEquals('a', first.getInputStream().read(), "the user's bytes follow the Open");
+                    assertArrayEquals(
+                            new byte[] {'a'},
+                            ChunkIo.read(first.getInputStream(), 1),
+                            "the user's bytes follow the Open");
                 }
 
                 // The replacement, with that ticket: pooled, and its Open carries the outer's proof for it.
@@ -70,7 +73,7 @@ class PoolTicketTest {
                         OuterToInner.Open o2 = c2.expect(OuterToInner.class, OuterToInner.Open.class);
                         assertEquals(expected, o2.proof());
                         assertNotNull(o2.ticket());
-                        assertEquals('b', second.getInputStream().read());
+                        assertArrayEquals(new byte[] {'b'}, ChunkIo.read(second.getInputStream(), 1));
                     }
                 }
 
@@ -168,7 +171,7 @@ class PoolTicketTest {
                                 Handshake.accept(c1, TestTunnel.TOKEN, none -> false)
                                         .purpose());
                         c1.send(new OuterToInner.Open(Nonce.sessionId(), "r0", ticket, null));
-                        assertEchoes(first, "one");
+                        ChunkIo.assertEchoes(first, "one");
                     }
 
                     // The replacement: one PoolAuth frame with that ticket and the inner's proof over it.
@@ -186,7 +189,7 @@ class PoolTicketTest {
                                 "r0",
                                 next,
                                 Proof.of(TestTunnel.TOKEN, Proof.POOL_OUTER, a.nonce(), ticket)));
-                        assertEchoes(second, "two");
+                        ChunkIo.assertEchoes(second, "two");
                     }
 
                     // The next one with its ticket, answered by an Open without the outer's proof: never acted on.
@@ -201,7 +204,7 @@ class PoolTicketTest {
                         ByteArrayOutputStream open = new ByteArrayOutputStream();
                         open.write(Frames.encode(
                                 new OuterToInner.Open(Nonce.sessionId(), "r0", Nonce.next(), Nonce.next())));
-                        open.write("three".getBytes(StandardCharsets.US_ASCII));
+                        open.write(ChunkIo.chunk("three".getBytes(StandardCharsets.US_ASCII)));
                         third.getOutputStream().write(open.toByteArray());
                         assertClosed(third.getInputStream());
                     }
@@ -260,13 +263,6 @@ class PoolTicketTest {
         } catch (IOException | InterruptedException e) {
             // The test is over.
         }
-    }
-
-    private static void assertEchoes(Socket s, String text) throws IOException {
-        s.setSoTimeout(10_000);
-        byte[] sent = text.getBytes(StandardCharsets.US_ASCII);
-        s.getOutputStream().write(sent);
-        assertArrayEquals(sent, s.getInputStream().readNBytes(sent.length), "echoed through the inner and the target");
     }
 
     private static void assertClosed(InputStream in) {

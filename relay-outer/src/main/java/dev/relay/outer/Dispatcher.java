@@ -4,7 +4,9 @@ import dev.relay.admin.RouteStats;
 import dev.relay.config.Route;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.OuterToInner;
+import dev.relay.session.Reuse;
 import java.io.IOException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +25,8 @@ final class Dispatcher {
     private final PendingOpens pending;
     private final Balancer balancer;
     private final PooledConfirm confirming = new PooledConfirm();
+    /** Pooled connections so far given back to their pool after a session, to carry another. */
+    private final AtomicLong reused = new AtomicLong();
 
     Dispatcher(Outer outer, ControlPort control, PendingOpens pending, Balancer balancer) {
         this.outer = outer;
@@ -114,27 +118,54 @@ final class Dispatcher {
                 p.channel().close();
                 continue;
             }
+            // A UDP flow's datagram frames end with the connection; a TCP session's chunks can leave it reusable.
+            Reuse reuse = flow == null ? reuse(l, p) : null;
             if (confirm) {
                 confirming.start(
                         this,
                         l,
                         p.channel(),
+                        reuse,
                         id,
                         route,
                         user,
                         outer.config().tuning().openTimeout());
             } else {
-                outer.starter().start(id, route, user, flow, p.channel().socket(), "pool", l.name());
+                outer.starter().start(id, route, user, flow, p.channel().socket(), "pool", l.name(), reuse);
             }
             return true;
         }
         return false;
     }
 
+    /** Puts {@code p} back in {@code l}'s pool after a session that ended cleanly, if the inner keeps it too. */
+    private Reuse reuse(InnerLink l, InnerLink.Pooled p) {
+        return new Reuse() {
+            @Override
+            public boolean offer() {
+                return l.isOpen();
+            }
+
+            @Override
+            public void reuse() {
+                if (l.offer(p.channel(), p.openProof())) {
+                    reused.incrementAndGet();
+                } else {
+                    p.channel().close();
+                }
+            }
+        };
+    }
+
+    /** Pooled connections so far given back to their pool after a session, to carry another. */
+    long reused() {
+        return reused.get();
+    }
+
     /** The inner confirmed the target on a pooled connection: the session starts, the user's bytes not yet read. */
-    void confirmedOpen(InnerLink l, Channel data, String id, Route route, User user) {
+    void confirmedOpen(InnerLink l, Channel data, Reuse reuse, String id, Route route, User user) {
         balancer.succeeded(route.name(), l.name());
-        outer.starter().start(id, route, user, null, data.socket(), "pool", l.name());
+        outer.starter().start(id, route, user, null, data.socket(), "pool", l.name(), reuse);
     }
 
     /**

@@ -299,6 +299,11 @@ public final class Outer implements AutoCloseable {
         return retired.get();
     }
 
+    /** Pooled connections so far given back to the pool after a session, to carry another. */
+    public long pooledConnectionsReused() {
+        return dispatcher.reused();
+    }
+
     /** Pooled connections so far that authenticated with a ticket, in one frame instead of a round trip. */
     public long pooledConnectionsTicketed() {
         return control.ticketed();

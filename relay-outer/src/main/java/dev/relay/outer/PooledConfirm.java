@@ -6,6 +6,7 @@ import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter;
+import dev.relay.session.Reuse;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Set;
@@ -23,12 +24,27 @@ final class PooledConfirm {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /** Waits, on a thread of its own, for {@code l}'s answer on {@code data} for session {@code id}. */
-    void start(Dispatcher outer, InnerLink l, Channel data, String id, Route route, User user, Duration timeout) {
-        Threads.start("confirm-" + id, () -> await(outer, l, data, id, route, user, timeout));
+    void start(
+            Dispatcher outer,
+            InnerLink l,
+            Channel data,
+            Reuse reuse,
+            String id,
+            Route route,
+            User user,
+            Duration timeout) {
+        Threads.start("confirm-" + id, () -> await(outer, l, data, reuse, id, route, user, timeout));
     }
 
     private void await(
-            Dispatcher outer, InnerLink l, Channel data, String id, Route route, User user, Duration timeout) {
+            Dispatcher outer,
+            InnerLink l,
+            Channel data,
+            Reuse reuse,
+            String id,
+            Route route,
+            User user,
+            Duration timeout) {
         waiting.add(data);
         String failure;
         try {
@@ -40,7 +56,7 @@ final class PooledConfirm {
             if (m instanceof InnerToOuter.Opened o && o.session().equals(id)) {
                 data.socket().setSoTimeout(0);
                 waiting.remove(data);
-                outer.confirmedOpen(l, data, id, route, user);
+                outer.confirmedOpen(l, data, reuse, id, route, user);
                 return;
             }
             failure = m instanceof InnerToOuter.OpenFailed f && f.session().equals(id)

@@ -8,6 +8,7 @@ import dev.relay.net.Sockets;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.session.DatagramSession;
+import dev.relay.session.Reuse;
 import dev.relay.session.Session;
 import dev.relay.session.Sessions;
 import java.io.IOException;
@@ -74,18 +75,21 @@ final class SessionStarter {
             drop(p, RouteStats.Result.ERROR, "data connection lost before the session started: " + e.getMessage());
             return;
         }
-        start(p.id(), p.route(), p.user(), p.flow(), data, "open", inner);
+        start(p.id(), p.route(), p.user(), p.flow(), data, "open", inner, null);
     }
 
-    /** Hands a user (or flow) and its data connection to a session, counted against {@code inner}. */
-    void start(String id, Route route, User user, UdpFlow flow, Socket data, String via, String inner) {
+    /**
+     * Hands a user (or flow) and its data connection to a session, counted against {@code inner}; a pooled connection
+     * carries a TCP session in chunks, and {@code reuse} gets it back afterwards (null: raw bytes, closed at the end).
+     */
+    void start(String id, Route route, User user, UdpFlow flow, Socket data, String via, String inner, Reuse reuse) {
         if (inner != null) {
             balancer.started(route.name(), inner);
         }
         if (flow != null) {
             startFlow(flow, data, via, inner);
         } else {
-            startSession(id, route, user, data, via, inner);
+            startSession(id, route, user, data, via, inner, reuse);
         }
     }
 
@@ -133,7 +137,7 @@ final class SessionStarter {
         }
     }
 
-    private void startSession(String id, Route route, User user, Socket data, String via, String inner) {
+    private void startSession(String id, Route route, User user, Socket data, String via, String inner, Reuse reuse) {
         RouteStats stats = outer.stats(route);
         String label = "route=" + route.name() + " user=" + user.describe();
         Session s = new Session(id, label, user.socket(), data, route.idleTimeout(), stats.traffic(), ended -> {
@@ -142,6 +146,9 @@ final class SessionStarter {
             stats.closed(ended.ending());
             admission.release(route, user.address().getAddress());
         });
+        if (reuse != null) {
+            s.chunked(data, reuse);
+        }
         sessions.add(s);
         stats.opened(user.acceptedNanos());
         LOG.info(

@@ -1,0 +1,14 @@
+package dev.relay.session;
+
+/**
+ * What a {@link Session} does with a data connection that carries chunks ({@link dev.relay.protocol.Chunks}) once the
+ * session is over: each side offers to keep it in its end marker, and it carries another session only if both did and
+ * the session ended cleanly. Otherwise the session closes it, as it closes every other socket of its own.
+ */
+public interface Reuse {
+    /** Whether this side will keep the connection, asked as it ends its direction towards the other side. */
+    boolean offer();
+
+    /** Both sides kept the connection and the session ended cleanly: it is the caller's again, open and idle. */
+    void reuse();
+}
