@@ -25,6 +25,11 @@ final class Minimal extends Column {
     private final List<Process> hops = new ArrayList<>();
     private Endpoints ports;
 
+    /** Whether the link between the two hops is TLS, with a handshake per connection. */
+    boolean tls() {
+        return tls;
+    }
+
     Minimal(String id, String label, boolean tls, Set<String> sections) {
         super(id, label, sections);
         this.tls = tls;

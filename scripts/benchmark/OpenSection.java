@@ -1,22 +1,118 @@
 package benchmark;
 
+import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** Sequential sessions: connect, write one byte, read it back, close; the time from connect to the echoed byte. */
 final class OpenSection implements Section {
     static final String P50 = "open → first byte, p50, µs";
     static final String P99 = "open → first byte, p99, µs";
     static final String CPU = "CPU per open, µs";
-    /** Sequential opens before any count: with a few hundred the JIT has not yet compiled the relay's open path. */
-    static final int WARMUP = 300;
+    /**
+     * Warm means the JIT has compiled the open path. A method that runs once per session reaches the optimising
+     * compiler only after several thousand sessions: on the 2-core VM, relay's and the minimal relay's compiler threads
+     * were still busy until about 9,000 sequential opens and quiet after (measured per 1,000). So each column opens
+     * sessions in batches until a batch finds its JIT threads quiet, every column at once, within these bounds.
+     */
+    static final int WARMUP_BATCH = 1000;
+    /** A batch is quiet when the JIT threads spent less than this share of the column's CPU time. */
+    static final double QUIET_JIT_SHARE = 0.05;
+
+    static final int WARMUP_MAX = 15_000;
+    static final Duration WARMUP_TIME = Duration.ofSeconds(30);
+    /** Client threads opening sessions per column while it warms; the measured rounds use one. */
+    static final int WARMUP_CLIENTS = 2;
 
     static final int SESSIONS = 800;
     static final int QUICK_WARMUP = 300;
     static final int QUICK_SESSIONS = 500;
     static final int ROUNDS = 4;
+
+    /** Opens on every column at once, each until its JIT is quiet or a bound is reached; prints how far each got. */
+    private static void warm(Run run, Table.Row p50, List<Column> columns) {
+        long deadline = System.nanoTime() + WARMUP_TIME.toNanos();
+        Map<Column, Thread> warming = new LinkedHashMap<>();
+        Map<Column, String> outcome = new ConcurrentHashMap<>();
+        for (Column c : columns) {
+            warming.put(c, Thread.ofPlatform().name("warm-" + c.id).start(() -> {
+                try {
+                    outcome.put(c, warmColumn(c, deadline));
+                } catch (Exception e) {
+                    outcome.put(c, "failed: " + e.getMessage());
+                }
+            }));
+        }
+        for (var e : warming.entrySet()) {
+            try {
+                e.getValue().join();
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            String how = outcome.getOrDefault(e.getKey(), "failed");
+            System.out.printf("  %-13s warmed: %s%n", e.getKey().label, how);
+            if (how.startsWith("failed")) {
+                run.attempt(p50, e.getKey(), () -> {
+                    throw new IOException("warm-up " + how);
+                });
+            }
+        }
+    }
+
+    private static String warmColumn(Column c, long deadline) throws Exception {
+        int port = c.ports().echo();
+        int limit = Math.min(WARMUP_MAX, c.maxOpens() / ROUNDS);
+        if (c.measured().isEmpty() || limit < WARMUP_BATCH || c instanceof Minimal m && m.tls()) {
+            // Nothing of ours to compile in between (direct), opens too slow to batch (ssh -R), or a TLS handshake per
+            // open (the TLS floor), ten times the CPU of a plain open, which would take the warm-up's whole time and
+            // CPU from the others: a short warm-up.
+            Clients.opens(port, Math.min(QUICK_WARMUP, limit), 0);
+            return Math.min(QUICK_WARMUP, limit) + " opens";
+        }
+        long start = System.nanoTime();
+        int opened = 0;
+        while (true) {
+            List<ProcessHandle> ps = c.measured();
+            Duration jit0 = Procfs.jitCpuTime(ps);
+            Duration all0 = Procfs.cpuTime(ps);
+            List<Thread> clients = new ArrayList<>();
+            AtomicReference<IOException> failed = new AtomicReference<>();
+            for (int i = 0; i < WARMUP_CLIENTS; i++) {
+                clients.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        Clients.opens(port, WARMUP_BATCH / WARMUP_CLIENTS, 0);
+                    } catch (IOException e) {
+                        failed.set(e);
+                    }
+                }));
+            }
+            for (Thread t : clients) {
+                t.join();
+            }
+            if (failed.get() != null) {
+                throw failed.get();
+            }
+            opened += WARMUP_BATCH;
+            double jit = Procfs.jitCpuTime(ps).minus(jit0).toNanos();
+            double all = Procfs.cpuTime(ps).minus(all0).toNanos();
+            String so = String.format(
+                    Locale.ROOT, "%,d opens in %.0f s", opened, (System.nanoTime() - start) / 1e9);
+            if (all > 0 && jit / all < QUIET_JIT_SHARE) {
+                return so + ", then its JIT was quiet (" + Math.round(100 * jit / all) + "% of its CPU)";
+            }
+            if (opened + WARMUP_BATCH > limit || System.nanoTime() > deadline) {
+                return so + ", the bound; its JIT still took " + Math.round(100 * jit / all) + "% of its CPU";
+            }
+        }
+    }
 
     @Override
     public String name() {
@@ -30,10 +126,13 @@ final class OpenSection implements Section {
         Table.Row p99 = run.table.row(OPEN, P99, "%.0f");
         List<Column> columns = run.columns(OPEN);
         boolean quick = run.options.quick();
-        for (Column c : columns) {
-            // The JIT compiles the open path before anything counts.
-            int warmup = Math.min(quick ? QUICK_WARMUP : WARMUP, c.maxOpens() / ROUNDS);
-            run.attempt(p50, c, () -> Clients.opens(c.ports().echo(), warmup, 0));
+        if (quick) {
+            for (Column c : columns) {
+                int warmup = Math.min(QUICK_WARMUP, c.maxOpens() / ROUNDS);
+                run.attempt(p50, c, () -> Clients.opens(c.ports().echo(), warmup, 0));
+            }
+        } else {
+            warm(run, p50, columns);
         }
         // What the processes in between spend per session (a pool's refill included) bounds back-to-back opens on a
         // machine with few cores, so it is measured around each of their rounds.

@@ -125,6 +125,37 @@ final class Procfs {
         return false;
     }
 
+    /** Linux reports thread CPU time in USER_HZ ticks, 100 a second on every architecture the bench runs on. */
+    private static final long NANOS_PER_TICK = 10_000_000;
+
+    /**
+     * CPU time so far of the JIT compiler threads ({@code C1 CompilerThread*}, {@code C2 CompilerThread*}) of
+     * {@code ps} together, from /proc/PID/task/TID/stat; zero for a process that is not a JVM.
+     */
+    static Duration jitCpuTime(List<ProcessHandle> ps) {
+        long ticks = 0;
+        for (ProcessHandle p : ps) {
+            try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(p.pid()), "task"))) {
+                for (Path t : tasks.toList()) {
+                    try {
+                        String stat = Files.readString(t.resolve("stat"));
+                        String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                        if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
+                            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                            // utime and stime: fields 14 and 15 of stat, 12 and 13 after the command.
+                            ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                        }
+                    } catch (IOException | UncheckedIOException gone) {
+                        // The thread ended between the listing and the read.
+                    }
+                }
+            } catch (IOException | UncheckedIOException gone) {
+                // The process ended.
+            }
+        }
+        return Duration.ofNanos(ticks * NANOS_PER_TICK);
+    }
+
     /** User and system CPU time so far of {@code ps} together. */
     static Duration cpuTime(List<ProcessHandle> ps) {
         return ps.stream()

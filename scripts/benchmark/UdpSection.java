@@ -46,8 +46,8 @@ final class UdpSection implements Section {
     static final String LARGE_LOSS = LARGE.row() + ": loss, %";
     static final String CPU = "CPU per echoed UDP datagram, µs";
 
-    static final Duration OFFER = Duration.ofSeconds(2);
-    static final Duration QUICK_OFFER = Duration.ofSeconds(1);
+    static final Duration OFFER = Duration.ofSeconds(1);
+    static final Duration QUICK_OFFER = Duration.ofMillis(500);
     static final int WARMUP = 5_000;
     static final int WARMUP_WAIT_MILLIS = 200;
     /** After the last datagram is sent, how long a reply may still be on its way. */
@@ -63,7 +63,8 @@ final class UdpSection implements Section {
     @Override
     public void run(Run run) {
         Duration offer = run.options.quick() ? QUICK_OFFER : OFFER;
-        run.section("UDP, one flow, datagrams offered at a fixed rate for " + offer.toSeconds() + " s to an echo");
+        run.section(String.format(
+                Locale.ROOT, "UDP, one flow, datagrams offered at a fixed rate for %.1f s to an echo", offer.toMillis() / 1e3));
         Table.Row smallRate = run.table.row(UDP, SMALL_RATE, "%,.0f");
         Table.Row smallLoss = run.table.row(UDP, SMALL_LOSS, "%.2f");
         Table.Row largeRate = run.table.row(UDP, LARGE_RATE, "%.2f");
