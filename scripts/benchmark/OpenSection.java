@@ -103,8 +103,7 @@ final class OpenSection implements Section {
             opened += WARMUP_BATCH;
             double jit = Procfs.jitCpuTime(ps).minus(jit0).toNanos();
             double all = Procfs.cpuTime(ps).minus(all0).toNanos();
-            String so = String.format(
-                    Locale.ROOT, "%,d opens in %.0f s", opened, (System.nanoTime() - start) / 1e9);
+            String so = String.format(Locale.ROOT, "%,d opens in %.0f s", opened, (System.nanoTime() - start) / 1e9);
             if (all > 0 && jit / all < QUIET_JIT_SHARE) {
                 return so + ", then its JIT was quiet (" + Math.round(100 * jit / all) + "% of its CPU)";
             }

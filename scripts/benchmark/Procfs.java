@@ -141,7 +141,8 @@ final class Procfs {
                         String stat = Files.readString(t.resolve("stat"));
                         String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
                         if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
-                            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                            String[] f =
+                                    stat.substring(stat.lastIndexOf(')') + 2).split(" ");
                             // utime and stime: fields 14 and 15 of stat, 12 and 13 after the command.
                             ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
                         }

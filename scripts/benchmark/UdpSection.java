@@ -64,7 +64,9 @@ final class UdpSection implements Section {
     public void run(Run run) {
         Duration offer = run.options.quick() ? QUICK_OFFER : OFFER;
         run.section(String.format(
-                Locale.ROOT, "UDP, one flow, datagrams offered at a fixed rate for %.1f s to an echo", offer.toMillis() / 1e3));
+                Locale.ROOT,
+                "UDP, one flow, datagrams offered at a fixed rate for %.1f s to an echo",
+                offer.toMillis() / 1e3));
         Table.Row smallRate = run.table.row(UDP, SMALL_RATE, "%,.0f");
         Table.Row smallLoss = run.table.row(UDP, SMALL_LOSS, "%.2f");
         Table.Row largeRate = run.table.row(UDP, LARGE_RATE, "%.2f");
