@@ -66,8 +66,10 @@ class PoolTicketTest {
                 try (Socket second = t.controlConnection()) {
                     Channel c2 = new Channel(second);
                     String expected = Handshake.dialWithTicket(c2, TestTunnel.TOKEN, "scripted", channel, o1.ticket());
-                    Await.until("the ticketed connection in the pool", () -> t.outer.pooledConnections() == 1);
-                    assertEquals(1, t.outer.pooledConnectionsTicketed());
+                    // Counted as ticketed just after it joins the pool: wait for both.
+                    Await.until(
+                            "the ticketed connection in the pool",
+                            () -> t.outer.pooledConnections() == 1 && t.outer.pooledConnectionsTicketed() == 1);
                     try (Socket user = t.connect()) {
                         user.getOutputStream().write('b');
                         OuterToInner.Open o2 = c2.expect(OuterToInner.class, OuterToInner.Open.class);
