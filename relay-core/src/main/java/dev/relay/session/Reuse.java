@@ -9,6 +9,10 @@ public interface Reuse {
     /** Whether this side will keep the connection, asked as it ends its direction towards the other side. */
     boolean offer();
 
-    /** Both sides kept the connection and the session ended cleanly: it is the caller's again, open and idle. */
-    void reuse();
+    /**
+     * Called once when the session is over, whether or not {@link #offer} was asked. With {@code reused} both sides
+     * kept the connection and the session ended cleanly: it is the caller's again, open and idle. Otherwise the session
+     * has closed it.
+     */
+    void ended(boolean reused);
 }

@@ -315,8 +315,8 @@ public final class Session {
                 ms,
                 reason.get());
         onEnd.accept(this);
-        if (reused) {
-            reuse.reuse();
+        if (chunked != null) {
+            reuse.ended(reused);
         }
     }
 

@@ -45,6 +45,8 @@ final class Pool {
     private final Map<Channel, String> idle = new ConcurrentHashMap<>();
     /** Dials under way, each on its own thread. */
     private final AtomicInteger dialing = new AtomicInteger();
+    /** Connections whose session this side said it keeps, until the session is over: idle again soon. */
+    private final AtomicInteger returning = new AtomicInteger();
     /** Their threads, interrupted at close: one may be waiting out a backoff. */
     private final Set<Thread> dialers = ConcurrentHashMap.newKeySet();
 
@@ -83,7 +85,10 @@ final class Pool {
 
     /** Dials until {@code want} connections are idle or being dialled; the first dial uses {@code ticket}. */
     private void fill(int want, String ticket) {
-        for (int d; !closed && link.isOpen() && idle.size() + (d = dialing.get()) < Math.min(want, size); ) {
+        for (int d;
+                !closed
+                        && link.isOpen()
+                        && idle.size() + returning.get() + (d = dialing.get()) < Math.min(want, size); ) {
             if (dialing.compareAndSet(d, d + 1)) {
                 String t = ticket;
                 ticket = null;
@@ -212,19 +217,40 @@ final class Pool {
         fill(size, null);
     }
 
-    /** Takes {@code ch} back after its session, if the pool still wants it, to wait for the next Open. */
+    /**
+     * Takes {@code ch} back after its session, if the pool still wants it, to wait for the next Open. From the moment
+     * this side says it keeps the connection until its session is over, it counts as idle: the outer may already have
+     * taken it back (it hears both end markers first), and a refill meanwhile must not dial one too many.
+     */
     private Reuse reuse(Channel ch, String openProof) {
         return new Reuse() {
+            private boolean counted;
+
             @Override
             public boolean offer() {
-                return !closed && link.isOpen() && idle.size() < MAX_KEPT_PER_SLOT * size;
+                if (closed || !link.isOpen()) {
+                    return false;
+                }
+                if (returning.incrementAndGet() + idle.size() > MAX_KEPT_PER_SLOT * size) {
+                    returning.decrementAndGet();
+                    return false;
+                }
+                counted = true;
+                return true;
             }
 
             @Override
-            public void reuse() {
-                // This side said it keeps the connection, so the outer may already have written the next Open on it.
-                idle.put(ch, openProof);
-                Threads.start("pool-" + names.incrementAndGet(), () -> waitForOpen(ch, openProof));
+            public void ended(boolean reused) {
+                if (reused) {
+                    // This side said it keeps the connection, so the outer may already have written the next Open.
+                    idle.put(ch, openProof);
+                }
+                if (counted) {
+                    returning.decrementAndGet();
+                }
+                if (reused) {
+                    Threads.start("pool-" + names.incrementAndGet(), () -> waitForOpen(ch, openProof));
+                }
             }
         };
     }

@@ -147,7 +147,10 @@ final class Dispatcher {
             }
 
             @Override
-            public void reuse() {
+            public void ended(boolean again) {
+                if (!again) {
+                    return;
+                }
                 if (l.offer(p.channel(), p.openProof())) {
                     reused.incrementAndGet();
                 } else {
