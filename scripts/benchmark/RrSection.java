@@ -30,13 +30,48 @@ final class RrSection implements Section {
     static final String P99 = ROW + ": p99, µs";
     static final String CPU = "CPU per round trip at " + CONNECTIONS + " connections, µs";
 
+    /**
+     * Warm-up in steps of this, until a step finds the column's JIT threads under {@link OpenSection#QUIET_JIT_SHARE}
+     * of its CPU (the copy loops compile here, under load), for at most {@link #WARMUP_MAX}.
+     */
     static final Duration WARMUP = Duration.ofMillis(500);
+
+    static final Duration WARMUP_MAX = Duration.ofSeconds(4);
     static final Duration MEASURE = Duration.ofMillis(1_200);
     static final Duration QUICK_WARMUP = Duration.ofMillis(300);
     static final Duration QUICK_MEASURE = Duration.ofMillis(700);
     static final int ROUNDS = 2;
     /** Room for a client thread's samples before its array grows. */
     static final int INITIAL_SAMPLES = 16 * 1024;
+
+    /** Load in steps until the column's JIT is quiet or {@link #WARMUP_MAX} has passed; prints how far it got. */
+    private static void warm(Column c, List<Socket> s) throws Exception {
+        long start = System.nanoTime();
+        while (true) {
+            List<ProcessHandle> ps = c.measured();
+            Duration jit0 = Procfs.jitCpuTime(ps);
+            Duration all0 = Procfs.cpuTime(ps);
+            load(s, WARMUP);
+            double jit = Procfs.jitCpuTime(ps).minus(jit0).toNanos();
+            double all = Procfs.cpuTime(ps).minus(all0).toNanos();
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            boolean quiet = all <= 0 || jit / all < OpenSection.QUIET_JIT_SHARE;
+            if (quiet || elapsed >= WARMUP_MAX.toSeconds()) {
+                System.out.printf(
+                        Locale.ROOT,
+                        "  %-13s warmed: %.1f s, %s%n",
+                        c.label,
+                        elapsed,
+                        all <= 0
+                                ? "nothing of ours in between"
+                                : (quiet ? "then its JIT was quiet (" : "the bound; its JIT still took ")
+                                        + Math.round(100 * jit / all)
+                                        + "% of its CPU"
+                                        + (quiet ? ")" : ""));
+                return;
+            }
+        }
+    }
 
     @Override
     public String name() {
@@ -63,7 +98,11 @@ final class RrSection implements Section {
                         s.add(socket);
                         socket.setSoTimeout(Clients.SESSION_TIMEOUT_MILLIS);
                     }
-                    load(s, quick ? QUICK_WARMUP : WARMUP);
+                    if (quick) {
+                        load(s, QUICK_WARMUP);
+                    } else {
+                        warm(c, s);
+                    }
                 });
             }
             Map<Column, Duration> spent = new HashMap<>();

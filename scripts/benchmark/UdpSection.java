@@ -46,8 +46,8 @@ final class UdpSection implements Section {
     static final String LARGE_LOSS = LARGE.row() + ": loss, %";
     static final String CPU = "CPU per echoed UDP datagram, µs";
 
-    static final Duration OFFER = Duration.ofSeconds(1);
-    static final Duration QUICK_OFFER = Duration.ofMillis(500);
+    static final Duration OFFER = Duration.ofMillis(500);
+    static final Duration QUICK_OFFER = Duration.ofMillis(300);
     static final int WARMUP = 5_000;
     static final int WARMUP_WAIT_MILLIS = 200;
     /** After the last datagram is sent, how long a reply may still be on its way. */
