@@ -239,9 +239,7 @@ class PoolTicketTest {
                 TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
                 TestTunnel.ScriptedInner scripted = t.scriptedInner();
                 Socket pooled = t.controlConnection()) {
-            Channel c = new Channel(pooled);
-            Handshake.dial(c, TestTunnel.TOKEN, Purpose.POOL, "scripted", scripted.id());
-            Await.until("the pooled connection", () -> t.outer.pooledConnections() == 1);
+            Channel c = t.scriptedPooled(scripted, pooled);
             try (Socket user = t.connect()) {
                 user.getOutputStream().write('x');
                 assertNull(c.expect(OuterToInner.class, OuterToInner.Open.class).ticket(), "no ticket in the clear");

@@ -3,10 +3,8 @@ package dev.relay.e2e;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.relay.auth.Handshake;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.Chunks;
-import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.OuterToInner;
 import java.io.IOException;
 import java.io.InputStream;
@@ -98,9 +96,7 @@ class PooledReuseTest {
                 TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
                 TestTunnel.ScriptedInner scripted = t.scriptedInner();
                 Socket pooled = t.controlConnection()) {
-            Channel c = new Channel(pooled);
-            Handshake.dial(c, TestTunnel.TOKEN, Purpose.POOL, "scripted", scripted.id());
-            Await.until("the pooled connection", () -> t.outer.pooledConnections() == 1);
+            Channel c = t.scriptedPooled(scripted, pooled);
             InputStream in = pooled.getInputStream();
             OutputStream out = pooled.getOutputStream();
 
@@ -142,9 +138,7 @@ class PooledReuseTest {
                 TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", echo));
                 TestTunnel.ScriptedInner scripted = t.scriptedInner();
                 Socket pooled = t.controlConnection()) {
-            Channel c = new Channel(pooled);
-            Handshake.dial(c, TestTunnel.TOKEN, Purpose.POOL, "scripted", scripted.id());
-            Await.until("the pooled connection", () -> t.outer.pooledConnections() == 1);
+            Channel c = t.scriptedPooled(scripted, pooled);
             try (Socket user = t.connect()) {
                 user.getOutputStream().write('a');
                 c.expect(OuterToInner.class, OuterToInner.Open.class);
@@ -163,9 +157,7 @@ class PooledReuseTest {
 
             // The next pooled connection serves the next user.
             try (Socket next = t.controlConnection()) {
-                Channel n = new Channel(next);
-                Handshake.dial(n, TestTunnel.TOKEN, Purpose.POOL, "scripted", scripted.id());
-                Await.until("the next pooled connection", () -> t.outer.pooledConnections() == 1);
+                Channel n = t.scriptedPooled(scripted, next);
                 try (Socket user = t.connect()) {
                     user.getOutputStream().write('b');
                     n.expect(OuterToInner.class, OuterToInner.Open.class);

@@ -181,6 +181,18 @@ final class TestTunnel implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes {@code s}, a connection to the control port, a pooled connection of {@code scripted} with the full exchange,
+     * and waits until the outer holds it.
+     */
+    Channel scriptedPooled(ScriptedInner scripted, Socket s) throws IOException {
+        int before = outer.pooledConnections();
+        Channel c = new Channel(s);
+        Handshake.dial(c, TOKEN, Purpose.POOL, "scripted", scripted.id());
+        Await.until("the pooled connection", () -> outer.pooledConnections() > before);
+        return c;
+    }
+
     private static Socket dial(int port) throws IOException {
         Socket s = new Socket();
         try {
