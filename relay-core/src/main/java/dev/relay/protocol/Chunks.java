@@ -13,7 +13,12 @@ public final class Chunks {
     public static final int END_KEEP = 0;
     /** End of this direction; the sender closes the connection when the session ends. */
     public static final int END_CLOSE = -1;
-    /** Longest chunk a reader accepts; writers send at most one copy buffer's worth. */
+    /**
+     * After a session both sides kept, the inner's word that its side is over too (its target has every byte): only
+     * then may the outer send the next Open there, so a user never waits behind, or is lost with, the last session.
+     */
+    public static final int IDLE = -2;
+    /** Longest chunk a reader accepts; writers send at most one copy buffer's worth less this header. */
     public static final int MAX = 1 << 20;
 
     private Chunks() {}
@@ -29,6 +34,13 @@ public final class Chunks {
     /** The big-endian length at the start of {@code b}. */
     public static int length(byte[] b) {
         return (b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | (b[3] & 0xff);
+    }
+
+    /** The inner's {@link #IDLE} marker. */
+    public static byte[] idle() {
+        byte[] b = new byte[HEADER];
+        putLength(b, 0, IDLE);
+        return b;
     }
 
     /** The end marker a side sends: keeping the connection, or not. */

@@ -265,11 +265,14 @@ public final class Session {
         return Math.max(0, in.read(buf, off, Math.min(waiting, buf.length - off)));
     }
 
-    private void closeSockets() {
+    /** Closes both sockets, once; false when they were closed (or claimed) already. */
+    private boolean closeSockets() {
         if (closed.compareAndSet(false, true)) {
             Sockets.closeQuietly(client);
             Sockets.closeQuietly(server);
+            return true;
         }
+        return false;
     }
 
     /**
@@ -292,13 +295,27 @@ public final class Session {
     }
 
     private void end() {
-        // Both end markers said keep, and nothing failed or closed the session: the data connection carries on.
-        boolean reused =
-                chunked != null && keptHere && keptThere && ending.get() == null && closed.compareAndSet(false, true);
+        // Both end markers said keep, and nothing failed or closed the session: the data connection carries on. The
+        // ending is claimed first, so a close() from now on changes nothing; one that came just before may have set
+        // SO_LINGER 0 on the way to closing, which a connection that carries on must not keep.
+        boolean reused = chunked != null
+                && keptHere
+                && keptThere
+                && ending.compareAndSet(null, Ending.COMPLETED)
+                && closed.compareAndSet(false, true);
+        if (reused) {
+            try {
+                chunked.setSoLinger(false, 0);
+            } catch (IOException e) {
+                reused = false;
+            }
+        }
         if (reused) {
             Sockets.closeQuietly(chunked == client ? server : client);
-        } else {
-            closeSockets();
+        } else if (!closeSockets()) {
+            // Closed by an abort, or claimed above and then not reusable: whatever is still open goes now.
+            Sockets.closeQuietly(client);
+            Sockets.closeQuietly(server);
         }
         reason.compareAndSet(null, "ended");
         ending.compareAndSet(null, Ending.COMPLETED);
@@ -314,9 +331,12 @@ public final class Session {
                 bytes[DOWN],
                 ms,
                 reason.get());
-        onEnd.accept(this);
-        if (chunked != null) {
-            reuse.ended(reused);
+        try {
+            onEnd.accept(this);
+        } finally {
+            if (chunked != null) {
+                reuse.ended(reused);
+            }
         }
     }
 

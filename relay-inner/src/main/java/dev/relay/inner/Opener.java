@@ -25,7 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Answers one Open (on its {@code open-<id>} thread, or on the pool slot's that received it): connects to the
+ * Answers one Open (on its {@code open-<id>} thread, or on the pooled connection's that read it): connects to the
  * route's target and hands it, with the data
  * connection, to a {@link Session}. Until then it owns both sockets and closes them on failure, so the outer's user
  * is never left waiting: over the control channel it sends OpenFailed; on a pooled connection it resets the

@@ -134,8 +134,8 @@ final class OuterLink {
     }
 
     /**
-     * An Open on a pooled data connection: that connection carries the session. Runs on the pool slot's own thread,
-     * so the session starts without a hand-off; the slot dials its replacement right after.
+     * An Open on a pooled data connection: that connection carries the session. Runs on the thread that read the
+     * Open, so the session starts without a hand-off; the pool decides on a replacement right after.
      */
     void openPooled(Open o, Channel data, Reuse reuse) {
         String refused = refusal(o);

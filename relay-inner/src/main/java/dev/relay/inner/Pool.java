@@ -5,6 +5,7 @@ import dev.relay.net.Backoff;
 import dev.relay.net.LogLimiter;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
+import dev.relay.protocol.Chunks;
 import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.Message;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * <p>How many: the first fill dials {@code inner.pool} connections, and so does a refill after the outer closed one
  * (it retires idle ones). A session that takes one dials a replacement only when fewer than half are left idle, and a
  * connection a session gives back is kept while fewer than {@link #MAX_KEPT_PER_SLOT} times {@code inner.pool} are
- * idle. Over TLS the Open brings a ticket, with which a replacement authenticates in one frame instead of a round
+ * idle or coming back. Over TLS the Open brings a ticket, with which a replacement authenticates in one frame instead of a round
  * trip; without one (plain TCP, the first fill, a refill) a dial makes the full exchange. All stop with the control
  * channel.
  */
@@ -241,18 +242,34 @@ final class Pool {
 
             @Override
             public void ended(boolean reused) {
-                if (reused) {
-                    // This side said it keeps the connection, so the outer may already have written the next Open.
-                    idle.put(ch, openProof);
-                }
+                boolean back = reused && idleAgain(ch, openProof);
                 if (counted) {
                     returning.decrementAndGet();
                 }
-                if (reused) {
+                if (back) {
                     Threads.start("pool-" + names.incrementAndGet(), () -> waitForOpen(ch, openProof));
+                } else if (counted) {
+                    // Counted as coming back when a refill looked, and it did not: the refill that did not happen.
+                    fill(lowWater(), null);
                 }
             }
         };
+    }
+
+    /**
+     * Counts {@code ch} idle, then tells the outer ({@link Chunks#IDLE}): from then on it may send the next Open, and
+     * this side has every byte of the last session delivered. False, with the connection closed, if that fails.
+     */
+    private boolean idleAgain(Channel ch, String openProof) {
+        idle.put(ch, openProof);
+        try {
+            ch.socket().getOutputStream().write(Chunks.idle());
+            return true;
+        } catch (IOException e) {
+            idle.remove(ch);
+            ch.close();
+            return false;
+        }
     }
 
     private static void unexpected(Channel ch, OuterToInner m) {

@@ -3,15 +3,23 @@ package dev.relay.e2e;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.relay.config.HostPort;
+import dev.relay.config.Route;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.Chunks;
 import dev.relay.protocol.OuterToInner;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -111,6 +119,9 @@ class PooledReuseTest {
                 user.shutdownOutput();
                 ChunkIo.expectEnd(in, Chunks.END_KEEP);
             }
+            Await.until("the outer's session to end", () -> t.outer.activeSessions() == 0);
+            assertEquals(0, t.outer.pooledConnections(), "not back before the inner says it is idle");
+            out.write(Chunks.idle());
             Await.until("the connection back in the pool", () -> t.outer.pooledConnectionsReused() == 1);
             assertEquals(1, t.outer.pooledConnections());
 
@@ -126,6 +137,94 @@ class PooledReuseTest {
             }
             assertEquals(1, t.outer.pooledConnectionsReused());
             assertEquals(0, t.outer.pooledConnections());
+        }
+    }
+
+    /**
+     * The target half-closes at once and reads nothing until the test lets it, then resets: the upload's session ends
+     * badly on the inner, after both end markers may have crossed. Users who come meanwhile are served at once, and so
+     * is the one after the reset: none waits behind the upload or goes down with it. (That the outer puts a connection
+     * back only after the inner's idle marker is checked frame by frame in
+     * {@link #theOuterReusesAConnectionOnlyWhenBothEndMarkersKeepIt}.)
+     */
+    @Test
+    void theNextUserNeverWaitsBehindTheLastSessionsUpload() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        try (ServerSocket slow = new ServerSocket()) {
+            slow.setReceiveBufferSize(4096);
+            slow.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            Thread target = Thread.ofVirtual().start(() -> {
+                try (Socket s = slow.accept()) {
+                    s.shutdownOutput();
+                    release.await();
+                    s.setSoLinger(true, 0);
+                } catch (IOException | InterruptedException e) {
+                    // The test is over.
+                }
+            });
+            Route slowRoute =
+                    Route.of("slow", new HostPort("127.0.0.1", 0), new HostPort("127.0.0.1", slow.getLocalPort()));
+            try (Target echo = Target.echo();
+                    TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, slowRoute, TestTunnel.route("echo", echo))
+                            .pool(1)) {
+                t.startInner();
+                Await.until("a full pool", () -> t.outer.pooledConnections() == 1);
+                try (Socket a = t.connect("slow")) {
+                    Bytes.write(a.getOutputStream(), 3, 2L << 20);
+                    a.shutdownOutput();
+                    assertEquals(-1, a.getInputStream().read(), "the target's half-close");
+                    for (int i = 0; i < 2; i++) {
+                        try (Socket b = t.connect("echo")) {
+                            b.setSoTimeout(5_000);
+                            assertEquals("next" + i, TunnelTest.roundTrip(b, "next" + i));
+                        }
+                    }
+                    release.countDown();
+                    target.join();
+                }
+                try (Socket c = t.connect("echo")) {
+                    assertEquals("after", TunnelTest.roundTrip(c, "after"));
+                }
+            }
+        } finally {
+            release.countDown();
+        }
+    }
+
+    /**
+     * Two users hold both connections of a pool of two, and each target has half-closed, so the inner counts both
+     * connections as coming back and dials no replacement. Both users then reset: neither comes back, and the inner
+     * dials what it held off.
+     */
+    @Test
+    void aConnectionCountedAsComingBackThatDoesNotIsReplaced() throws Exception {
+        try (Target halfCloses = Target.start(s -> {
+                    s.getOutputStream().write(ascii("hi"));
+                    s.shutdownOutput();
+                    s.getInputStream().transferTo(OutputStream.nullOutputStream());
+                });
+                TestTunnel t = TestTunnel.outerOnly(TestTunnel.FAST, TestTunnel.route("r0", halfCloses))
+                        .pool(2)) {
+            t.startInner();
+            Await.until("a full pool", () -> t.outer.pooledConnections() == 2);
+            List<Socket> users = new ArrayList<>();
+            try {
+                for (int i = 0; i < 2; i++) {
+                    Socket u = t.connect("r0");
+                    users.add(u);
+                    u.getOutputStream().write('a');
+                    assertEquals("hi", TunnelTest.read(u, 2));
+                    assertEquals(-1, u.getInputStream().read(), "the inner's end marker, kept");
+                }
+                assertEquals(0, t.outer.pooledConnections());
+            } finally {
+                for (Socket u : users) {
+                    u.setSoLinger(true, 0);
+                    u.close();
+                }
+            }
+            Await.until("a replacement in the pool", () -> t.outer.pooledConnections() >= 1);
+            assertEquals(0, t.outer.pooledConnectionsReused());
         }
     }
 

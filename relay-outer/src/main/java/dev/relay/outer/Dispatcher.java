@@ -1,8 +1,10 @@
 package dev.relay.outer;
 
 import dev.relay.admin.RouteStats;
+import dev.relay.config.InnerConfig;
 import dev.relay.config.Route;
 import dev.relay.protocol.Channel;
+import dev.relay.protocol.Chunks;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.session.Reuse;
 import java.io.IOException;
@@ -138,26 +140,45 @@ final class Dispatcher {
         return false;
     }
 
-    /** Puts {@code p} back in {@code l}'s pool after a session that ended cleanly, if the inner keeps it too. */
+    /**
+     * Puts {@code p} back in {@code l}'s pool after a session that ended cleanly, if the inner keeps it too, once the
+     * inner says its side is over ({@link Chunks#IDLE}): until then it may still be writing the last session's bytes
+     * to its target, and an Open sent meanwhile would wait behind them, or be lost with the connection if the target
+     * then fails. Runs on the session's last thread; nobody else reads the connection meanwhile.
+     */
     private Reuse reuse(InnerLink l, InnerLink.Pooled p) {
         return new Reuse() {
             @Override
             public boolean offer() {
-                return l.isOpen();
+                return l.isOpen() && l.pooled() < InnerConfig.MAX_POOL;
             }
 
             @Override
             public void ended(boolean again) {
-                if (!again) {
-                    return;
-                }
-                if (l.offer(p.channel(), p.openProof())) {
+                if (again && idleAgain(p.channel()) && l.offer(p.channel(), p.openProof())) {
                     reused.incrementAndGet();
-                } else {
+                } else if (again) {
                     p.channel().close();
                 }
             }
         };
+    }
+
+    /** Waits, at most the pool's idle time, for the inner's {@link Chunks#IDLE} on {@code ch}. */
+    private boolean idleAgain(Channel ch) {
+        try {
+            ch.socket().setSoTimeout((int)
+                    Math.max(1, outer.config().tuning().poolMaxIdle().toMillis()));
+            byte[] marker = ch.socket().getInputStream().readNBytes(Chunks.HEADER);
+            if (marker.length < Chunks.HEADER || Chunks.length(marker) != Chunks.IDLE) {
+                LOG.debug("pooled connection to {} closed: no idle marker after its session", ch.socket());
+                return false;
+            }
+            ch.socket().setSoTimeout(0);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Pooled connections so far given back to their pool after a session, to carry another. */
