@@ -20,7 +20,7 @@ final class LinkSection implements Section {
      * With a pool, a fresh inner's first few hundred sessions run before the JIT has compiled their path, a few ms
      * each on top of the round trip being measured; a pooled open costs one round trip, so these are cheap.
      */
-    static final int POOLED_WARMUP = 120;
+    static final int POOLED_WARMUP = 200;
 
     static final int SESSIONS = 32;
     static final int QUICK_SESSIONS = 20;

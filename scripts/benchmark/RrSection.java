@@ -36,7 +36,7 @@ final class RrSection implements Section {
      */
     static final Duration WARMUP = Duration.ofMillis(500);
 
-    static final Duration WARMUP_MAX = Duration.ofSeconds(4);
+    static final Duration WARMUP_MAX = Duration.ofSeconds(3);
     static final Duration MEASURE = Duration.ofMillis(1_200);
     static final Duration QUICK_WARMUP = Duration.ofMillis(300);
     static final Duration QUICK_MEASURE = Duration.ofMillis(700);
