@@ -27,7 +27,7 @@ final class OpenSection implements Section {
     static final double QUIET_JIT_SHARE = 0.05;
 
     static final int WARMUP_MAX = 15_000;
-    static final Duration WARMUP_TIME = Duration.ofSeconds(35);
+    static final Duration WARMUP_TIME = Duration.ofSeconds(30);
     /** Client threads opening sessions per column while it warms; the measured rounds use one. */
     static final int WARMUP_CLIENTS = 2;
 

@@ -51,7 +51,7 @@ final class UdpSection implements Section {
     static final int WARMUP = 5_000;
     static final int WARMUP_WAIT_MILLIS = 200;
     /** After the last datagram is sent, how long a reply may still be on its way. */
-    static final int DRAIN_MILLIS = 500;
+    static final int DRAIN_MILLIS = 300;
     /** The sender sleeps this long when it is ahead of its rate. */
     static final long PACE_NANOS = 50_000;
 
