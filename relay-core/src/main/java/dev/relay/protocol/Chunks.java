@@ -38,15 +38,17 @@ public final class Chunks {
 
     /** The inner's {@link #IDLE} marker. */
     public static byte[] idle() {
-        byte[] b = new byte[HEADER];
-        putLength(b, 0, IDLE);
-        return b;
+        return marker(IDLE);
     }
 
     /** The end marker a side sends: keeping the connection, or not. */
     public static byte[] end(boolean keep) {
+        return marker(keep ? END_KEEP : END_CLOSE);
+    }
+
+    private static byte[] marker(int value) {
         byte[] b = new byte[HEADER];
-        putLength(b, 0, keep ? END_KEEP : END_CLOSE);
+        putLength(b, 0, value);
         return b;
     }
 }

@@ -265,14 +265,11 @@ public final class Session {
         return Math.max(0, in.read(buf, off, Math.min(waiting, buf.length - off)));
     }
 
-    /** Closes both sockets, once; false when they were closed (or claimed) already. */
-    private boolean closeSockets() {
+    private void closeSockets() {
         if (closed.compareAndSet(false, true)) {
             Sockets.closeQuietly(client);
             Sockets.closeQuietly(server);
-            return true;
         }
-        return false;
     }
 
     /**
@@ -306,16 +303,15 @@ public final class Session {
         if (reused) {
             try {
                 chunked.setSoLinger(false, 0);
+                Sockets.closeQuietly(chunked == client ? server : client);
             } catch (IOException e) {
+                // Claimed above, so closeSockets would do nothing: both go here.
                 reused = false;
+                Sockets.closeQuietly(client);
+                Sockets.closeQuietly(server);
             }
-        }
-        if (reused) {
-            Sockets.closeQuietly(chunked == client ? server : client);
-        } else if (!closeSockets()) {
-            // Closed by an abort, or claimed above and then not reusable: whatever is still open goes now.
-            Sockets.closeQuietly(client);
-            Sockets.closeQuietly(server);
+        } else {
+            closeSockets();
         }
         reason.compareAndSet(null, "ended");
         ending.compareAndSet(null, Ending.COMPLETED);

@@ -105,7 +105,7 @@ final class Pool {
 
     private void dial(String ticket) {
         Channel ch = null;
-        String openProof = null;
+        String openProof = "";
         dialers.add(Thread.currentThread());
         try {
             Backoff backoff = new Backoff(
@@ -150,12 +150,12 @@ final class Pool {
             // Idle before no longer dialling, so that a fill meanwhile never counts this connection out and dials one
             // too many.
             if (ch != null) {
-                idle.put(ch, openProof == null ? "" : openProof);
+                idle.put(ch, openProof);
             }
             dialing.decrementAndGet();
         }
         if (ch != null) {
-            waitForOpen(ch, openProof == null ? "" : openProof);
+            waitForOpen(ch, openProof);
         }
     }
 
@@ -173,14 +173,11 @@ final class Pool {
         OuterToInner m;
         try {
             m = ch.read(OuterToInner.class);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             // Retired by the outer, or the outer is gone: dial again if the control channel lives.
-            idle.remove(ch);
-            ch.close();
-            fill(size, null);
-            return;
-        } catch (RuntimeException e) {
-            LOG.error("bug: pooled connection failed", e);
+            if (e instanceof RuntimeException) {
+                LOG.error("bug: pooled connection failed", e);
+            }
             idle.remove(ch);
             ch.close();
             fill(size, null);
@@ -220,8 +217,8 @@ final class Pool {
 
     /**
      * Takes {@code ch} back after its session, if the pool still wants it, to wait for the next Open. From the moment
-     * this side says it keeps the connection until its session is over, it counts as idle: the outer may already have
-     * taken it back (it hears both end markers first), and a refill meanwhile must not dial one too many.
+     * this side says it keeps the connection until its session is over, it counts as coming back: a refill meanwhile
+     * must not dial one that the keep limit would then turn away.
      */
     private Reuse reuse(Channel ch, String openProof) {
         return new Reuse() {

@@ -1,7 +1,6 @@
 package dev.relay.outer;
 
 import dev.relay.admin.RouteStats;
-import dev.relay.config.InnerConfig;
 import dev.relay.config.Route;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.Chunks;
@@ -120,19 +119,12 @@ final class Dispatcher {
                 p.channel().close();
                 continue;
             }
-            // A UDP flow's datagram frames end with the connection; a TCP session's chunks can leave it reusable.
-            Reuse reuse = flow == null ? reuse(l, p) : null;
             if (confirm) {
                 confirming.start(
-                        this,
-                        l,
-                        p.channel(),
-                        reuse,
-                        id,
-                        route,
-                        user,
-                        outer.config().tuning().openTimeout());
+                        this, l, p, id, route, user, outer.config().tuning().openTimeout());
             } else {
+                // A UDP flow's datagram frames end with the connection; a TCP session's chunks can leave it reusable.
+                Reuse reuse = flow == null ? reuse(l, p) : null;
                 outer.starter().start(id, route, user, flow, p.channel().socket(), "pool", l.name(), reuse);
             }
             return true;
@@ -150,7 +142,7 @@ final class Dispatcher {
         return new Reuse() {
             @Override
             public boolean offer() {
-                return l.isOpen() && l.pooled() < InnerConfig.MAX_POOL;
+                return l.hasRoom();
             }
 
             @Override
@@ -187,9 +179,9 @@ final class Dispatcher {
     }
 
     /** The inner confirmed the target on a pooled connection: the session starts, the user's bytes not yet read. */
-    void confirmedOpen(InnerLink l, Channel data, Reuse reuse, String id, Route route, User user) {
+    void confirmedOpen(InnerLink l, InnerLink.Pooled p, String id, Route route, User user) {
         balancer.succeeded(route.name(), l.name());
-        outer.starter().start(id, route, user, null, data.socket(), "pool", l.name(), reuse);
+        outer.starter().start(id, route, user, null, p.channel().socket(), "pool", l.name(), reuse(l, p));
     }
 
     /**

@@ -235,6 +235,11 @@ final class InnerLink implements Balancer.Candidate {
         return tickets != null && tickets.redeem(ticket, System.nanoTime());
     }
 
+    /** Whether {@link #offer} would keep one more idle connection now: the channel is open and the pool not full. */
+    boolean hasRoom() {
+        return !closed.get() && pooled.get() < InnerConfig.MAX_POOL;
+    }
+
     /** Keeps an idle data connection for the next user; false (and the caller closes it) when the pool is full. */
     boolean offer(Channel data, String openProof) {
         if (closed.get()) {

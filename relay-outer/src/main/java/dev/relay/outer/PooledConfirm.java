@@ -6,7 +6,6 @@ import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter;
-import dev.relay.session.Reuse;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Set;
@@ -23,28 +22,14 @@ final class PooledConfirm {
     private final Set<Channel> waiting = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    /** Waits, on a thread of its own, for {@code l}'s answer on {@code data} for session {@code id}. */
-    void start(
-            Dispatcher outer,
-            InnerLink l,
-            Channel data,
-            Reuse reuse,
-            String id,
-            Route route,
-            User user,
-            Duration timeout) {
-        Threads.start("confirm-" + id, () -> await(outer, l, data, reuse, id, route, user, timeout));
+    /** Waits, on a thread of its own, for {@code l}'s answer on the pooled connection {@code p} for session {@code id}. */
+    void start(Dispatcher outer, InnerLink l, InnerLink.Pooled p, String id, Route route, User user, Duration timeout) {
+        Threads.start("confirm-" + id, () -> await(outer, l, p, id, route, user, timeout));
     }
 
     private void await(
-            Dispatcher outer,
-            InnerLink l,
-            Channel data,
-            Reuse reuse,
-            String id,
-            Route route,
-            User user,
-            Duration timeout) {
+            Dispatcher outer, InnerLink l, InnerLink.Pooled p, String id, Route route, User user, Duration timeout) {
+        Channel data = p.channel();
         waiting.add(data);
         String failure;
         try {
@@ -56,7 +41,7 @@ final class PooledConfirm {
             if (m instanceof InnerToOuter.Opened o && o.session().equals(id)) {
                 data.socket().setSoTimeout(0);
                 waiting.remove(data);
-                outer.confirmedOpen(l, data, reuse, id, route, user);
+                outer.confirmedOpen(l, p, id, route, user);
                 return;
             }
             failure = m instanceof InnerToOuter.OpenFailed f && f.session().equals(id)
