@@ -20,11 +20,10 @@ final class OpenSection implements Section {
      * Warm means the JIT has compiled the open path. A method that runs once per session reaches the optimising
      * compiler only after several thousand sessions: on the 2-core VM, relay's and the minimal relay's compiler threads
      * were still busy until about 9,000 sequential opens and quiet after (measured per 1,000). So each column opens
-     * sessions in batches until a batch finds its JIT threads quiet, every column at once, within these bounds.
+     * sessions in batches until a batch finds its JIT threads quiet ({@link Procfs.JitShare#QUIET}), every column at
+     * once, within these bounds.
      */
     static final int WARMUP_BATCH = 1000;
-    /** A batch is quiet when the JIT threads spent less than this share of the column's CPU time. */
-    static final double QUIET_JIT_SHARE = 0.05;
 
     static final int WARMUP_MAX = 15_000;
     static final Duration WARMUP_TIME = Duration.ofSeconds(30);
@@ -80,36 +79,34 @@ final class OpenSection implements Section {
         long start = System.nanoTime();
         int opened = 0;
         while (true) {
-            List<ProcessHandle> ps = c.measured();
-            Duration jit0 = Procfs.jitCpuTime(ps);
-            Duration all0 = Procfs.cpuTime(ps);
-            List<Thread> clients = new ArrayList<>();
-            AtomicReference<IOException> failed = new AtomicReference<>();
-            for (int i = 0; i < WARMUP_CLIENTS; i++) {
-                clients.add(Thread.ofPlatform().start(() -> {
-                    try {
-                        Clients.opens(port, WARMUP_BATCH / WARMUP_CLIENTS, 0);
-                    } catch (IOException e) {
-                        failed.set(e);
-                    }
-                }));
-            }
-            for (Thread t : clients) {
-                t.join();
-            }
-            if (failed.get() != null) {
-                throw failed.get();
-            }
+            Procfs.JitShare share = Procfs.jitShare(c.measured(), () -> openBatch(port));
             opened += WARMUP_BATCH;
-            double jit = Procfs.jitCpuTime(ps).minus(jit0).toNanos();
-            double all = Procfs.cpuTime(ps).minus(all0).toNanos();
-            String so = String.format(Locale.ROOT, "%,d opens in %.0f s", opened, (System.nanoTime() - start) / 1e9);
-            if (all > 0 && jit / all < QUIET_JIT_SHARE) {
-                return so + ", then its JIT was quiet (" + Math.round(100 * jit / all) + "% of its CPU)";
+            if (share.quiet() || opened + WARMUP_BATCH > limit || System.nanoTime() > deadline) {
+                return String.format(Locale.ROOT, "%,d opens in %.0f s", opened, (System.nanoTime() - start) / 1e9)
+                        + ", "
+                        + share.verdict();
             }
-            if (opened + WARMUP_BATCH > limit || System.nanoTime() > deadline) {
-                return so + ", the bound; its JIT still took " + Math.round(100 * jit / all) + "% of its CPU";
-            }
+        }
+    }
+
+    /** {@link #WARMUP_BATCH} opens, on {@link #WARMUP_CLIENTS} client threads. */
+    private static void openBatch(int port) throws Exception {
+        List<Thread> clients = new ArrayList<>();
+        AtomicReference<IOException> failed = new AtomicReference<>();
+        for (int i = 0; i < WARMUP_CLIENTS; i++) {
+            clients.add(Thread.ofPlatform().start(() -> {
+                try {
+                    Clients.opens(port, WARMUP_BATCH / WARMUP_CLIENTS, 0);
+                } catch (IOException e) {
+                    failed.set(e);
+                }
+            }));
+        }
+        for (Thread t : clients) {
+            t.join();
+        }
+        if (failed.get() != null) {
+            throw failed.get();
         }
     }
 

@@ -157,6 +157,39 @@ final class Procfs {
         return Duration.ofNanos(ticks * NANOS_PER_TICK);
     }
 
+    /**
+     * The CPU time {@code ps} used while a warm-up step ran, and their JIT compiler threads' part of it: how the bench
+     * tells a warm column (the JIT is quiet) from one still compiling.
+     */
+    record JitShare(long jitNanos, long allNanos) {
+        /** A step in which the JIT took less than this share of the CPU left the column warm. */
+        static final double QUIET = 0.05;
+
+        boolean quiet() {
+            return allNanos <= 0 || (double) jitNanos / allNanos < QUIET;
+        }
+
+        /** How a warm-up that stopped after this step ended, for its "warmed:" line. */
+        String verdict() {
+            if (allNanos <= 0) {
+                return "nothing of ours in between";
+            }
+            long percent = Math.round(100.0 * jitNanos / allNanos);
+            return quiet()
+                    ? "then its JIT was quiet (" + percent + "% of its CPU)"
+                    : "the bound; its JIT still took " + percent + "% of its CPU";
+        }
+    }
+
+    /** Runs {@code step} and says what share of {@code ps}'s CPU time meanwhile went to their JIT threads. */
+    static JitShare jitShare(List<ProcessHandle> ps, Run.Step step) throws Exception {
+        Duration jit0 = jitCpuTime(ps);
+        Duration all0 = cpuTime(ps);
+        step.run();
+        return new JitShare(
+                jitCpuTime(ps).minus(jit0).toNanos(), cpuTime(ps).minus(all0).toNanos());
+    }
+
     /** User and system CPU time so far of {@code ps} together. */
     static Duration cpuTime(List<ProcessHandle> ps) {
         return ps.stream()

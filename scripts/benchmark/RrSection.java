@@ -31,7 +31,7 @@ final class RrSection implements Section {
     static final String CPU = "CPU per round trip at " + CONNECTIONS + " connections, µs";
 
     /**
-     * Warm-up in steps of this, until a step finds the column's JIT threads under {@link OpenSection#QUIET_JIT_SHARE}
+     * Warm-up in steps of this, until a step finds the column's JIT threads under {@link Procfs.JitShare#QUIET}
      * of its CPU (the copy loops compile here, under load), for at most {@link #WARMUP_MAX}.
      */
     static final Duration WARMUP = Duration.ofMillis(500);
@@ -48,26 +48,10 @@ final class RrSection implements Section {
     private static void warm(Column c, List<Socket> s) throws Exception {
         long start = System.nanoTime();
         while (true) {
-            List<ProcessHandle> ps = c.measured();
-            Duration jit0 = Procfs.jitCpuTime(ps);
-            Duration all0 = Procfs.cpuTime(ps);
-            load(s, WARMUP);
-            double jit = Procfs.jitCpuTime(ps).minus(jit0).toNanos();
-            double all = Procfs.cpuTime(ps).minus(all0).toNanos();
+            Procfs.JitShare share = Procfs.jitShare(c.measured(), () -> load(s, WARMUP));
             double elapsed = (System.nanoTime() - start) / 1e9;
-            boolean quiet = all <= 0 || jit / all < OpenSection.QUIET_JIT_SHARE;
-            if (quiet || elapsed >= WARMUP_MAX.toSeconds()) {
-                System.out.printf(
-                        Locale.ROOT,
-                        "  %-13s warmed: %.1f s, %s%n",
-                        c.label,
-                        elapsed,
-                        all <= 0
-                                ? "nothing of ours in between"
-                                : (quiet ? "then its JIT was quiet (" : "the bound; its JIT still took ")
-                                        + Math.round(100 * jit / all)
-                                        + "% of its CPU"
-                                        + (quiet ? ")" : ""));
+            if (share.quiet() || elapsed >= WARMUP_MAX.toSeconds()) {
+                System.out.printf(Locale.ROOT, "  %-13s warmed: %.1f s, %s%n", c.label, elapsed, share.verdict());
                 return;
             }
         }
