@@ -300,14 +300,18 @@ final class Verdicts {
         }
     }
 
-    /** How many round trips TLS adds to an open across the link: none with a pool, one without. */
+    /**
+     * How many round trips TLS adds to an open across the link: none with a pool; none without, where the TLS
+     * handshake's round trip is won back by the data connection's one-frame authentication (DataAuth).
+     */
     private void tlsLink(boolean pooled) {
         Table.Row r = table.get(LinkSection.metric(pooled));
         double added = r.get(cols.tls()) - r.get(cols.relay());
         double roundTrip = 2 * LinkSection.DELAY.toNanos() / Latency.MILLIS;
         String expect = pooled
                 ? "expected none: a pooled connection did its TLS handshake before the user came"
-                : "expected one: a new TLS 1.3 connection needs one round trip more, full or resumed";
+                : "expected none: TLS 1.3 adds a round trip to a new connection, and DataAuth takes one off the"
+                        + " challenge that plain TCP needs";
         lines.add("info     "
                 + f(
                         "%s vs plain, open across a %d ms link, pool %s: ",

@@ -4,6 +4,7 @@ import dev.relay.config.Token;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.InnerToOuter;
 import dev.relay.protocol.InnerToOuter.Auth;
+import dev.relay.protocol.InnerToOuter.DataAuth;
 import dev.relay.protocol.InnerToOuter.Hello;
 import dev.relay.protocol.InnerToOuter.PoolAuth;
 import dev.relay.protocol.InnerToOuter.Purpose;
@@ -17,7 +18,7 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
- * Mutual challenge-response, the first three frames of every connection but a pooled one with a ticket (below):
+ * Mutual challenge-response, the first three frames of every connection but the one-frame ones over TLS (below):
  * <pre>
  * inner → outer  Hello(version, purpose, innerNonce), Name(name)
  * outer → inner  Challenge(version, outerNonce, HMAC(token, "outer", innerNonce, outerNonce))
@@ -32,23 +33,30 @@ import java.util.function.Predicate;
  * name, channel)}, and the outer proves itself with {@code HMAC(token, "pool outer", innerNonce, ticket)} in the Open
  * it later sends on that connection, which the inner checks before it acts on it. Each new pooled connection so costs
  * both sides one wake-up less; a ticket is spent at its first use, so a PoolAuth cannot be replayed.
+ *
+ * <p>A data connection over TLS does the same with the session id of the Open it answers in place of a ticket: {@code
+ * DataAuth(version, innerNonce, session, HMAC(token, "data inner", innerNonce, session), name)}, answered by {@code
+ * Ready(HMAC(token, "data outer", innerNonce, session))}, which the inner checks before the session's first byte. Only
+ * the inner read that id, inside TLS, and the outer pairs a session once, so a user waits one round trip less for
+ * every session the pool cannot serve. Over plain TCP a tap reads the id as well, so there both stay on the challenge.
  */
 public final class Handshake {
     /** The protocol version this build speaks. */
-    public static final int VERSION = 6;
+    public static final int VERSION = 7;
 
     private Handshake() {}
 
     /**
-     * What an authenticated inner asked for. {@code session} is set on a data connection. {@code openProof} is set on a
-     * pooled connection that came with a ticket: the proof the outer must put in the Open it sends there.
+     * What an authenticated inner asked for. {@code session} is set on a data connection. {@code outerProof} is what the
+     * outer still owes after a one-frame handshake: the proof for the Open on a pooled connection that came with a
+     * ticket, or for the Ready on a data connection that came with DataAuth; null after the challenge exchange.
      */
-    public record Greeting(Purpose purpose, String name, String session, String openProof) {}
+    public record Greeting(Purpose purpose, String name, String session, String outerProof) {}
 
     /**
      * The outer's side: returns the greeting of an inner that proved it holds the token, or throws. {@code redeem}
-     * takes a ticket out of the outer's list of unused ones, false if it is not there; null where no ticket is taken
-     * at all (plain TCP, where a PoolAuth could be read on the wire and replayed).
+     * takes a ticket out of the outer's list of unused ones, false if it is not there; null on plain TCP, where a
+     * PoolAuth or DataAuth could be read on the wire and replayed, so neither is taken.
      */
     public static Greeting accept(Channel ch, Token token, Predicate<String> redeem) throws IOException {
         return accept(ch, name -> token, redeem);
@@ -64,6 +72,7 @@ public final class Handshake {
         return switch (first) {
             case Hello h -> acceptHello(ch, tokens, h);
             case PoolAuth p -> acceptTicket(ch, tokenFor(ch, tokens, p.name()), redeem, p);
+            case DataAuth d -> acceptData(ch, tokens, redeem != null, d);
             case InnerToOuter.Name n -> throw unexpected(n);
             case Auth a -> throw unexpected(a);
             case InnerToOuter.OpenFailed f -> throw unexpected(f);
@@ -144,6 +153,26 @@ public final class Handshake {
                 Purpose.POOL, p.name(), p.channel(), Proof.of(token, Proof.POOL_OUTER, p.nonce(), p.ticket()));
     }
 
+    /**
+     * A DataAuth: the session id stands in for the outer's nonce. Whether that session is waiting, and for this inner,
+     * is the caller's to check when it pairs the connection, which it does once.
+     */
+    private static Greeting acceptData(Channel ch, Function<String, Token> tokens, boolean overTls, DataAuth d)
+            throws IOException {
+        checkVersion(ch, d.version());
+        if (!overTls) {
+            ch.fail("one-frame data connections are accepted only over TLS; authenticate with Hello");
+            throw new AuthException("a DataAuth on a plain connection (inner name \"" + d.name() + "\")");
+        }
+        Token token = tokenFor(ch, tokens, d.name());
+        if (!Proof.matches(Proof.of(token, Proof.DATA_INNER, d.nonce(), d.session()), d.proof())) {
+            ch.fail("authentication failed: wrong token");
+            throw new AuthException("authentication failed: wrong token (inner name \"" + d.name() + "\")");
+        }
+        return new Greeting(
+                Purpose.DATA, d.name(), d.session(), Proof.of(token, Proof.DATA_OUTER, d.nonce(), d.session()));
+    }
+
     /** The inner's side: proves itself to an outer that first proved it holds the same token, or throws. */
     public static void dial(Channel ch, Token token, Purpose purpose, String name, String session) throws IOException {
         String innerNonce = Nonce.next();
@@ -172,5 +201,22 @@ public final class Handshake {
         ch.send(new PoolAuth(
                 VERSION, innerNonce, ticket, Proof.of(token, Proof.POOL_INNER, innerNonce, ticket), name, channel));
         return Proof.of(token, Proof.POOL_OUTER, innerNonce, ticket);
+    }
+
+    /**
+     * The inner's side of a data connection over TLS: DataAuth for {@code session}, then the outer's Ready, whose proof
+     * must match before anything of the session is sent.
+     */
+    public static void dialData(Channel ch, Token token, String name, String session) throws IOException {
+        String innerNonce = Nonce.next();
+        ch.send(new DataAuth(
+                VERSION, innerNonce, session, Proof.of(token, Proof.DATA_INNER, innerNonce, session), name));
+        OuterToInner.Ready ready = ch.expect(OuterToInner.class, OuterToInner.Ready.class);
+        if (!Proof.matches(Proof.of(token, Proof.DATA_OUTER, innerNonce, session), ready.proof())) {
+            ch.fail("authentication failed: the outer's proof does not match this inner's token");
+            throw new AuthException(
+                    "the outer's Ready does not prove it holds this inner's token: check that both sides"
+                            + " have the same token");
+        }
     }
 }

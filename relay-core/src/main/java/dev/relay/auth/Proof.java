@@ -25,6 +25,13 @@ public final class Proof {
     public static final String POOL_INNER = "relay/2 pool inner";
     /** See {@link #POOL_INNER}. */
     public static final String POOL_OUTER = "relay/2 pool outer";
+    /**
+     * Labels for the proofs over a session id ({@code DataAuth} and the Ready that answers it), apart from the others
+     * for the same reason.
+     */
+    public static final String DATA_INNER = "relay/7 data inner";
+    /** See {@link #DATA_INNER}. */
+    public static final String DATA_OUTER = "relay/7 data outer";
 
     private Proof() {}
 

@@ -8,6 +8,7 @@ public sealed interface InnerToOuter extends Message
                 InnerToOuter.Name,
                 InnerToOuter.Auth,
                 InnerToOuter.PoolAuth,
+                InnerToOuter.DataAuth,
                 InnerToOuter.OpenFailed,
                 InnerToOuter.RoutesApplied,
                 InnerToOuter.TargetHealth,
@@ -63,6 +64,22 @@ public sealed interface InnerToOuter extends Message
             Nonce.checkProof(proof);
             Names.check("name", name);
             Nonce.checkId("channel", channel);
+        }
+    }
+
+    /**
+     * The whole handshake of a data connection in one frame, over TLS only, instead of {@link Hello}, Challenge and
+     * {@link Auth}: the outer's nonce is the {@code session} id from the Open that asked for this connection, which only
+     * the authenticated inner has read (inside TLS) and which the outer pairs once. {@code proof} is as in Auth, over
+     * {@code nonce} and the session id, under a label of its own; the outer proves itself in its {@link
+     * OuterToInner.Ready}. Since version 7.
+     */
+    record DataAuth(int version, String nonce, String session, String proof, String name) implements InnerToOuter {
+        public DataAuth {
+            Nonce.check(nonce);
+            Nonce.checkId("session", session);
+            Nonce.checkProof(proof);
+            Names.check("name", name);
         }
     }
 

@@ -113,8 +113,24 @@ public sealed interface OuterToInner extends Message
         }
     }
 
-    /** The data connection is paired with its user; from the next byte on it carries only the session's bytes. */
-    record Ready() implements OuterToInner {}
+    /**
+     * The data connection is paired with its user; from the next byte on it carries only the session's bytes. After a
+     * {@link InnerToOuter.DataAuth} it carries the outer's {@code proof} (HMAC of the token over the inner's nonce and
+     * the session id, under the outer's label), which the inner checks before it sends a byte; after the challenge
+     * exchange the outer proved itself already and {@code proof} is null.
+     */
+    record Ready(String proof) implements OuterToInner {
+        public Ready {
+            if (proof != null) {
+                Nonce.checkProof(proof);
+            }
+        }
+
+        /** Ready after the challenge exchange, which proved the outer already. */
+        public Ready() {
+            this(null);
+        }
+    }
 
     /**
      * One route as the inner knows it: a name, the private target it leads to, the PROXY header it writes there,

@@ -22,7 +22,8 @@ public final class WireCodes {
             Map.entry(InnerToOuter.RoutesApplied.class, (byte) 12),
             Map.entry(InnerToOuter.Name.class, (byte) 13),
             Map.entry(InnerToOuter.TargetHealth.class, (byte) 14),
-            Map.entry(InnerToOuter.Opened.class, (byte) 15));
+            Map.entry(InnerToOuter.Opened.class, (byte) 15),
+            Map.entry(InnerToOuter.DataAuth.class, (byte) 16));
 
     private static final Class<?>[] BY_CODE = new Class<?>[256];
 

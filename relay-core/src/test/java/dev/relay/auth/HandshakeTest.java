@@ -170,10 +170,10 @@ class HandshakeTest {
     @Test
     void anInnerOfThePreviousVersionIsRefusedNamingBothVersions() throws Exception {
         Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
-        // A version 5 inner, which would relay pooled sessions unchunked, is refused at its Hello.
+        // A version 6 inner, which would answer every Open with the challenge exchange, is refused at its Hello.
         inner.send(new InnerToOuter.Hello(Handshake.VERSION - 1, Purpose.CONTROL, Nonce.next()));
         Message.Error e = assertInstanceOf(Message.Error.class, inner.read(OuterToInner.class));
-        assertEquals("protocol version 5 is not supported; this outer speaks 6", e.message());
+        assertEquals("protocol version 6 is not supported; this outer speaks 7", e.message());
         assertInstanceOf(AuthException.class, failure(accepted));
     }
 
@@ -202,7 +202,7 @@ class HandshakeTest {
         Handshake.Greeting g = accepted.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
         assertEquals(Purpose.POOL, g.purpose());
         assertEquals(CHANNEL, g.session());
-        assertEquals(openProof, g.openProof(), "the outer knows the proof its Open must carry");
+        assertEquals(openProof, g.outerProof(), "the outer knows the proof its Open must carry");
         assertTrue(outstanding.isEmpty(), "the ticket is spent");
         assertEquals(0, outer.socket().getInputStream().available(), "nothing else was sent");
     }
@@ -249,10 +249,70 @@ class HandshakeTest {
         // A ticket and a challenge nonce are both 32 random bytes; the labels keep their proofs apart all the same.
         String innerNonce = Nonce.next();
         String nonce = Nonce.next();
-        List<String> proofs = List.of(Proof.INNER, Proof.OUTER, Proof.POOL_INNER, Proof.POOL_OUTER).stream()
+        List<String> proofs = List.of(
+                        Proof.INNER,
+                        Proof.OUTER,
+                        Proof.POOL_INNER,
+                        Proof.POOL_OUTER,
+                        Proof.DATA_INNER,
+                        Proof.DATA_OUTER)
+                .stream()
                 .map(label -> Proof.of(TOKEN, label, innerNonce, nonce))
                 .toList();
-        assertEquals(4, Set.copyOf(proofs).size(), proofs::toString);
+        assertEquals(6, Set.copyOf(proofs).size(), proofs::toString);
+    }
+
+    @Test
+    void aDataConnectionOverTlsAuthenticatesInOneFrameAndItsReadyProvesTheOuter() throws Exception {
+        Future<Void> dialled = run(() -> Handshake.dialData(inner, TOKEN, "home-lab", SESSION));
+        // A redeeming predicate stands for TLS; a DataAuth spends no ticket, so it is never asked.
+        Handshake.Greeting g = Handshake.accept(outer, TOKEN, ticket -> fail("no ticket is redeemed"));
+        assertEquals(Purpose.DATA, g.purpose());
+        assertEquals("home-lab", g.name());
+        assertEquals(SESSION, g.session());
+        assertEquals(0, outer.socket().getInputStream().available(), "one frame, and nothing after it");
+        outer.send(new OuterToInner.Ready(g.outerProof()));
+        dialled.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    @Test
+    void aReadyThatDoesNotProveTheOuterIsRefusedByTheInner() throws Exception {
+        Future<Void> dialled = run(() -> Handshake.dialData(inner, TOKEN, "home-lab", SESSION));
+        Handshake.accept(outer, TOKEN, ticket -> false);
+        // An outer without the inner's token can answer only without the proof, or with a proof of its own token.
+        outer.send(new OuterToInner.Ready());
+        Throwable t = failure(dialled);
+        assertInstanceOf(AuthException.class, t);
+        assertTrue(t.getMessage().contains("does not prove"), t.getMessage());
+        assertInstanceOf(Message.Error.class, outer.read(InnerToOuter.class), "the outer is told why");
+    }
+
+    @Test
+    void aReadyWithAnotherTokensProofIsRefusedByTheInner() throws Exception {
+        Future<Void> dialled = run(() -> Handshake.dialData(inner, TOKEN, "home-lab", SESSION));
+        InnerToOuter.DataAuth d = outer.expect(InnerToOuter.class, InnerToOuter.DataAuth.class);
+        outer.send(new OuterToInner.Ready(Proof.of(OTHER, Proof.DATA_OUTER, d.nonce(), d.session())));
+        assertInstanceOf(AuthException.class, failure(dialled));
+    }
+
+    @Test
+    void aDataAuthOnAPlainConnectionIsRefusedSoATapCannotReplayIt() throws Exception {
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, null));
+        Future<Void> dialled = run(() -> Handshake.dialData(inner, TOKEN, "home-lab", SESSION));
+        Throwable t = failure(accepted);
+        assertInstanceOf(AuthException.class, t);
+        assertTrue(t.getMessage().contains("plain"), t.getMessage());
+        Throwable told = failure(dialled);
+        assertTrue(told.getMessage().contains("only over TLS"), told.getMessage());
+    }
+
+    @Test
+    void aDataAuthWithAnotherTokensProofIsRefused() throws Exception {
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
+        run(() -> Handshake.dialData(inner, OTHER, "impostor", SESSION));
+        Throwable t = failure(accepted);
+        assertInstanceOf(AuthException.class, t);
+        assertTrue(t.getMessage().contains("wrong token"), t.getMessage());
     }
 
     /** The outer's side on its own thread, redeeming tickets from {@code outstanding}. */

@@ -37,6 +37,7 @@ class FramesTest {
                 new InnerToOuter.Auth(PROOF, "home", null),
                 new InnerToOuter.Auth(PROOF, "home", ID),
                 new InnerToOuter.PoolAuth(2, NONCE, Nonce.next(), PROOF, "home", ID),
+                new InnerToOuter.DataAuth(7, NONCE, ID, PROOF, "home"),
                 new InnerToOuter.OpenFailed(ID, "connection refused"),
                 new InnerToOuter.Name("site-a"),
                 new InnerToOuter.TargetHealth("ssh", false, "connection refused"),
@@ -67,6 +68,7 @@ class FramesTest {
                 new OuterToInner.Open(ID, "ssh", NONCE, PROOF),
                 new OuterToInner.Open(ID, "ssh", NONCE, PROOF).confirmed(),
                 new OuterToInner.Ready(),
+                new OuterToInner.Ready(PROOF),
                 new Message.Heartbeat(),
                 new Message.Error("go away"));
         for (OuterToInner m : messages) {

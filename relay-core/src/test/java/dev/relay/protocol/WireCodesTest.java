@@ -30,6 +30,7 @@ class WireCodesTest {
         PINNED.put(InnerToOuter.Name.class, 13);
         PINNED.put(InnerToOuter.TargetHealth.class, 14);
         PINNED.put(InnerToOuter.Opened.class, 15);
+        PINNED.put(InnerToOuter.DataAuth.class, 16);
     }
 
     @Test

@@ -323,6 +323,24 @@ public final class Inner implements AutoCloseable {
     }
 
     /**
+     * Dials the data connection for {@code session} and waits for the outer's Ready: over TLS in one frame (see {@link
+     * Handshake#dialData}), else with the challenge exchange. The caller owns the returned channel.
+     */
+    Channel dialData(HostPort outer, String session) throws IOException {
+        if (usesTls()) {
+            return dial(outer, ch -> Handshake.dialData(ch, config.token(), config.name(), session));
+        }
+        Channel ch = dial(outer, Purpose.DATA, session);
+        try {
+            ch.expect(OuterToInner.class, OuterToInner.Ready.class);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+        return ch;
+    }
+
+    /**
      * Dials a pooled connection that authenticates with {@code ticket} (see {@link Handshake#dialWithTicket}); the
      * caller owns the returned connection and must check the proof in its Open.
      */

@@ -8,7 +8,6 @@ import dev.relay.net.Sockets;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.Endpoints;
 import dev.relay.protocol.InnerToOuter;
-import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.proxy.ProxyHeader;
 import dev.relay.proxy.ProxyProtocol;
@@ -71,8 +70,7 @@ final class Opener {
         try {
             t = link.connector().dialingTarget(this::reachTarget);
             data = link.connector()
-                    .dialingOuter(() -> inner.dial(link.connector().outer(), Purpose.DATA, id));
-            data.expect(OuterToInner.class, OuterToInner.Ready.class);
+                    .dialingOuter(() -> inner.dialData(link.connector().outer(), id));
             data.socket().setSoTimeout(0);
         } catch (IOException | RuntimeException e) {
             Sockets.closeQuietly(t);

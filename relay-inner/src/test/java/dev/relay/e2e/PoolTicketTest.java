@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.relay.auth.Handshake;
 import dev.relay.auth.Proof;
 import dev.relay.config.HostPort;
+import dev.relay.config.Tuning;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.Frames;
@@ -31,9 +33,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Pool tickets: over TLS, a pooled connection that replaces one the outer used authenticates in one frame with the
- * ticket from that connection's Open; over plain TCP there are none. Each side is driven by a scripted peer, so what
- * crosses the wire is checked frame by frame.
+ * One-frame handshakes over TLS: a pooled connection that replaces one the outer used authenticates with the ticket
+ * from that connection's Open, and a data connection with the session id of the Open it answers (DataAuth); over
+ * plain TCP there are neither. Each side is driven by a scripted peer, so what crosses the wire is checked frame by
+ * frame.
  */
 @ExtendWith(NoLeaks.class)
 class PoolTicketTest {
@@ -127,6 +130,50 @@ class PoolTicketTest {
                 assertEquals(0, t.outer.pooledConnections());
                 assertEquals(0, t.outer.pooledConnectionsTicketed());
             }
+        }
+    }
+
+    @Test
+    void aDataConnectionAuthenticatesInOneFrameIsPairedOnceAndItsReadyProvesTheOuter() throws Exception {
+        // Default heartbeats: this scripted inner sends none, and must not be dropped for it mid-test.
+        try (Target echo = Target.echo();
+                TestTunnel t = TestTunnel.outerOnly(TestCert.shared(), Tuning.DEFAULTS, TestTunnel.route("r0", echo));
+                TestTunnel.ScriptedInner scripted = t.scriptedInner();
+                Socket user = t.connect()) {
+            user.getOutputStream().write('a');
+            OuterToInner.Open open = nextOpen(scripted.channel());
+            assertNull(open.ticket(), "a data connection needs no ticket: the session id stands in for one");
+
+            // DataAuth, then a Ready whose proof dialData checks: the session's bytes follow, raw.
+            try (Socket data = t.controlConnection()) {
+                Handshake.dialData(new Channel(data), TestTunnel.TOKEN, "scripted", open.session());
+                assertEquals('a', data.getInputStream().read(), "the user's byte follows the Ready");
+                data.getOutputStream().write('b');
+                data.getOutputStream().flush();
+                assertEquals('b', user.getInputStream().read());
+
+                // The same session again, as a second copy would ask: refused by name, the first one unharmed.
+                try (Socket again = t.controlConnection()) {
+                    Frames.PeerError e = assertThrows(
+                            Frames.PeerError.class,
+                            () -> Handshake.dialData(new Channel(again), TestTunnel.TOKEN, "scripted", open.session()));
+                    assertTrue(e.getMessage().contains("unknown or expired session"), e.getMessage());
+                }
+                user.getOutputStream().write('c');
+                assertEquals('c', data.getInputStream().read());
+            }
+            assertEquals(2, t.outer.dataConnectionsInOneFrame(), "both authenticated; only the first was paired");
+        }
+    }
+
+    /** The next Open on a scripted control channel, past its heartbeats. */
+    private static OuterToInner.Open nextOpen(Channel control) throws IOException {
+        while (true) {
+            OuterToInner m = control.read(OuterToInner.class);
+            if (m instanceof OuterToInner.Open o) {
+                return o;
+            }
+            assertInstanceOf(Message.Heartbeat.class, m);
         }
     }
 

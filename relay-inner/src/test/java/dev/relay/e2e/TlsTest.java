@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.relay.config.ClientTls;
 import dev.relay.config.InnerConfig;
 import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -98,6 +100,40 @@ class TlsTest {
             // cost no TLS handshake, and no refill was needed.
             Await.until("twenty connections given back", () -> t.outer.pooledConnectionsReused() == 20);
             assertEquals(0, t.outer.pooledConnectionsTicketed());
+        }
+    }
+
+    @Test
+    void sessionsThePoolCannotServeGetDataConnectionsThatAuthenticateInOneFrame() throws Exception {
+        try (Target echo = Target.echo();
+                TestTunnel t = TestTunnel.to(echo, 0, TestCert.shared())) {
+            // Three at once, each on a data connection of its own, each with bytes of its own.
+            List<Socket> users = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    users.add(t.connect());
+                }
+                for (int i = 0; i < users.size(); i++) {
+                    assertEquals("one frame " + i, TunnelTest.roundTrip(users.get(i), "one frame " + i));
+                }
+            } finally {
+                for (Socket u : users) {
+                    u.close();
+                }
+            }
+            assertEquals(
+                    3, t.outer.dataConnectionsInOneFrame(), "DataAuth, answered by a Ready with the outer's proof");
+            assertEquals(0, t.outer.pooledConnections());
+        }
+    }
+
+    @Test
+    void overPlainTcpADataConnectionStaysOnTheChallenge() throws Exception {
+        try (Target echo = Target.echo();
+                TestTunnel t = TestTunnel.to(echo, 0);
+                Socket s = t.connect()) {
+            assertEquals("plain", TunnelTest.roundTrip(s, "plain"));
+            assertEquals(0, t.outer.dataConnectionsInOneFrame());
         }
     }
 }

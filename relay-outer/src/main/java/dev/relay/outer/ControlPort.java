@@ -65,6 +65,7 @@ final class ControlPort {
     private final Inners inners = new Inners();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong ticketed = new AtomicLong();
+    private final AtomicLong dataInOneFrame = new AtomicLong();
     private final LogLimiter refusals = new LogLimiter(Duration.ofSeconds(1), "refused");
     /** Strangers choose how often they fail to authenticate, so their log lines are limited too: ten a second. */
     private final LogLimiter failures = new LogLimiter(Duration.ofMillis(100), "dropped");
@@ -113,6 +114,11 @@ final class ControlPort {
     /** Pooled connections so far that authenticated with a ticket, in one frame instead of a round trip. */
     long ticketed() {
         return ticketed.get();
+    }
+
+    /** Data connections so far that authenticated with DataAuth, in one frame instead of a round trip. */
+    long dataInOneFrame() {
+        return dataInOneFrame.get();
     }
 
     /** Starts authenticating a new connection on a thread of its own, or closes it at once over a cap. */
@@ -207,7 +213,12 @@ final class ControlPort {
         }
         switch (g.purpose()) {
             case CONTROL -> controlChannelOpened(ch, g, from);
-            case DATA -> outer.starter().dataConnectionOpened(ch, g, from);
+            case DATA -> {
+                if (g.outerProof() != null) {
+                    dataInOneFrame.incrementAndGet();
+                }
+                outer.starter().dataConnectionOpened(ch, g, from);
+            }
             case POOL -> pooledConnectionOpened(ch, g, from);
         }
     }
@@ -321,8 +332,8 @@ final class ControlPort {
             ch.close();
             return;
         }
-        if (l.offer(ch, g.openProof())) {
-            if (g.openProof() != null) {
+        if (l.offer(ch, g.outerProof())) {
+            if (g.outerProof() != null) {
                 ticketed.incrementAndGet();
             }
         } else {

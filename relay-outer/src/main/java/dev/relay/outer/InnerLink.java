@@ -154,6 +154,7 @@ final class InnerLink implements Balancer.Candidate {
                     case InnerToOuter.Opened o -> throw new ProtocolException("Opened on a control channel");
                     case InnerToOuter.Auth a -> throw new ProtocolException("Auth on an open control channel");
                     case InnerToOuter.PoolAuth a -> throw new ProtocolException("PoolAuth on an open control channel");
+                    case InnerToOuter.DataAuth a -> throw new ProtocolException("DataAuth on an open control channel");
                 }
             }
         } catch (ProtocolException e) {

@@ -309,6 +309,11 @@ public final class Outer implements AutoCloseable {
         return control.ticketed();
     }
 
+    /** Data connections so far that authenticated in one frame (DataAuth, over TLS) instead of a round trip. */
+    public long dataConnectionsInOneFrame() {
+        return control.dataInOneFrame();
+    }
+
     /** Users waiting for the inner to answer. */
     public int pendingOpens() {
         return pending.size();

@@ -66,7 +66,8 @@ final class SessionStarter {
         Socket data = ch.socket();
         try {
             data.setSoTimeout(0);
-            ch.send(new OuterToInner.Ready());
+            // After a DataAuth the outer proves itself here; after the challenge it has already.
+            ch.send(new OuterToInner.Ready(g.outerProof()));
         } catch (IOException e) {
             Sockets.closeQuietly(data);
             if (inner != null) {
