@@ -37,8 +37,8 @@ import java.util.function.Predicate;
  * <p>A data connection over TLS does the same with the session id of the Open it answers in place of a ticket: {@code
  * DataAuth(version, innerNonce, session, HMAC(token, "data inner", innerNonce, session), name)}, answered by {@code
  * Ready(HMAC(token, "data outer", innerNonce, session))}, which the inner checks before the session's first byte. Only
- * the inner read that id, inside TLS, and the outer pairs a session once, so a user waits one round trip less for
- * every session the pool cannot serve. Over plain TCP a tap reads the id as well, so there both stay on the challenge.
+ * the inners the outer asked read that id, inside TLS, and the outer pairs a session once, so a user waits one round
+ * trip less for every session the pool cannot serve. Over plain TCP a tap reads the id as well, so there both stay on the challenge.
  */
 public final class Handshake {
     /** The protocol version this build speaks. */
@@ -213,7 +213,7 @@ public final class Handshake {
                 VERSION, innerNonce, session, Proof.of(token, Proof.DATA_INNER, innerNonce, session), name));
         OuterToInner.Ready ready = ch.expect(OuterToInner.class, OuterToInner.Ready.class);
         if (!Proof.matches(Proof.of(token, Proof.DATA_OUTER, innerNonce, session), ready.proof())) {
-            ch.fail("authentication failed: the outer's proof does not match this inner's token");
+            // No Error frame: past its Ready the outer relays whatever comes as the user's bytes. The caller closes.
             throw new AuthException(
                     "the outer's Ready does not prove it holds this inner's token: check that both sides"
                             + " have the same token");

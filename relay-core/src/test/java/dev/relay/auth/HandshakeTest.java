@@ -284,7 +284,35 @@ class HandshakeTest {
         Throwable t = failure(dialled);
         assertInstanceOf(AuthException.class, t);
         assertTrue(t.getMessage().contains("does not prove"), t.getMessage());
-        assertInstanceOf(Message.Error.class, outer.read(InnerToOuter.class), "the outer is told why");
+        // Past its Ready the outer would relay any frame as the user's bytes: the inner only closes, as its caller
+        // does.
+        inner.close();
+        assertEquals(-1, outer.socket().getInputStream().read(), "nothing was sent before the close");
+    }
+
+    @Test
+    void aDataAuthOfAnotherVersionIsRefusedNamingBoth() throws Exception {
+        Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
+        inner.send(new InnerToOuter.DataAuth(
+                Handshake.VERSION - 1,
+                Nonce.next(),
+                SESSION,
+                Proof.of(TOKEN, Proof.DATA_INNER, Nonce.next(), SESSION),
+                "home-lab"));
+        Message.Error e = assertInstanceOf(Message.Error.class, inner.read(OuterToInner.class));
+        assertEquals("protocol version 6 is not supported; this outer speaks 7", e.message());
+        assertInstanceOf(AuthException.class, failure(accepted));
+    }
+
+    @Test
+    void aDataAuthFromAnInnerWithNoTokenHereIsRefusedByName() throws Exception {
+        // Per-inner tokens: only "home-lab" may connect.
+        Future<Handshake.Greeting> accepted = threads.submit(
+                () -> Handshake.accept(outer, name -> name.equals("home-lab") ? TOKEN : null, ticket -> false));
+        run(() -> Handshake.dialData(inner, TOKEN, "stranger", SESSION));
+        Throwable t = failure(accepted);
+        assertInstanceOf(AuthException.class, t);
+        assertTrue(t.getMessage().contains("no inner named \"stranger\""), t.getMessage());
     }
 
     @Test

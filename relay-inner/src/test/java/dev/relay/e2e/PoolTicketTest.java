@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.relay.auth.Handshake;
 import dev.relay.auth.Proof;
 import dev.relay.config.HostPort;
+import dev.relay.config.Token;
 import dev.relay.config.Tuning;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
@@ -141,8 +142,20 @@ class PoolTicketTest {
                 TestTunnel.ScriptedInner scripted = t.scriptedInner();
                 Socket user = t.connect()) {
             user.getOutputStream().write('a');
-            OuterToInner.Open open = nextOpen(scripted.channel());
+            OuterToInner.Open open = TestTunnel.nextOpen(scripted.channel());
             assertNull(open.ticket(), "a data connection needs no ticket: the session id stands in for one");
+
+            // A DataAuth for that session without the token is refused, and leaves the session waiting.
+            try (Socket stranger = t.controlConnection()) {
+                Frames.PeerError e = assertThrows(
+                        Frames.PeerError.class,
+                        () -> Handshake.dialData(
+                                new Channel(stranger),
+                                new Token("not-the-token-of-this-inner"),
+                                "scripted",
+                                open.session()));
+                assertTrue(e.getMessage().contains("wrong token"), e.getMessage());
+            }
 
             // DataAuth, then a Ready whose proof dialData checks: the session's bytes follow, raw.
             try (Socket data = t.controlConnection()) {
@@ -163,17 +176,6 @@ class PoolTicketTest {
                 assertEquals('c', data.getInputStream().read());
             }
             assertEquals(2, t.outer.dataConnectionsInOneFrame(), "both authenticated; only the first was paired");
-        }
-    }
-
-    /** The next Open on a scripted control channel, past its heartbeats. */
-    private static OuterToInner.Open nextOpen(Channel control) throws IOException {
-        while (true) {
-            OuterToInner m = control.read(OuterToInner.class);
-            if (m instanceof OuterToInner.Open o) {
-                return o;
-            }
-            assertInstanceOf(Message.Heartbeat.class, m);
         }
     }
 

@@ -2,9 +2,11 @@ package dev.relay.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.relay.auth.Handshake;
 import dev.relay.config.AdminConfig;
 import dev.relay.config.HostPort;
 import dev.relay.config.InnerConfig;
@@ -15,6 +17,10 @@ import dev.relay.config.Tuning;
 import dev.relay.inner.Inner;
 import dev.relay.net.AddressRule;
 import dev.relay.outer.Outer;
+import dev.relay.protocol.Channel;
+import dev.relay.protocol.InnerToOuter.Purpose;
+import dev.relay.protocol.Message;
+import dev.relay.protocol.OuterToInner;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -137,6 +143,36 @@ class SeveralInnersTest {
     private void oneSession(String route, int i) throws IOException {
         try (Socket s = user(route)) {
             echo(s, "session " + i + " on " + route);
+        }
+    }
+
+    @Test
+    void aDataConnectionFromAnotherInnerIsRefusedForABoundRouteAndTheRightOneStillPairs() throws Exception {
+        // Default heartbeats: site-a is scripted here, sends none, and must not be dropped for it mid-test.
+        try (Target echo = Target.echo()) {
+            outer(Tuning.DEFAULTS, route("r0", echo, "site-a"));
+            try (Socket control = new Socket("127.0.0.1", outer.controlPort());
+                    Socket user = user("r0")) {
+                Channel a = new Channel(control);
+                Handshake.dial(a, SITE_A, Purpose.CONTROL, "site-a", null);
+                a.expect(OuterToInner.class, OuterToInner.Welcome.class);
+                OuterToInner.Open open = TestTunnel.nextOpen(a);
+
+                // site-b holds a token of its own and, here, the session id: the route is site-a's alone.
+                try (Socket b = new Socket("127.0.0.1", outer.controlPort())) {
+                    Channel cb = new Channel(b);
+                    Handshake.dial(cb, SITE_B, Purpose.DATA, "site-b", open.session());
+                    Message.Error e = assertInstanceOf(Message.Error.class, cb.read(OuterToInner.class));
+                    assertTrue(e.message().contains("not served by inner \"site-b\""), e.message());
+                }
+                try (Socket d = new Socket("127.0.0.1", outer.controlPort())) {
+                    Channel cd = new Channel(d);
+                    Handshake.dial(cd, SITE_A, Purpose.DATA, "site-a", open.session());
+                    cd.expect(OuterToInner.class, OuterToInner.Ready.class);
+                    user.getOutputStream().write('x');
+                    assertEquals('x', d.getInputStream().read(), "the session is site-a's, paired after the refusal");
+                }
+            }
         }
     }
 

@@ -12,6 +12,7 @@ import dev.relay.inner.Inner;
 import dev.relay.outer.Outer;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.InnerToOuter.Purpose;
+import dev.relay.protocol.Message;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.tls.Tls;
 import java.io.IOException;
@@ -178,6 +179,19 @@ final class TestTunnel implements AutoCloseable {
         } catch (IOException | RuntimeException | Error e) {
             control.close();
             throw e;
+        }
+    }
+
+    /** The next Open on a scripted control channel, past its heartbeats. */
+    static OuterToInner.Open nextOpen(Channel control) throws IOException {
+        while (true) {
+            OuterToInner m = control.read(OuterToInner.class);
+            if (m instanceof OuterToInner.Open o) {
+                return o;
+            }
+            if (!(m instanceof Message.Heartbeat)) {
+                throw new AssertionError("expected an Open or a Heartbeat, got " + m);
+            }
         }
     }
 
