@@ -35,7 +35,8 @@ import javax.net.ssl.X509TrustManager;
 /**
  * The floor `make bench` holds relay against: the least a relay hop in relay's design can be. Each argument
  * {@code LISTEN:TARGET} is a pair of ports on 127.0.0.1; each connection to LISTEN gets a new connection to TARGET and
- * two virtual threads copying with blocking I/O through 64 KiB buffers lent only while bytes move, with half-close. No authentication, no control
+ * two virtual threads copying with blocking I/O through a 512-byte buffer each, and 64 KiB ones lent only while more
+ * is waiting, with half-close. No authentication, no control
  * channel, no pool, no limits, no logging: not a product, a measurement. The bench chains two of these processes, as
  * relay chains an outer and an inner, and measures them in the same run as direct and relay.
  *
@@ -199,19 +200,25 @@ public class MinimalRelay {
     }
 
     /**
-     * Copies until end of stream, then half-closes. Like relay, a direction parked in its one-byte read holds no buffer:
-     * one is borrowed while bytes are waiting, so thousands of quiet sessions cost no 64 KiB each.
+     * Copies until end of stream, then half-closes. Like relay, a direction parked in its read holds only a 512-byte
+     * buffer, in which a small message costs one read; a full one means more may be waiting, and a 64 KiB buffer is
+     * borrowed while bytes are, so thousands of quiet sessions cost no 64 KiB each.
      */
     static void copy(Socket from, Socket to) {
         try {
             InputStream in = from.getInputStream();
             OutputStream out = to.getOutputStream();
-            for (int first; (first = in.read()) >= 0; ) {
+            byte[] small = new byte[SMALL];
+            for (int n; (n = in.read(small, 0, SMALL)) >= 0; ) {
+                if (n < SMALL) {
+                    out.write(small, 0, n);
+                    continue;
+                }
                 byte[] buf = FREE.poll();
                 buf = buf != null ? buf : new byte[BUFFER];
                 try {
-                    buf[0] = (byte) first;
-                    for (int n = 1 + waiting(in, buf, 1); n > 0; n = waiting(in, buf, 0)) {
+                    System.arraycopy(small, 0, buf, 0, n);
+                    for (n += waiting(in, buf, n); n > 0; n = waiting(in, buf, 0)) {
                         out.write(buf, 0, n);
                     }
                 } finally {
@@ -224,6 +231,7 @@ public class MinimalRelay {
         }
     }
 
+    static final int SMALL = 512;
     static final int BUFFER = 64 * 1024;
     static final ArrayBlockingQueue<byte[]> FREE = new ArrayBlockingQueue<>(64);
 

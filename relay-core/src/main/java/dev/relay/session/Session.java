@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Two virtual threads, {@code session-<id>-up} (client to server) and {@code session-<id>-down} (server to client),
  * each copy with a blocking read and a blocking write, so a slow reader stalls its writer instead of growing a buffer.
- * While a direction waits for data it holds no buffer (see {@link Buffers}).
+ * While a direction waits for data it holds only {@link #SMALL} bytes; a 64 KiB buffer is borrowed while more is
+ * waiting (see {@link Buffers}).
  * End of stream in one direction becomes {@code shutdownOutput()} on the other socket and the other direction keeps
  * going; an error in either direction, or {@link #close}, closes both. The last direction to finish closes the sockets
  * (once), logs one line and tells the owner.
@@ -40,6 +41,8 @@ public final class Session {
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
     private static final int UP = 0;
     private static final int DOWN = 1;
+    /** Bytes a direction reads into while it waits: most interactive messages fit, and 1,000 sessions hold 1 MB. */
+    static final int SMALL = 512;
 
     private final String id;
     private final String label;
@@ -188,21 +191,21 @@ public final class Session {
     /** Raw bytes from {@code in} to {@code out} until end of stream, each read as one chunk where {@code out} takes chunks. */
     private void copy(InputStream in, OutputStream out, int direction, boolean chunks) throws IOException {
         int off = chunks ? Chunks.HEADER : 0;
-        // Parked in a one-byte read, an idle direction holds no buffer at all; one is borrowed only while bytes
-        // are waiting, and given back as soon as none are.
-        for (int first; (first = in.read()) >= 0; ) {
+        // Parked in its read, an idle direction holds only this small buffer, and a message that fits in it costs one
+        // read. A full one means more may be waiting: a 64 KiB buffer is borrowed for as long as bytes are, and given
+        // back as soon as none are.
+        byte[] small = new byte[off + SMALL];
+        for (int n; (n = in.read(small, off, SMALL)) >= 0; ) {
             lastActivityNanos = System.nanoTime();
+            if (n < SMALL) {
+                send(out, small, off, n, direction, chunks);
+                continue;
+            }
             byte[] buf = Buffers.take();
             try {
-                buf[off] = (byte) first;
-                for (int n = 1 + readWaiting(in, buf, off + 1); n > 0; n = readWaiting(in, buf, off)) {
-                    if (chunks) {
-                        Chunks.putLength(buf, 0, n);
-                    }
-                    writing[direction] = true;
-                    out.write(buf, 0, off + n);
-                    writing[direction] = false;
-                    moved(direction, n);
+                System.arraycopy(small, off, buf, off, n);
+                for (n += readWaiting(in, buf, off + n); n > 0; n = readWaiting(in, buf, off)) {
+                    send(out, buf, off, n, direction, chunks);
                 }
             } finally {
                 Buffers.give(buf);
@@ -210,11 +213,23 @@ public final class Session {
         }
     }
 
+    /** Writes the {@code n} bytes at {@code off} in {@code buf}, as one chunk where {@code out} takes chunks. */
+    private void send(OutputStream out, byte[] buf, int off, int n, int direction, boolean chunks) throws IOException {
+        if (chunks) {
+            Chunks.putLength(buf, 0, n);
+        }
+        writing[direction] = true;
+        out.write(buf, 0, off + n);
+        writing[direction] = false;
+        moved(direction, n);
+    }
+
     /** Chunks from {@code in}, as raw bytes to {@code out}, until the other side's end marker. */
     private void copyChunks(InputStream in, OutputStream out, int direction) throws IOException {
         byte[] header = new byte[Chunks.HEADER];
         while (true) {
-            // Parked in the header's read, holding no buffer, as in copy.
+            // Parked in the header's read, holding no buffer but the header: a chunk's length says how much to read,
+            // and reading past the end marker would take the next session's bytes (or the inner's IDLE).
             int got = in.readNBytes(header, 0, Chunks.HEADER);
             if (got < Chunks.HEADER) {
                 throw new EOFException(

@@ -1,5 +1,6 @@
 package dev.relay.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,6 +57,25 @@ class TunnelTest {
                 Socket s = t.connect()) {
             assertEquals("hello, relay", roundTrip(s, "hello, relay"));
             assertEquals("again", roundTrip(s, "again"));
+        }
+    }
+
+    @Test
+    void messagesEitherSideOfTheWaitingReadBufferArriveWholeAndInOrder() throws Exception {
+        // A waiting direction reads into 512 bytes (Session.SMALL); a full read borrows a larger buffer for the rest.
+        int[] sizes = {1, 511, 512, 513, 1024, 65_536 + 7, 3};
+        try (Target echo = Target.echo();
+                TestTunnel t = tunnel(echo);
+                Socket s = t.connect()) {
+            for (int i = 0; i < sizes.length; i++) {
+                byte[] m = new byte[sizes[i]];
+                for (int k = 0; k < m.length; k++) {
+                    m[k] = Bytes.at(i, k);
+                }
+                s.getOutputStream().write(m);
+                s.getOutputStream().flush();
+                assertArrayEquals(m, s.getInputStream().readNBytes(m.length), "a message of " + sizes[i] + " bytes");
+            }
         }
     }
 
