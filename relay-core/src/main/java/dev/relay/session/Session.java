@@ -215,6 +215,11 @@ public final class Session {
 
     /** Writes the {@code n} bytes at {@code off} in {@code buf}, as one chunk where {@code out} takes chunks. */
     private void send(OutputStream out, byte[] buf, int off, int n, int direction, boolean chunks) throws IOException {
+        if (n <= 0) {
+            // Sockets and TLS never read zero bytes into a non-empty array; were one to, a chunk of length 0 would be
+            // the end marker, so nothing is sent at all.
+            return;
+        }
         if (chunks) {
             Chunks.putLength(buf, 0, n);
         }
