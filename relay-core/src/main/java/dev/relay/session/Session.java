@@ -41,7 +41,10 @@ public final class Session {
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
     private static final int UP = 0;
     private static final int DOWN = 1;
-    /** Bytes a direction reads into while it waits: most interactive messages fit, and 1,000 sessions hold 1 MB. */
+    /**
+     * Bytes a raw direction reads into while it waits: most interactive messages fit, and 1,000 sessions hold at most
+     * 1 MB in each process (half that on pooled connections, whose other direction waits in a 4-byte header).
+     */
     static final int SMALL = 512;
 
     private final String id;
