@@ -36,9 +36,9 @@ import javax.net.ssl.X509TrustManager;
  * The floor `make bench` holds relay against: the least a relay hop in relay's design can be. Each argument
  * {@code LISTEN:TARGET} is a pair of ports on 127.0.0.1; each connection to LISTEN gets a new connection to TARGET and
  * two virtual threads copying with blocking I/O through a 512-byte buffer each, and 64 KiB ones lent only while more
- * is waiting, with half-close. No authentication, no control
- * channel, no pool, no limits, no logging: not a product, a measurement. The bench chains two of these processes, as
- * relay chains an outer and an inner, and measures them in the same run as direct and relay.
+ * is waiting, with half-close. No authentication, no control channel, no pool, no limits, no logging: not a product,
+ * a measurement. The bench chains two of these processes, as relay chains an outer and an inner, and measures them in
+ * the same run as direct and relay.
  *
  * <p>UDP the same way: {@code u2t:LISTEN:NEXT} takes datagrams on UDP port LISTEN and carries each source address's
  * over a TCP connection of its own to NEXT, as two-byte length frames, written by the receive loop itself (relay

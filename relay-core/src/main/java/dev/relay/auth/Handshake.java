@@ -38,7 +38,8 @@ import java.util.function.Predicate;
  * DataAuth(version, innerNonce, session, HMAC(token, "data inner", innerNonce, session), name)}, answered by {@code
  * Ready(HMAC(token, "data outer", innerNonce, session))}, which the inner checks before the session's first byte. Only
  * the inners the outer asked read that id, inside TLS, and the outer pairs a session once, so a user waits one round
- * trip less for every session the pool cannot serve. Over plain TCP a tap reads the id as well, so there both stay on the challenge.
+ * trip less for every session the pool cannot serve. Over plain TCP a tap reads the id as well, so there both stay on
+ * the challenge.
  */
 public final class Handshake {
     /** The protocol version this build speaks. */
@@ -109,10 +110,7 @@ public final class Handshake {
         String outerNonce = Nonce.next();
         ch.send(new Challenge(VERSION, outerNonce, Proof.of(token, Proof.OUTER, hello.nonce(), outerNonce)));
         Auth auth = ch.expect(InnerToOuter.class, Auth.class);
-        if (!Proof.matches(Proof.of(token, Proof.INNER, hello.nonce(), outerNonce), auth.proof())) {
-            ch.fail("authentication failed: wrong token");
-            throw new AuthException("authentication failed: wrong token (inner name \"" + name + "\")");
-        }
+        requireInnerProof(ch, Proof.of(token, Proof.INNER, hello.nonce(), outerNonce), auth.proof(), name);
         if (!auth.name().equals(name)) {
             String why = "Auth names inner \"" + auth.name() + "\" but Name said \"" + name + "\"";
             ch.fail(why);
@@ -126,6 +124,15 @@ public final class Handshake {
             throw new AuthException(why);
         }
         return new Greeting(hello.purpose(), auth.name(), auth.session(), null);
+    }
+
+    /** Refuses, telling the inner why, unless {@code presented} is the {@code expected} proof. */
+    private static void requireInnerProof(Channel ch, String expected, String presented, String name)
+            throws IOException {
+        if (!Proof.matches(expected, presented)) {
+            ch.fail("authentication failed: wrong token");
+            throw new AuthException("authentication failed: wrong token (inner name \"" + name + "\")");
+        }
     }
 
     private static ProtocolException unexpected(InnerToOuter first) {
@@ -145,10 +152,7 @@ public final class Handshake {
             ch.fail("unknown or already used pool ticket");
             throw new AuthException("unknown or already used pool ticket (inner name \"" + p.name() + "\")");
         }
-        if (!Proof.matches(Proof.of(token, Proof.POOL_INNER, p.nonce(), p.ticket()), p.proof())) {
-            ch.fail("authentication failed: wrong token");
-            throw new AuthException("authentication failed: wrong token (inner name \"" + p.name() + "\")");
-        }
+        requireInnerProof(ch, Proof.of(token, Proof.POOL_INNER, p.nonce(), p.ticket()), p.proof(), p.name());
         return new Greeting(
                 Purpose.POOL, p.name(), p.channel(), Proof.of(token, Proof.POOL_OUTER, p.nonce(), p.ticket()));
     }
@@ -165,10 +169,7 @@ public final class Handshake {
             throw new AuthException("a DataAuth on a plain connection (inner name \"" + d.name() + "\")");
         }
         Token token = tokenFor(ch, tokens, d.name());
-        if (!Proof.matches(Proof.of(token, Proof.DATA_INNER, d.nonce(), d.session()), d.proof())) {
-            ch.fail("authentication failed: wrong token");
-            throw new AuthException("authentication failed: wrong token (inner name \"" + d.name() + "\")");
-        }
+        requireInnerProof(ch, Proof.of(token, Proof.DATA_INNER, d.nonce(), d.session()), d.proof(), d.name());
         return new Greeting(
                 Purpose.DATA, d.name(), d.session(), Proof.of(token, Proof.DATA_OUTER, d.nonce(), d.session()));
     }

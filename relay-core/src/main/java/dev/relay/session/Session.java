@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Two virtual threads, {@code session-<id>-up} (client to server) and {@code session-<id>-down} (server to client),
  * each copy with a blocking read and a blocking write, so a slow reader stalls its writer instead of growing a buffer.
- * While a direction waits for data it holds only {@link #SMALL} bytes; a 64 KiB buffer is borrowed while more is
- * waiting (see {@link Buffers}).
+ * While a direction waits for data it holds only {@link #SMALL} bytes; a 64 KiB buffer is borrowed when a read fills
+ * those, and given back once nothing more is waiting (see {@link Buffers}).
  * End of stream in one direction becomes {@code shutdownOutput()} on the other socket and the other direction keeps
  * going; an error in either direction, or {@link #close}, closes both. The last direction to finish closes the sockets
  * (once), logs one line and tells the owner.

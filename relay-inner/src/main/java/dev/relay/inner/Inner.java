@@ -330,14 +330,10 @@ public final class Inner implements AutoCloseable {
         if (usesTls()) {
             return dial(outer, ch -> Handshake.dialData(ch, config.token(), config.name(), session));
         }
-        Channel ch = dial(outer, Purpose.DATA, session);
-        try {
+        return dial(outer, ch -> {
+            Handshake.dial(ch, config.token(), Purpose.DATA, config.name(), session);
             ch.expect(OuterToInner.class, OuterToInner.Ready.class);
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
-        }
-        return ch;
+        });
     }
 
     /**
