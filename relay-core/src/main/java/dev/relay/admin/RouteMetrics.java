@@ -37,7 +37,10 @@ public final class RouteMetrics {
         }
     }
 
-    /** The UDP families, for the routes that have carried a datagram; a flow's bytes are in relay_bytes_total. */
+    /**
+     * The UDP families, for the routes whose counters exist: the outer's UDP routes from the moment they listen, the
+     * inner's once they carried a flow. A flow's bytes are in relay_bytes_total.
+     */
     private static void udp(MetricsText m, Map<String, RouteStats> routes) {
         Map<String, UdpStats> udp = new TreeMap<>();
         routes.forEach((route, s) -> {

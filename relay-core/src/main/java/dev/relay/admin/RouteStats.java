@@ -123,7 +123,7 @@ public final class RouteStats {
         return u;
     }
 
-    /** This route's UDP counters, or null when it has never carried a datagram. */
+    /** This route's UDP counters, or null while nothing has asked for them ({@link #udp}). */
     public UdpStats udpIfAny() {
         return udp;
     }

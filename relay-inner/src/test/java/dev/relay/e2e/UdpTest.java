@@ -201,6 +201,17 @@ class UdpTest {
     }
 
     @Test
+    void aUdpRouteExportsItsCountersAtZeroBeforeItsFirstDatagram() throws Exception {
+        // A scrape that comes before the first datagram must not miss the series (the flood test below polls one).
+        try (UdpTarget echo = UdpTarget.echo();
+                TestTunnel t = outerOnly(udpRoute("u0", echo))) {
+            assertEquals(0, metric(t, "relay_udp_flows_active{route=\"u0\"}"));
+            assertEquals(0, metric(t, "relay_udp_datagrams_total{route=\"u0\",direction=\"up\"}"));
+            assertEquals(0, metric(t, "relay_udp_drops_total{route=\"u0\",reason=\"queue_full\"}"));
+        }
+    }
+
+    @Test
     void aFloodIntoAFullQueueIsDroppedAndCountedAndOtherFlowsGoOn() throws Exception {
         try (UdpTarget echo = UdpTarget.echo();
                 TestTunnel t = outerOnly(udpRoute("u0", echo));

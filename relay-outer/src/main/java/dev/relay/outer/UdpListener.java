@@ -58,6 +58,9 @@ final class UdpListener implements RoutePort {
         this.outer = outer;
         this.route = route;
         this.socket = socket;
+        // A UDP route exports its counters, at zero, from the moment it listens: a scrape (or a test) that comes
+        // before the first datagram finds every series it will ever see.
+        outer.stats(route).udp();
     }
 
     /** A socket on the route's address; the exception names the route and the address when it cannot be bound. */
