@@ -43,7 +43,7 @@ import java.util.function.Predicate;
  */
 public final class Handshake {
     /** The protocol version this build speaks. */
-    public static final int VERSION = 7;
+    public static final int VERSION = 8;
 
     private Handshake() {}
 
@@ -116,10 +116,10 @@ public final class Handshake {
             ch.fail(why);
             throw new AuthException(why);
         }
-        // DATA names the session it answers and POOL the control channel it joins; CONTROL names nothing.
+        // DATA names the session it answers, POOL and MUX the control channel they serve; CONTROL names nothing.
         if ((hello.purpose() == Purpose.CONTROL) != (auth.session() == null)) {
             String why = "a " + hello.purpose() + " connection " + (auth.session() == null ? "needs" : "takes no")
-                    + (hello.purpose() == Purpose.POOL ? " control channel id" : " session id");
+                    + (hello.purpose() == Purpose.DATA ? " session id" : " control channel id");
             ch.fail(why);
             throw new AuthException(why);
         }

@@ -123,12 +123,14 @@ public sealed interface InnerToOuter extends Message
     }
 
     /**
-     * What a connection is for: the control channel; a data connection answering one Open; or an idle data connection
-     * for the outer's pool, which waits for an Open sent on itself.
+     * What a connection is for: the control channel; a data connection answering one Open; an idle data connection
+     * for the outer's pool, which waits for an Open sent on itself; or, over TLS, a connection that carries many data
+     * connections at once as streams ({@link dev.relay.mux.Mux}).
      */
     enum Purpose {
         CONTROL,
         DATA,
-        POOL
+        POOL,
+        MUX
     }
 }

@@ -170,10 +170,11 @@ class HandshakeTest {
     @Test
     void anInnerOfThePreviousVersionIsRefusedNamingBothVersions() throws Exception {
         Future<Handshake.Greeting> accepted = threads.submit(() -> Handshake.accept(outer, TOKEN, ticket -> false));
-        // A version 6 inner, which would answer every Open with the challenge exchange, is refused at its Hello.
+        // A version 7 inner, which would dial a TLS connection per session the pool cannot serve, is refused at its
+        // Hello.
         inner.send(new InnerToOuter.Hello(Handshake.VERSION - 1, Purpose.CONTROL, Nonce.next()));
         Message.Error e = assertInstanceOf(Message.Error.class, inner.read(OuterToInner.class));
-        assertEquals("protocol version 6 is not supported; this outer speaks 7", e.message());
+        assertEquals("protocol version 7 is not supported; this outer speaks 8", e.message());
         assertInstanceOf(AuthException.class, failure(accepted));
     }
 
@@ -300,7 +301,7 @@ class HandshakeTest {
                 Proof.of(TOKEN, Proof.DATA_INNER, Nonce.next(), SESSION),
                 "home-lab"));
         Message.Error e = assertInstanceOf(Message.Error.class, inner.read(OuterToInner.class));
-        assertEquals("protocol version 6 is not supported; this outer speaks 7", e.message());
+        assertEquals("protocol version 7 is not supported; this outer speaks 8", e.message());
         assertInstanceOf(AuthException.class, failure(accepted));
     }
 

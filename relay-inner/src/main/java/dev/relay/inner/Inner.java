@@ -323,13 +323,11 @@ public final class Inner implements AutoCloseable {
     }
 
     /**
-     * Dials the data connection for {@code session} and waits for the outer's Ready: over TLS in one frame (see {@link
-     * Handshake#dialData}), else with the challenge exchange. The caller owns the returned channel.
+     * Dials the data connection for {@code session} over plain TCP and waits for the outer's Ready, after the challenge
+     * exchange; over TLS a data connection is a stream instead ({@link OuterLink#dialStream}). The caller owns the
+     * returned channel.
      */
     Channel dialData(HostPort outer, String session) throws IOException {
-        if (usesTls()) {
-            return dial(outer, ch -> Handshake.dialData(ch, config.token(), config.name(), session));
-        }
         return dial(outer, ch -> {
             Handshake.dial(ch, config.token(), Purpose.DATA, config.name(), session);
             ch.expect(OuterToInner.class, OuterToInner.Ready.class);

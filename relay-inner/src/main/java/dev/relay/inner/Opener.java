@@ -69,8 +69,11 @@ final class Opener {
         Channel data = null;
         try {
             t = link.connector().dialingTarget(this::reachTarget);
-            data = link.connector()
-                    .dialingOuter(() -> inner.dialData(link.connector().outer(), id));
+            // Over TLS a stream on the link's stream connection: a connection of its own would cost a handshake.
+            data = inner.usesTls()
+                    ? link.dialStream(id)
+                    : link.connector()
+                            .dialingOuter(() -> inner.dialData(link.connector().outer(), id));
             data.socket().setSoTimeout(0);
         } catch (IOException | RuntimeException e) {
             Sockets.closeQuietly(t);
@@ -81,7 +84,7 @@ final class Opener {
             link.reply(new InnerToOuter.OpenFailed(id, failed(e)));
             return;
         }
-        start(data.socket(), t, "open", null);
+        start(data.socket(), t, inner.usesTls() ? "stream" : "open", null);
     }
 
     /**

@@ -1,5 +1,8 @@
 package dev.relay.inner;
 
+import dev.relay.auth.Handshake;
+import dev.relay.mux.Mux;
+import dev.relay.mux.MuxStream;
 import dev.relay.net.LogLimiter;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
@@ -7,6 +10,7 @@ import dev.relay.protocol.CloseReason;
 import dev.relay.protocol.Frames;
 import dev.relay.protocol.InnerToOuter;
 import dev.relay.protocol.InnerToOuter.OpenFailed;
+import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.Message;
 import dev.relay.protocol.Outbox;
 import dev.relay.protocol.OuterToInner;
@@ -18,6 +22,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +49,11 @@ final class OuterLink {
     private final String channelId;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Pool pool;
+    /** The connection that carries this link's streams over TLS, once one was needed; replaced when it breaks. */
+    private volatile Mux mux;
+    /** Held while the stream connection is dialled: a lock, not synchronized, so no carrier thread is pinned on JDK 21. */
+    private final ReentrantLock dialingMux = new ReentrantLock();
+
     private final TargetChecker checker;
     private final LogLimiter refusals = new LogLimiter(Duration.ofSeconds(1), "refused");
     private final LogLimiter failures = new LogLimiter(Duration.ofMillis(100), "failed");
@@ -170,6 +180,61 @@ final class OuterLink {
         return pool;
     }
 
+    /**
+     * The data connection for {@code session} as a stream on this link's stream connection (over TLS), authenticated
+     * with DataAuth and answered with the outer's Ready, as a connection of its own would be. The caller owns it.
+     */
+    Channel dialStream(String session) throws IOException {
+        MuxStream s = mux().open();
+        try {
+            s.setSoTimeout((int) inner.config().tuning().handshake().toMillis());
+            Channel ch = new Channel(s);
+            Handshake.dialData(ch, inner.config().token(), inner.config().name(), session);
+            return ch;
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    /**
+     * This link's stream connection, dialled on first use and again after it broke. One dial at a time: a burst of
+     * Opens waits for it instead of dialling one each.
+     */
+    private Mux mux() throws IOException {
+        Mux m = mux;
+        if (m != null && m.isOpen()) {
+            return m;
+        }
+        dialingMux.lock();
+        try {
+            m = mux;
+            if (m != null && m.isOpen()) {
+                return m;
+            }
+            if (closed.get()) {
+                throw new IOException("control channel closed");
+            }
+            Channel ch = connector.dialingOuter(() -> inner.dial(connector.outer(), Purpose.MUX, channelId));
+            try {
+                ch.expect(OuterToInner.class, OuterToInner.Ready.class);
+                ch.socket().setSoTimeout(0);
+                m = Mux.opening(ch.socket());
+            } catch (IOException | RuntimeException e) {
+                ch.close();
+                throw e;
+            }
+            m.start(reason -> LOG.info("stream connection to {} closed: {}", connector.outer(), reason));
+            mux = m;
+        } finally {
+            dialingMux.unlock();
+        }
+        if (closed.get()) {
+            m.close("control channel closed");
+        }
+        return m;
+    }
+
     /** The outer at the other end, and what it may hold of this inner. */
     Connector connector() {
         return connector;
@@ -226,6 +291,10 @@ final class OuterLink {
             channel.close();
             pool.close();
             checker.close();
+            Mux m = mux;
+            if (m != null) {
+                m.close("control channel closed");
+            }
         }
     }
 }

@@ -1,14 +1,21 @@
 package dev.relay.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.relay.config.ClientTls;
 import dev.relay.config.InnerConfig;
+import dev.relay.mux.Mux;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -104,26 +111,39 @@ class TlsTest {
     }
 
     @Test
-    void sessionsThePoolCannotServeGetDataConnectionsThatAuthenticateInOneFrame() throws Exception {
+    void sessionsThePoolCannotServeTravelAsStreamsOnOneConnection() throws Exception {
         try (Target echo = Target.echo();
                 TestTunnel t = TestTunnel.to(echo, 0, TestCert.shared())) {
-            // Three at once, each on a data connection of its own, each with bytes of its own.
-            List<Socket> users = new ArrayList<>();
-            try {
-                for (int i = 0; i < 3; i++) {
-                    users.add(t.connect());
+            // Forty at once, each with bytes of its own, some more than a stream's window: none mixed, none lost.
+            int users = 40;
+            try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                List<Future<?>> all = new ArrayList<>();
+                for (int i = 0; i < users; i++) {
+                    int seed = i;
+                    all.add(pool.submit(() -> {
+                        byte[] sent = new byte[seed % 4 == 0 ? 3 * Mux.WINDOW + seed : 100 + seed];
+                        new Random(seed).nextBytes(sent);
+                        try (Socket u = t.connect()) {
+                            Future<byte[]> back =
+                                    pool.submit(() -> u.getInputStream().readAllBytes());
+                            u.getOutputStream().write(sent);
+                            u.shutdownOutput();
+                            assertArrayEquals(sent, back.get(30, TimeUnit.SECONDS));
+                        }
+                        return null;
+                    }));
                 }
-                for (int i = 0; i < users.size(); i++) {
-                    assertEquals("one frame " + i, TunnelTest.roundTrip(users.get(i), "one frame " + i));
-                }
-            } finally {
-                for (Socket u : users) {
-                    u.close();
+                for (Future<?> f : all) {
+                    f.get(60, TimeUnit.SECONDS);
                 }
             }
-            assertEquals(
-                    3, t.outer.dataConnectionsInOneFrame(), "DataAuth, answered by a Ready with the outer's proof");
+            assertEquals(1, t.outer.streamConnections(), "one TLS connection carried them all");
+            assertEquals(users, t.outer.dataStreams());
+            assertEquals(0, t.outer.dataConnectionsInOneFrame(), "no data connection of their own");
             assertEquals(0, t.outer.pooledConnections());
+            Await.until(
+                    "every session to end on both sides",
+                    () -> t.outer.activeSessions() == 0 && t.inner.activeSessions() == 0);
         }
     }
 

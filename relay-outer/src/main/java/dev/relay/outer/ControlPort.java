@@ -7,11 +7,14 @@ import dev.relay.config.InnerConfig;
 import dev.relay.config.OuterConfig;
 import dev.relay.config.Route;
 import dev.relay.config.Tuning;
+import dev.relay.mux.Mux;
+import dev.relay.mux.MuxStream;
 import dev.relay.net.LogLimiter;
 import dev.relay.net.Sockets;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.CloseReason;
+import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.protocol.ProtocolException;
 import dev.relay.tls.Tls;
@@ -66,6 +69,8 @@ final class ControlPort {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong ticketed = new AtomicLong();
     private final AtomicLong dataInOneFrame = new AtomicLong();
+    private final AtomicLong muxes = new AtomicLong();
+    private final AtomicLong streams = new AtomicLong();
     private final LogLimiter refusals = new LogLimiter(Duration.ofSeconds(1), "refused");
     /** Strangers choose how often they fail to authenticate, so their log lines are limited too: ten a second. */
     private final LogLimiter failures = new LogLimiter(Duration.ofMillis(100), "dropped");
@@ -114,6 +119,15 @@ final class ControlPort {
     /** Pooled connections so far that authenticated with a ticket, in one frame instead of a round trip. */
     long ticketed() {
         return ticketed.get();
+    }
+
+    /** Connections so far that carry streams, and streams so far paired as data connections. */
+    long muxes() {
+        return muxes.get();
+    }
+
+    long streams() {
+        return streams.get();
     }
 
     /** Data connections so far that authenticated with DataAuth, in one frame instead of a round trip. */
@@ -220,7 +234,87 @@ final class ControlPort {
                 outer.starter().dataConnectionOpened(ch, g, from);
             }
             case POOL -> pooledConnectionOpened(ch, g, from);
+            case MUX -> muxOpened(ch, g, from);
         }
+    }
+
+    /**
+     * Admits a connection that carries streams for its inner's control channel: only that inner's, and only over TLS,
+     * where a data connection per session costs a handshake (and where DataAuth, which each stream starts with, is
+     * taken). Each stream then authenticates and is paired as a data connection of its own.
+     */
+    private void muxOpened(Channel ch, Greeting g, String from) {
+        if (!(ch.socket() instanceof SSLSocket)) {
+            ch.fail("streams are carried only over TLS; dial a data connection per session");
+            return;
+        }
+        InnerLink l = inners.named(g.name());
+        if (l == null || !l.owns(g.session())) {
+            LOG.warn("stream connection from {} refused: it names another control channel", from);
+            ch.fail("this stream connection names another control channel");
+            return;
+        }
+        Mux m;
+        try {
+            ch.socket().setSoTimeout(0);
+            ch.send(new OuterToInner.Ready(null));
+            m = Mux.accepting(
+                    ch.socket(),
+                    stream -> Threads.start("stream-handshake-" + from, () -> streamOpened(stream, l.name(), from)));
+        } catch (IOException e) {
+            ch.close();
+            return;
+        }
+        if (!l.addMux(m)) {
+            m.close("control channel closed");
+            return;
+        }
+        muxes.incrementAndGet();
+        LOG.info("{}: stream connection from {} open", l, from);
+        m.start(reason -> {
+            l.muxEnded(m);
+            LOG.info("{}: stream connection from {} closed: {}", l, from, reason);
+        });
+    }
+
+    /**
+     * A new stream on an inner's stream connection: a data connection that authenticates with DataAuth inside the
+     * connection's TLS, for its own inner's name only, and is then paired with its user as any other. Runs on its
+     * {@code stream-handshake-} thread; a stream that says nothing is closed after the handshake timeout.
+     */
+    private void streamOpened(MuxStream s, String inner, String from) {
+        Duration limit = outer.config().tuning().handshake();
+        Channel ch;
+        Greeting g;
+        try {
+            s.setSoTimeout((int) limit.toMillis());
+            ch = new Channel(s);
+            // Tickets are never redeemed on a stream: it joins no pool.
+            g = Handshake.accept(ch, outer.config()::tokenFor, ticket -> false);
+        } catch (IOException e) {
+            Failure kind = e instanceof SocketTimeoutException
+                    ? Failure.TIMEOUT
+                    : e instanceof AuthException
+                            ? Failure.AUTH
+                            : e instanceof ProtocolException ? Failure.PROTOCOL : Failure.OTHER;
+            failed.get(kind).increment();
+            String why = CloseReason.of(e, "peer", "did not authenticate within " + limit.toMillis() + "ms");
+            failures.event(more -> LOG.warn("stream from {} dropped: {}{}", from, why, more));
+            s.close();
+            return;
+        } catch (RuntimeException e) {
+            LOG.error("bug: stream handshake with {} failed", from, e);
+            s.close();
+            return;
+        }
+        if (g.purpose() != Purpose.DATA || !g.name().equals(inner)) {
+            failed.get(Failure.PROTOCOL).increment();
+            LOG.warn("stream from {} refused: a {} connection for inner \"{}\"", from, g.purpose(), g.name());
+            ch.fail("a stream carries one data connection of inner \"" + inner + "\"");
+            return;
+        }
+        streams.incrementAndGet();
+        outer.starter().dataConnectionOpened(ch, g, from);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.relay.outer;
 
 import dev.relay.config.InnerConfig;
 import dev.relay.config.Tuning;
+import dev.relay.mux.Mux;
 import dev.relay.net.Threads;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.CloseReason;
@@ -23,6 +24,8 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -52,6 +55,8 @@ final class InnerLink implements Balancer.Candidate {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Deque<Pooled> pool = new ConcurrentLinkedDeque<>();
     private final AtomicInteger pooled = new AtomicInteger();
+    /** The inner's connections that carry streams; they live and die with this control channel. */
+    private final Set<Mux> muxes = ConcurrentHashMap.newKeySet();
     /** Null over plain TCP, where a tap could read a ticket and replay the PoolAuth it goes into. */
     private final Tickets tickets;
 
@@ -292,11 +297,34 @@ final class InnerLink implements Balancer.Candidate {
         }
     }
 
+    /** Keeps a connection that carries streams until it ends; false (and the caller closes it) once this link closed. */
+    boolean addMux(Mux m) {
+        muxes.add(m);
+        if (closed.get()) {
+            muxes.remove(m);
+            return false;
+        }
+        return true;
+    }
+
+    void muxEnded(Mux m) {
+        muxes.remove(m);
+    }
+
+    /** Streams open now on this inner's connections. */
+    int streams() {
+        return muxes.stream().mapToInt(Mux::streams).sum();
+    }
+
     void close() {
         if (closed.compareAndSet(false, true)) {
             channel.close();
         }
         drainPool();
+        for (Mux m : muxes) {
+            muxes.remove(m);
+            m.close("control channel closed");
+        }
     }
 
     @Override

@@ -314,6 +314,15 @@ public final class Outer implements AutoCloseable {
         return control.dataInOneFrame();
     }
 
+    /** Connections so far that carried streams (over TLS), and streams so far that authenticated as data connections. */
+    public long streamConnections() {
+        return control.muxes();
+    }
+
+    public long dataStreams() {
+        return control.streams();
+    }
+
     /** Users waiting for the inner to answer. */
     public int pendingOpens() {
         return pending.size();
