@@ -1,5 +1,6 @@
 package dev.relay.mux;
 
+import dev.relay.net.LogLimiter;
 import dev.relay.net.Sockets;
 import dev.relay.net.Threads;
 import dev.relay.protocol.ProtocolException;
@@ -10,6 +11,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,6 +54,9 @@ public final class Mux implements Closeable {
     /** Streams open at once on one connection, at most: a peer past it is refused its new streams. */
     public static final int MAX_STREAMS = 20_000;
 
+    /** The last stream id the opening side uses; past it, it asks for a new connection and lets this one drain. */
+    static final int LAST_ID = Integer.MAX_VALUE - 1;
+
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
@@ -67,6 +72,13 @@ public final class Mux implements Closeable {
 
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile String why = "closed";
+    /** Set once no new stream may open here: the connection closes when its last stream has. */
+    private volatile boolean retiring;
+
+    /** When a frame was last read (System.nanoTime): a connection that answers nothing is found by its silence. */
+    private volatile long lastReadNanos = System.nanoTime();
+
+    private final LogLimiter refusals = new LogLimiter(Duration.ofSeconds(1), "refused");
 
     private Mux(Socket socket, Consumer<MuxStream> accepted) throws IOException {
         this.socket = socket;
@@ -108,12 +120,11 @@ public final class Mux implements Closeable {
         MuxStream s = null;
         writeLock.lock();
         try {
-            int id = nextId.getAndIncrement();
-            if (id <= 0) {
-                // Two billion streams: ids would repeat. The next session gets a new connection.
-                close("stream ids used up");
-                throw new IOException("stream ids used up on this connection");
+            if (retiring || nextId.get() > LAST_ID) {
+                // Two billion streams: ids would repeat. The caller dials a new connection; this one drains.
+                throw new IOException("no more streams on this connection");
             }
+            int id = nextId.getAndIncrement();
             s = new MuxStream(this, id);
             streams.put(id, s);
             if (closed.get()) {
@@ -141,6 +152,7 @@ public final class Mux implements Closeable {
                 if (in.readNBytes(header, 0, HEADER) < HEADER) {
                     throw new EOFException("connection closed");
                 }
+                lastReadNanos = System.nanoTime();
                 byte type = header[0];
                 int id = intAt(header, 1);
                 int length = intAt(header, 5);
@@ -174,7 +186,8 @@ public final class Mux implements Closeable {
         if (streams.size() >= MAX_STREAMS * 2) {
             // The peer caps its own at MAX_STREAMS; its closes can be ahead of ours, hence the slack. This stream is
             // left unanswered: its handshake times out on the peer's side.
-            LOG.warn("mux with {}: stream {} refused, {} open", peer, id, streams.size());
+            refusals.event(
+                    more -> LOG.warn("mux with {}: stream {} refused, {} open{}", peer, id, streams.size(), more));
             return;
         }
         MuxStream s = new MuxStream(this, id);
@@ -203,7 +216,24 @@ public final class Mux implements Closeable {
         if (length <= 0 || length > WINDOW) {
             throw new ProtocolException("credit of " + Integer.toUnsignedString(length) + " bytes");
         }
-        known(id, 0, "CREDIT").ifPresent(s -> s.credit(length));
+        MuxStream s = known(id, 0, "CREDIT").orElse(null);
+        if (s != null) {
+            s.credit(length);
+        }
+    }
+
+    /**
+     * Sends a stream's RST without making the caller wait: a close may come from a timer, or from a session's other
+     * direction, while a writer holds the connection stalled.
+     */
+    void reset(int id) {
+        Threads.start("mux-reset-" + id, () -> {
+            try {
+                send(RST, id, 0);
+            } catch (IOException e) {
+                // The connection is gone, and the peer's side of the stream with it.
+            }
+        });
     }
 
     /**
@@ -255,6 +285,27 @@ public final class Mux implements Closeable {
     /** A stream closed by its owner: frames for it from now on are dropped. */
     void forget(MuxStream s) {
         streams.remove(s.id(), s);
+        if (retiring && streams.isEmpty()) {
+            close("drained");
+        }
+    }
+
+    /** Opens no more streams here, and closes once the last one has: its ids are used up, or a new one replaced it. */
+    public void retire() {
+        retiring = true;
+        if (streams.isEmpty()) {
+            close("drained");
+        }
+    }
+
+    /** Whether a new stream may open here. */
+    public boolean takesStreams() {
+        return isOpen() && !retiring && nextId.get() <= LAST_ID;
+    }
+
+    /** How long since a frame was last read, in nanoseconds. */
+    public long silentNanos() {
+        return System.nanoTime() - lastReadNanos;
     }
 
     private static void header(byte[] frame, byte type, int id, int length) {

@@ -105,9 +105,13 @@ public final class MuxStream extends Socket {
         }
     }
 
-    void credit(int n) {
+    /** Credit from the peer; more than a window in all is a protocol error (the peer gave back bytes never sent). */
+    void credit(int n) throws ProtocolException {
         lock.lock();
         try {
+            if ((long) credit + n > Mux.WINDOW) {
+                throw new ProtocolException("stream " + id + ": credit past the window");
+            }
             credit += n;
             writable.signalAll();
         } finally {
@@ -281,11 +285,7 @@ public final class MuxStream extends Socket {
         }
         mux.forget(this);
         if (rst) {
-            try {
-                mux.send(Mux.RST, id, 0);
-            } catch (IOException e) {
-                // The connection is gone, and the peer's side of the stream with it.
-            }
+            mux.reset(id);
         }
     }
 

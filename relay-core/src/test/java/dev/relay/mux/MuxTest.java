@@ -3,6 +3,7 @@ package dev.relay.mux;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -284,5 +285,61 @@ class MuxTest {
         accepter.start(accepterClosed::complete);
         raw.getOutputStream().write(new byte[] {Mux.FIN, 0, 0, 0, 3, 0, 0, 0, 0});
         assertEquals("protocol error: FIN for stream 3, never opened", accepterClosed.get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void closingAStreamNeverWaitsForAWriterStuckOnTheConnection() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            server.setReceiveBufferSize(4096);
+            Socket a = new Socket();
+            a.setSendBufferSize(4096);
+            a.connect(server.getLocalSocketAddress());
+            raw = server.accept();
+            opener = Mux.opening(a);
+        }
+        opener.start(openerClosed::complete);
+        // The peer reads nothing, so a large write fills the socket buffers and blocks, holding the connection.
+        MuxStream stuck = opener.open();
+        MuxStream other = opener.open();
+        Thread writer = Thread.ofVirtual().start(() -> {
+            try {
+                stuck.getOutputStream().write(new byte[Mux.WINDOW]);
+            } catch (IOException e) {
+                // Ends when the test closes the connection.
+            }
+        });
+        until("the writer to block in the connection", () -> writer.getState() == Thread.State.WAITING);
+        // A close (a reaper's, a session's other direction) returns at once; the RST waits its turn elsewhere.
+        assertTimeoutPreemptively(Duration.ofSeconds(5), other::close);
+        assertTrue(other.isClosed());
+        opener.close();
+        writer.join(10_000);
+        assertTrue(!writer.isAlive());
+    }
+
+    @Test
+    void aRetiredConnectionOpensNoMoreStreamsAndClosesAfterItsLast() throws Exception {
+        connect();
+        MuxStream last = opener.open();
+        next();
+        opener.retire();
+        assertThrows(IOException.class, opener::open);
+        assertTrue(opener.isOpen(), "its streams go on");
+        last.close();
+        assertEquals("drained", openerClosed.get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void creditForBytesNeverSentIsAProtocolError() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            raw = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+            accepter = Mux.accepting(server.accept(), accepted::add);
+        }
+        accepter.start(accepterClosed::complete);
+        OutputStream out = raw.getOutputStream();
+        out.write(new byte[] {Mux.OPEN, 0, 0, 0, 1, 0, 0, 0, 0});
+        // A whole window back, though nothing was sent on the stream: its credit would pass the window.
+        out.write(new byte[] {Mux.CREDIT, 0, 0, 0, 1, 0, 4, 0, 0});
+        assertEquals("protocol error: stream 1: credit past the window", accepterClosed.get(10, TimeUnit.SECONDS));
     }
 }

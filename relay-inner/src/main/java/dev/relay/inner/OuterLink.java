@@ -18,6 +18,7 @@ import dev.relay.protocol.OuterToInner.Open;
 import dev.relay.protocol.ProtocolException;
 import dev.relay.session.Reuse;
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +54,10 @@ final class OuterLink {
     private volatile Mux mux;
     /** Held while the stream connection is dialled: a lock, not synchronized, so no carrier thread is pinned on JDK 21. */
     private final ReentrantLock dialingMux = new ReentrantLock();
+    /** When the last dial of the stream connection failed (System.nanoTime), and why; read under {@link #dialingMux}. */
+    private long muxFailedNanos = System.nanoTime() - 1;
+
+    private String muxFailure;
 
     private final TargetChecker checker;
     private final LogLimiter refusals = new LogLimiter(Duration.ofSeconds(1), "refused");
@@ -185,12 +190,21 @@ final class OuterLink {
      * with DataAuth and answered with the outer's Ready, as a connection of its own would be. The caller owns it.
      */
     Channel dialStream(String session) throws IOException {
-        MuxStream s = mux().open();
+        Mux m = mux();
+        MuxStream s = m.open();
+        Duration limit = inner.config().tuning().handshake();
         try {
-            s.setSoTimeout((int) inner.config().tuning().handshake().toMillis());
+            s.setSoTimeout((int) limit.toMillis());
             Channel ch = new Channel(s);
             Handshake.dialData(ch, inner.config().token(), inner.config().name(), session);
             return ch;
+        } catch (SocketTimeoutException e) {
+            s.close();
+            // Nothing at all came back meanwhile: the connection is dead (a middlebox dropped it silently), not busy.
+            if (m.silentNanos() >= limit.toNanos()) {
+                m.close("the outer sent nothing for " + limit.toMillis() + "ms");
+            }
+            throw e;
         } catch (IOException | RuntimeException e) {
             s.close();
             throw e;
@@ -198,30 +212,46 @@ final class OuterLink {
     }
 
     /**
-     * This link's stream connection, dialled on first use and again after it broke. One dial at a time: a burst of
-     * Opens waits for it instead of dialling one each.
+     * This link's stream connection, dialled on first use and again after it broke, after it sat unused for
+     * poolMaxIdle (a middlebox may have dropped it silently, as with an idle pooled connection), or once its stream
+     * ids are used up (it then closes after its last stream). One dial at a time: Opens that arrive meanwhile wait
+     * for it, and share its failure instead of each dialling in turn.
      */
     private Mux mux() throws IOException {
+        long asked = System.nanoTime();
         Mux m = mux;
-        if (m != null && m.isOpen()) {
+        if (usable(m)) {
             return m;
         }
         dialingMux.lock();
         try {
             m = mux;
-            if (m != null && m.isOpen()) {
+            if (usable(m)) {
                 return m;
+            }
+            if (m != null) {
+                m.retire();
             }
             if (closed.get()) {
                 throw new IOException("control channel closed");
             }
-            Channel ch = connector.dialingOuter(() -> inner.dial(connector.outer(), Purpose.MUX, channelId));
+            if (muxFailedNanos - asked > 0) {
+                throw new IOException("stream connection: " + muxFailure);
+            }
+            Channel ch;
             try {
-                ch.expect(OuterToInner.class, OuterToInner.Ready.class);
-                ch.socket().setSoTimeout(0);
-                m = Mux.opening(ch.socket());
-            } catch (IOException | RuntimeException e) {
-                ch.close();
+                ch = connector.dialingOuter(() -> inner.dial(connector.outer(), Purpose.MUX, channelId));
+                try {
+                    ch.expect(OuterToInner.class, OuterToInner.Ready.class);
+                    ch.socket().setSoTimeout(0);
+                    m = Mux.opening(ch.socket());
+                } catch (IOException | RuntimeException e) {
+                    ch.close();
+                    throw e;
+                }
+            } catch (IOException e) {
+                muxFailure = e.getMessage() == null ? e.toString() : e.getMessage();
+                muxFailedNanos = System.nanoTime();
                 throw e;
             }
             m.start(reason -> LOG.info("stream connection to {} closed: {}", connector.outer(), reason));
@@ -233,6 +263,18 @@ final class OuterLink {
             m.close("control channel closed");
         }
         return m;
+    }
+
+    private boolean usable(Mux m) {
+        if (m == null || !m.takesStreams()) {
+            return false;
+        }
+        if (m.streams() == 0
+                && m.silentNanos() > inner.config().tuning().poolMaxIdle().toNanos()) {
+            m.close("unused for " + inner.config().tuning().poolMaxIdle().toSeconds() + "s");
+            return false;
+        }
+        return true;
     }
 
     /** The outer at the other end, and what it may hold of this inner. */

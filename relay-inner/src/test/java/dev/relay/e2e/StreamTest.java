@@ -152,4 +152,36 @@ class StreamTest {
             assertEquals(2, t.outer.streamConnections());
         }
     }
+
+    @Test
+    void anInnerHoldsAtMostTwoStreamConnectionsANewerOneClosesTheOldest() throws Exception {
+        try (Target echo = Target.echo();
+                TestTunnel t = TestTunnel.outerOnly(TestCert.shared(), Tuning.DEFAULTS, TestTunnel.route("r0", echo));
+                TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
+            java.util.concurrent.CompletableFuture<String> firstClosed = new java.util.concurrent.CompletableFuture<>();
+            Socket s = t.controlConnection();
+            Channel ch = new Channel(s);
+            Handshake.dial(ch, TestTunnel.TOKEN, Purpose.MUX, "scripted", scripted.id());
+            ch.expect(OuterToInner.class, OuterToInner.Ready.class);
+            Mux first = Mux.opening(s);
+            first.start(firstClosed::complete);
+            try (first;
+                    Mux second = streamConnection(t, scripted.id());
+                    Mux third = streamConnection(t, scripted.id())) {
+                assertTrue(firstClosed.get(10, java.util.concurrent.TimeUnit.SECONDS) != null);
+                assertTrue(!first.isOpen());
+                // The two newer ones still carry sessions.
+                for (Mux m : new Mux[] {second, third}) {
+                    try (Socket user = t.connect()) {
+                        user.getOutputStream().write('k');
+                        OuterToInner.Open open = TestTunnel.nextOpen(scripted.channel());
+                        MuxStream data = m.open();
+                        Handshake.dialData(new Channel(data), TestTunnel.TOKEN, "scripted", open.session());
+                        assertEquals('k', data.getInputStream().read());
+                    }
+                }
+            }
+            assertEquals(3, t.outer.streamConnections());
+        }
+    }
 }

@@ -284,6 +284,22 @@ final class ControlPort {
      */
     private void streamOpened(MuxStream s, String inner, String from) {
         Duration limit = outer.config().tuning().handshake();
+        // One deadline for the whole exchange, as on the control port: a stream trickling a byte at a time is closed.
+        AtomicBoolean done = new AtomicBoolean();
+        ScheduledFuture<?> deadline;
+        try {
+            deadline = timer.schedule(
+                    () -> {
+                        if (done.compareAndSet(false, true)) {
+                            s.close();
+                        }
+                    },
+                    limit.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException shuttingDown) {
+            s.close();
+            return;
+        }
         Channel ch;
         Greeting g;
         try {
@@ -292,18 +308,28 @@ final class ControlPort {
             // Tickets are never redeemed on a stream: it joins no pool.
             g = Handshake.accept(ch, outer.config()::tokenFor, ticket -> false);
         } catch (IOException e) {
-            Failure kind = e instanceof SocketTimeoutException
+            // The deadline closing the stream and the read timeout are one limit, whichever fires first.
+            String late = "did not authenticate within " + limit.toMillis() + "ms";
+            boolean timedOut = done.get() || e instanceof SocketTimeoutException;
+            Failure kind = timedOut
                     ? Failure.TIMEOUT
                     : e instanceof AuthException
                             ? Failure.AUTH
                             : e instanceof ProtocolException ? Failure.PROTOCOL : Failure.OTHER;
             failed.get(kind).increment();
-            String why = CloseReason.of(e, "peer", "did not authenticate within " + limit.toMillis() + "ms");
+            String why = timedOut ? late : CloseReason.of(e, "peer", late);
             failures.event(more -> LOG.warn("stream from {} dropped: {}{}", from, why, more));
             s.close();
             return;
         } catch (RuntimeException e) {
             LOG.error("bug: stream handshake with {} failed", from, e);
+            s.close();
+            return;
+        } finally {
+            deadline.cancel(false);
+        }
+        if (!done.compareAndSet(false, true)) {
+            failed.get(Failure.TIMEOUT).increment();
             s.close();
             return;
         }

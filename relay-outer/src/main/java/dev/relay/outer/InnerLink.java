@@ -24,8 +24,6 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -55,8 +53,14 @@ final class InnerLink implements Balancer.Candidate {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Deque<Pooled> pool = new ConcurrentLinkedDeque<>();
     private final AtomicInteger pooled = new AtomicInteger();
-    /** The inner's connections that carry streams; they live and die with this control channel. */
-    private final Set<Mux> muxes = ConcurrentHashMap.newKeySet();
+    /**
+     * The inner's connections that carry streams, oldest first; they live and die with this control channel. The inner
+     * keeps one, and a second while the first drains (its stream ids used up); past two the oldest is closed, so an
+     * inner cannot make this outer hold more.
+     */
+    private final Deque<Mux> muxes = new ConcurrentLinkedDeque<>();
+
+    static final int MAX_MUXES = 2;
     /** Null over plain TCP, where a tap could read a ticket and replay the PoolAuth it goes into. */
     private final Tickets tickets;
 
@@ -299,10 +303,16 @@ final class InnerLink implements Balancer.Candidate {
 
     /** Keeps a connection that carries streams until it ends; false (and the caller closes it) once this link closed. */
     boolean addMux(Mux m) {
-        muxes.add(m);
+        muxes.addLast(m);
         if (closed.get()) {
             muxes.remove(m);
             return false;
+        }
+        while (muxes.size() > MAX_MUXES) {
+            Mux oldest = muxes.pollFirst();
+            if (oldest != null) {
+                oldest.close("replaced by a newer stream connection");
+            }
         }
         return true;
     }
