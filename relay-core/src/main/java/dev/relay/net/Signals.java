@@ -1,5 +1,8 @@
 package dev.relay.net;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -12,6 +15,12 @@ public final class Signals {
 
     /** Runs {@code reload} on a {@code reload} thread for each SIGHUP; does nothing where the JVM cannot catch it. */
     public static void onHangup(Runnable reload) {
+        if (hangupIgnored()) {
+            // Started with SIGHUP ignored (nohup does that): the JVM keeps it so, and a reload signal would never come.
+            LOG.warn("SIGHUP cannot be caught here (it was ignored when this process started, as under nohup); reload"
+                    + " with POST /reload on the admin endpoint");
+            return;
+        }
         try {
             Signal.handle(new Signal("HUP"), signal -> Threads.start("reload", reload));
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
@@ -19,5 +28,20 @@ public final class Signals {
                     "SIGHUP cannot be caught here ({}); reload with POST /reload on the admin endpoint",
                     e.getMessage());
         }
+    }
+
+    /** Whether this process inherited SIGHUP as ignored; Linux only (/proc), false where that cannot be read. */
+    static boolean hangupIgnored() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("SigIgn:")) {
+                    // A hexadecimal mask with bit n-1 for signal n; SIGHUP is 1.
+                    return (Long.parseUnsignedLong(line.substring(7).trim(), 16) & 1) != 0;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Not Linux, or no /proc: assume the handler works.
+        }
+        return false;
     }
 }

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.LoggerFactory;
 
 /** {@code java -jar relay-inner.jar}: parses arguments, loads the config, starts an {@link Inner}, waits for a signal. */
@@ -40,12 +41,21 @@ public final class InnerMain {
 
     public static void main(String[] args) throws InterruptedException {
         Threads.exitOnFatalError();
+        // Caught before anything starts: the JVM's default for SIGHUP ends the process, and a supervisor may send one
+        // as soon as the start-up line appears. One that comes while starting changes nothing: the file is being read.
+        AtomicReference<Inner> started = new AtomicReference<>();
+        Signals.onHangup(() -> {
+            Inner running = started.get();
+            if (running != null) {
+                running.reload();
+            }
+        });
         Launch launch = start(args, System.getenv(), System.out, System.err);
         if (launch.inner() == null) {
             System.exit(launch.exitStatus());
             return;
         }
-        Signals.onHangup(() -> launch.inner().reload());
+        started.set(launch.inner());
         IdleMemory.watch(launch.inner()::activeSessions);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()

@@ -33,6 +33,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -361,6 +362,11 @@ class ReloadTest {
                     .start();
             try {
                 Await.until("the outer to start", () -> read(log).contains("outer listening for inners"));
+                // Under nohup (or anything else that starts the JVM with SIGHUP ignored) it cannot be caught at all,
+                // and the outer says so; that is the environment's choice, not a failure of the reload.
+                Assumptions.assumeFalse(
+                        read(log).contains("SIGHUP cannot be caught here"),
+                        "SIGHUP is ignored in this environment (nohup?)");
                 write("", "r0 -> " + echo.address(), "r1 -> " + echo.address());
                 Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(outer.pid())).start();
                 assertEquals(0, kill.waitFor(), "kill -HUP");
