@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.relay.auth.Handshake;
+import dev.relay.config.AdminConfig;
+import dev.relay.config.HostPort;
+import dev.relay.config.OuterConfig;
 import dev.relay.config.Tuning;
 import dev.relay.mux.Mux;
 import dev.relay.mux.MuxStream;
@@ -15,6 +18,7 @@ import dev.relay.protocol.Nonce;
 import dev.relay.protocol.OuterToInner;
 import java.io.IOException;
 import java.net.Socket;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,7 +45,15 @@ class StreamTest {
     @Test
     void aStreamAuthenticatesPairsItsSessionOnceAndCarriesItsBytes() throws Exception {
         try (Target echo = Target.echo();
-                TestTunnel t = TestTunnel.outerOnly(TestCert.shared(), Tuning.DEFAULTS, TestTunnel.route("r0", echo));
+                TestTunnel t = new TestTunnel(
+                        new OuterConfig(
+                                        new HostPort("127.0.0.1", 0),
+                                        TestTunnel.TOKEN,
+                                        List.of(TestTunnel.route("r0", echo)),
+                                        Tuning.DEFAULTS)
+                                .withTls(TestCert.shared().server())
+                                .withAdmin(new AdminConfig(new HostPort("127.0.0.1", 0), null)),
+                        TestCert.shared());
                 TestTunnel.ScriptedInner scripted = t.scriptedInner();
                 Socket user = t.connect()) {
             user.getOutputStream().write('a');
@@ -50,6 +62,8 @@ class StreamTest {
                 MuxStream data = m.open();
                 Handshake.dialData(new Channel(data), TestTunnel.TOKEN, "scripted", open.session());
                 assertEquals('a', data.getInputStream().read(), "the user's byte follows the Ready");
+                assertEquals(
+                        1, new AdminClient(t.outer.adminPort()).sample("relay_streams_active{inner=\"scripted\"}"));
                 data.getOutputStream().write('b');
                 assertEquals('b', user.getInputStream().read());
 

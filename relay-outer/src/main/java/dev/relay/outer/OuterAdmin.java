@@ -68,6 +68,13 @@ final class OuterAdmin implements AdminServer.Endpoints {
         for (InnerLink l : links) {
             m.sample("relay_pool_idle_connections", l.pooled(), "inner", l.name());
         }
+        m.family(
+                "relay_streams_active",
+                "gauge",
+                "Streams open now on each inner's stream connections (TLS sessions the pool does not carry).");
+        for (InnerLink l : links) {
+            m.sample("relay_streams_active", l.streams(), "inner", l.name());
+        }
         Map<String, Map<String, Balancer.Load>> loads = outer.balancer().snapshot();
         m.family("relay_inner_sessions_active", "gauge", "Sessions each inner carries now, per route.");
         loads.forEach((route, byInner) -> byInner.forEach((inner, load) ->
