@@ -406,6 +406,38 @@ class UdpTest {
     }
 
     @Test
+    void flowsThePoolCannotServeTravelAsStreamsOverTls() throws Exception {
+        TestCert cert = TestCert.shared();
+        try (UdpTarget echo = UdpTarget.echo();
+                TestTunnel t = new TestTunnel(config(udpRoute("u0", echo)).withTls(cert.server()), cert)) {
+            t.startInner(t.innerConfig().withPool(0));
+            Random random = new Random(13);
+            // Three users, three flows, each a stream of the one stream connection, datagrams whole and their own.
+            List<DatagramSocket> users = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    DatagramSocket s = client();
+                    s.setReceiveBufferSize(1 << 20);
+                    users.add(s);
+                }
+                for (int size : new int[] {1, 1400, 65_507}) {
+                    for (DatagramSocket s : users) {
+                        byte[] d = new byte[size];
+                        random.nextBytes(d);
+                        assertArrayEquals(d, ask(s, t.outer.port("u0"), d), "a datagram of " + size + " bytes");
+                    }
+                }
+            } finally {
+                for (DatagramSocket s : users) {
+                    s.close();
+                }
+            }
+            assertEquals(3, t.outer.dataStreams());
+            assertEquals(1, t.outer.streamConnections());
+        }
+    }
+
+    @Test
     void aUdpTargetOutsideAllowTargetsIsNeverSentAnything() throws Exception {
         try (UdpTarget echo = UdpTarget.echo();
                 TestTunnel t = outerOnly(udpRoute("u0", echo));
