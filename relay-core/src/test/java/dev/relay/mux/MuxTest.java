@@ -57,6 +57,15 @@ class MuxTest {
         connect(accepted::add);
     }
 
+    /** An accepting mux whose peer is {@link #raw}: a test writes frames there by hand, broken ones included. */
+    private void acceptFromRaw() throws IOException {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            raw = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+            accepter = Mux.accepting(server.accept(), accepted::add);
+        }
+        accepter.start(accepterClosed::complete);
+    }
+
     private MuxStream next() throws InterruptedException {
         MuxStream s = accepted.poll(10, TimeUnit.SECONDS);
         assertTrue(s != null, "no stream arrived");
@@ -248,11 +257,7 @@ class MuxTest {
 
     @Test
     void aPeerThatBreaksTheFramingLosesTheConnectionWithAReason() throws Exception {
-        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            raw = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
-            accepter = Mux.accepting(server.accept(), accepted::add);
-        }
-        accepter.start(accepterClosed::complete);
+        acceptFromRaw();
         OutputStream out = raw.getOutputStream();
         // Stream 1 opened, then more DATA than its window allows without credit.
         out.write(new byte[] {Mux.OPEN, 0, 0, 0, 1, 0, 0, 0, 0});
@@ -278,11 +283,7 @@ class MuxTest {
 
     @Test
     void framesForAStreamNeverOpenedAreAProtocolError() throws Exception {
-        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            raw = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
-            accepter = Mux.accepting(server.accept(), accepted::add);
-        }
-        accepter.start(accepterClosed::complete);
+        acceptFromRaw();
         raw.getOutputStream().write(new byte[] {Mux.FIN, 0, 0, 0, 3, 0, 0, 0, 0});
         assertEquals("protocol error: FIN for stream 3, never opened", accepterClosed.get(10, TimeUnit.SECONDS));
     }
@@ -331,11 +332,7 @@ class MuxTest {
 
     @Test
     void creditForBytesNeverSentIsAProtocolError() throws Exception {
-        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            raw = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
-            accepter = Mux.accepting(server.accept(), accepted::add);
-        }
-        accepter.start(accepterClosed::complete);
+        acceptFromRaw();
         OutputStream out = raw.getOutputStream();
         out.write(new byte[] {Mux.OPEN, 0, 0, 0, 1, 0, 0, 0, 0});
         // A whole window back, though nothing was sent on the stream: its credit would pass the window.

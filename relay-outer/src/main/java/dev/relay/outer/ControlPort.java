@@ -168,17 +168,8 @@ final class ControlPort {
         // The deadline covers the whole exchange, so a peer trickling one byte at a time cannot hold a slot.
         Duration limit = outer.config().tuning().handshake();
         AtomicBoolean done = new AtomicBoolean();
-        ScheduledFuture<?> deadline;
-        try {
-            deadline = timer.schedule(
-                    () -> {
-                        if (done.compareAndSet(false, true)) {
-                            Sockets.closeQuietly(s);
-                        }
-                    },
-                    limit.toMillis(),
-                    TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException shuttingDown) {
+        ScheduledFuture<?> deadline = deadline(s, done, limit);
+        if (deadline == null) {
             handshaking.remove(s);
             Sockets.closeQuietly(s);
             return;
@@ -286,17 +277,8 @@ final class ControlPort {
         Duration limit = outer.config().tuning().handshake();
         // One deadline for the whole exchange, as on the control port: a stream trickling a byte at a time is closed.
         AtomicBoolean done = new AtomicBoolean();
-        ScheduledFuture<?> deadline;
-        try {
-            deadline = timer.schedule(
-                    () -> {
-                        if (done.compareAndSet(false, true)) {
-                            s.close();
-                        }
-                    },
-                    limit.toMillis(),
-                    TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException shuttingDown) {
+        ScheduledFuture<?> deadline = deadline(s, done, limit);
+        if (deadline == null) {
             s.close();
             return;
         }
@@ -341,6 +323,25 @@ final class ControlPort {
         }
         streams.incrementAndGet();
         outer.starter().dataConnectionOpened(ch, g, from);
+    }
+
+    /**
+     * Closes {@code s} after {@code limit} unless whoever sets {@code done} first is the handshake, which then cancels
+     * it; null when the timer is shutting down.
+     */
+    private ScheduledFuture<?> deadline(Socket s, AtomicBoolean done, Duration limit) {
+        try {
+            return timer.schedule(
+                    () -> {
+                        if (done.compareAndSet(false, true)) {
+                            Sockets.closeQuietly(s);
+                        }
+                    },
+                    limit.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException shuttingDown) {
+            return null;
+        }
     }
 
     /**
