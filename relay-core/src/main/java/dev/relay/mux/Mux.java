@@ -14,7 +14,9 @@ import java.net.SocketException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -45,8 +47,12 @@ public final class Mux implements Closeable {
     static final byte RST = 4;
     static final byte CREDIT = 5;
 
-    /** The most a DATA frame carries: one TLS record's payload, so streams take turns at the connection often. */
-    public static final int MAX_DATA = 16 * 1024;
+    /**
+     * The most a DATA frame carries: with its header, one TLS record's payload (16,384 bytes), so a frame is one record
+     * and streams take turns at the connection often. A frame of 16 KiB and a header took two records, the second of
+     * nine bytes.
+     */
+    public static final int MAX_DATA = 16_384 - HEADER;
 
     /** Bytes a stream's receiver holds for it at most; credit comes back once half of it has been read. */
     public static final int WINDOW = 256 * 1024;
@@ -62,6 +68,14 @@ public final class Mux implements Closeable {
     private final OutputStream out;
     private final String peer;
     private final ReentrantLock writeLock = new ReentrantLock();
+    /** Spare arrays for large DATA payloads ({@link #payloadBuffer}), at most {@link #SPARES}. */
+    private final Queue<byte[]> spares = new ConcurrentLinkedQueue<>();
+
+    private final AtomicInteger spareCount = new AtomicInteger();
+    static final int SPARES = 32;
+    /** Where a DATA frame is assembled, under {@link #writeLock}. */
+    private final byte[] frame = new byte[HEADER + MAX_DATA];
+
     private final Map<Integer, MuxStream> streams = new ConcurrentHashMap<>();
     /** Where the peer's new streams go; null on the opening side, which accepts none. */
     private final Consumer<MuxStream> accepted;
@@ -116,7 +130,7 @@ public final class Mux implements Closeable {
             throw new IOException("this connection carries " + MAX_STREAMS + " streams already");
         }
         // The id is taken and its OPEN written under the write lock: the accepting side sees ids only grow.
-        byte[] frame = new byte[HEADER];
+        byte[] opening = new byte[HEADER];
         MuxStream s = null;
         writeLock.lock();
         try {
@@ -131,8 +145,8 @@ public final class Mux implements Closeable {
                 streams.remove(id);
                 throw new SocketException("connection closed: " + why);
             }
-            header(frame, OPEN, id, 0);
-            out.write(frame);
+            header(opening, OPEN, id, 0);
+            out.write(opening);
         } catch (IOException e) {
             if (s != null) {
                 streams.remove(s.id());
@@ -205,11 +219,11 @@ public final class Mux implements Closeable {
             in.skipNBytes(length);
             return;
         }
-        byte[] payload = in.readNBytes(length);
-        if (payload.length < length) {
+        byte[] payload = payloadBuffer(length);
+        if (in.readNBytes(payload, 0, length) < length) {
             throw new EOFException("connection ended in a DATA frame");
         }
-        s.received(payload);
+        s.received(payload, length);
     }
 
     private void credit(int id, int length) throws ProtocolException {
@@ -255,19 +269,54 @@ public final class Mux implements Closeable {
         return Optional.empty();
     }
 
+    /**
+     * An array for a DATA payload of {@code length} bytes: a large one is a spare of {@link #MAX_DATA} bytes, given back
+     * by its stream once read (a new array per frame made the collector most of a stream's cost in bulk); a small one
+     * is its own size, so that a peer sending one-byte frames cannot make a window of them cost 16 KiB each.
+     */
+    private byte[] payloadBuffer(int length) {
+        if (length <= MAX_DATA / 2) {
+            return new byte[length];
+        }
+        byte[] b = spares.poll();
+        if (b == null) {
+            return new byte[MAX_DATA];
+        }
+        spareCount.decrementAndGet();
+        return b;
+    }
+
+    /** A payload array its stream is done with; kept for the next large frame while there are few spares. */
+    void giveBack(byte[] b) {
+        if (b.length == MAX_DATA && spareCount.incrementAndGet() <= SPARES) {
+            spares.offer(b);
+        } else if (b.length == MAX_DATA) {
+            spareCount.decrementAndGet();
+        }
+    }
+
     /** A frame with no payload. */
     void send(byte type, int id, int length) throws IOException {
-        byte[] frame = new byte[HEADER];
-        header(frame, type, id, length);
-        write(frame);
+        byte[] small = new byte[HEADER];
+        header(small, type, id, length);
+        write(small);
     }
 
     /** A DATA frame with {@code n} bytes at {@code off} in {@code b}, one write, so one TLS record. */
     void sendData(int id, byte[] b, int off, int n) throws IOException {
-        byte[] frame = new byte[HEADER + n];
-        header(frame, DATA, id, n);
-        System.arraycopy(b, off, frame, HEADER, n);
-        write(frame);
+        if (closed.get()) {
+            throw new SocketException("connection closed: " + why);
+        }
+        writeLock.lock();
+        try {
+            // Assembled in the connection's one frame buffer: a frame per write allocated 16 KiB each time, and the
+            // collector's work was most of a stream's cost in bulk.
+            header(frame, DATA, id, n);
+            System.arraycopy(b, off, frame, HEADER, n);
+            out.write(frame, 0, HEADER + n);
+        } finally {
+            writeLock.unlock();
+        }
     }
 
     private void write(byte[] frame) throws IOException {

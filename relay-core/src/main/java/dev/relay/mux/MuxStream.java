@@ -31,7 +31,7 @@ public final class MuxStream extends Socket {
     private final Condition readable = lock.newCondition();
     private final Condition writable = lock.newCondition();
     /** DATA payloads not read yet, the first one from {@link #offset}; at most {@link Mux#WINDOW} bytes in all. */
-    private final ArrayDeque<byte[]> queue = new ArrayDeque<>(2);
+    private final ArrayDeque<Chunk> queue = new ArrayDeque<>(2);
 
     private int offset;
     private int queued;
@@ -63,22 +63,27 @@ public final class MuxStream extends Socket {
 
     // --- from the mux's reader ---
 
-    void received(byte[] payload) throws ProtocolException {
+    /** The first {@code length} bytes of {@code payload}, which this stream gives back to the mux once read. */
+    void received(byte[] payload, int length) throws ProtocolException {
         lock.lock();
         try {
             if (closed || reset) {
+                mux.giveBack(payload);
                 return;
             }
-            if (finReceived || queued + payload.length > Mux.WINDOW) {
+            if (finReceived || queued + length > Mux.WINDOW) {
                 throw new ProtocolException("stream " + id + (finReceived ? ": DATA after FIN" : ": over its window"));
             }
-            queue.add(payload);
-            queued += payload.length;
+            queue.add(new Chunk(payload, length));
+            queued += length;
             readable.signal();
         } finally {
             lock.unlock();
         }
     }
+
+    /** A DATA payload waiting to be read: the first {@code length} bytes of {@code bytes}. */
+    private record Chunk(byte[] bytes, int length) {}
 
     void finReceived() {
         lock.lock();
@@ -173,14 +178,15 @@ public final class MuxStream extends Socket {
             }
             n = 0;
             while (n < len && !queue.isEmpty()) {
-                byte[] head = queue.peek();
-                int take = Math.min(len - n, head.length - offset);
-                System.arraycopy(head, offset, b, off + n, take);
+                Chunk head = queue.peek();
+                int take = Math.min(len - n, head.length() - offset);
+                System.arraycopy(head.bytes(), offset, b, off + n, take);
                 n += take;
                 offset += take;
-                if (offset == head.length) {
+                if (offset == head.length()) {
                     queue.poll();
                     offset = 0;
+                    mux.giveBack(head.bytes());
                 }
             }
             queued -= n;
@@ -276,7 +282,9 @@ public final class MuxStream extends Socket {
             }
             closed = true;
             rst = !(finSent && finReceived) && !reset && broken == null;
-            queue.clear();
+            for (Chunk c; (c = queue.poll()) != null; ) {
+                mux.giveBack(c.bytes());
+            }
             queued = 0;
             readable.signalAll();
             writable.signalAll();

@@ -264,7 +264,9 @@ class MuxTest {
         byte[] frame = new byte[Mux.HEADER + Mux.MAX_DATA];
         frame[0] = Mux.DATA;
         frame[4] = 1;
+        frame[6] = (byte) (Mux.MAX_DATA >>> 16);
         frame[7] = (byte) (Mux.MAX_DATA >>> 8);
+        frame[8] = (byte) Mux.MAX_DATA;
         for (int i = 0; i <= Mux.WINDOW / Mux.MAX_DATA; i++) {
             out.write(frame);
         }
