@@ -335,7 +335,7 @@ public final class Mux implements Closeable {
     void forget(MuxStream s) {
         streams.remove(s.id(), s);
         if (retiring && streams.isEmpty()) {
-            close("drained");
+            drained();
         }
     }
 
@@ -343,7 +343,7 @@ public final class Mux implements Closeable {
     public void retire() {
         retiring = true;
         if (streams.isEmpty()) {
-            close("drained");
+            drained();
         }
     }
 
@@ -395,6 +395,18 @@ public final class Mux implements Closeable {
     @Override
     public void close() {
         close("closed");
+    }
+
+    /**
+     * Closes a retired connection after its last stream, with a normal close: what that stream sent last (its final
+     * DATA and FIN) may still be in the socket's buffer, and a reset would throw it away.
+     */
+    private void drained() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        why = "drained";
+        Sockets.closeQuietly(socket);
     }
 
     /**

@@ -191,7 +191,17 @@ final class OuterLink {
      */
     Channel dialStream(String session) throws IOException {
         Mux m = mux();
-        MuxStream s = m.open();
+        MuxStream s;
+        try {
+            s = m.open();
+        } catch (IOException e) {
+            if (m.isOpen()) {
+                throw e;
+            }
+            // It closed between mux() and open() (idle, dead, or replaced): once more, on the one that follows it.
+            m = mux();
+            s = m.open();
+        }
         Duration limit = inner.config().tuning().handshake();
         try {
             s.setSoTimeout((int) limit.toMillis());
@@ -230,7 +240,12 @@ final class OuterLink {
                 return m;
             }
             if (m != null) {
-                m.retire();
+                if (m.isOpen() && idle(m)) {
+                    m.close("unused for "
+                            + inner.config().tuning().poolMaxIdle().toSeconds() + "s");
+                } else {
+                    m.retire();
+                }
             }
             if (closed.get()) {
                 throw new IOException("control channel closed");
@@ -265,16 +280,14 @@ final class OuterLink {
         return m;
     }
 
+    /** Whether {@code m} takes new streams and has not sat unused too long; closing an idle one is mux()'s, locked. */
     private boolean usable(Mux m) {
-        if (m == null || !m.takesStreams()) {
-            return false;
-        }
-        if (m.streams() == 0
-                && m.silentNanos() > inner.config().tuning().poolMaxIdle().toNanos()) {
-            m.close("unused for " + inner.config().tuning().poolMaxIdle().toSeconds() + "s");
-            return false;
-        }
-        return true;
+        return m != null && m.takesStreams() && !idle(m);
+    }
+
+    private boolean idle(Mux m) {
+        return m.streams() == 0
+                && m.silentNanos() > inner.config().tuning().poolMaxIdle().toNanos();
     }
 
     /** The outer at the other end, and what it may hold of this inner. */
