@@ -9,6 +9,7 @@ import dev.relay.config.ClientTls;
 import dev.relay.config.InnerConfig;
 import dev.relay.mux.Mux;
 import java.net.Socket;
+import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -144,6 +145,31 @@ class TlsTest {
             Await.until(
                     "every session to end on both sides",
                     () -> t.outer.activeSessions() == 0 && t.inner.activeSessions() == 0);
+        }
+    }
+
+    @Test
+    void aStreamConnectionLivesAndDiesWithItsInnerAndTheNextInnerDialsItsOwn() throws Exception {
+        try (Target echo = Target.echo();
+                TestTunnel t = TestTunnel.to(echo, 0, TestCert.shared())) {
+            Socket first = t.connect();
+            try (first) {
+                assertEquals("before", TunnelTest.roundTrip(first, "before"));
+                t.stopInner();
+                // The session on the stream ends with its connection: end of stream or a reset, never a hang.
+                first.setSoTimeout(10_000);
+                try {
+                    assertEquals(-1, first.getInputStream().read());
+                } catch (SocketException reset) {
+                    // Equally ended.
+                }
+            }
+            Await.until("the session to end on the outer", () -> t.outer.activeSessions() == 0);
+            t.startInner(t.innerConfig().withPool(0));
+            try (Socket second = t.connect()) {
+                assertEquals("after", TunnelTest.roundTrip(second, "after"));
+            }
+            assertEquals(2, t.outer.streamConnections(), "a new inner, a new stream connection");
         }
     }
 
