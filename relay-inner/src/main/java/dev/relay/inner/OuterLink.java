@@ -210,9 +210,10 @@ final class OuterLink {
             return ch;
         } catch (SocketTimeoutException e) {
             s.close();
-            // Nothing at all came back meanwhile: the connection is dead (a middlebox dropped it silently), not busy.
+            // Nothing at all came back meanwhile: the connection may be dead (a middlebox dropped it silently), not
+            // busy. New streams go to a new one; the sessions on this one keep it until they end, in case it lives.
             if (m.silentNanos() >= limit.toNanos()) {
-                m.close("the outer sent nothing for " + limit.toMillis() + "ms");
+                m.retire();
             }
             throw e;
         } catch (IOException | RuntimeException e) {
