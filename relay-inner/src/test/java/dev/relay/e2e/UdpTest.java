@@ -138,29 +138,38 @@ class UdpTest {
                 TestTunnel t = tunnel(udpRoute("u0", echo));
                 ExecutorService users = Executors.newVirtualThreadPerTaskExecutor()) {
             int port = t.outer.port("u0");
+            // Every user's socket open until all are done: one closed early could free its port for a later user,
+            // who would then be the same address, so the same flow, and the count below one short.
+            List<DatagramSocket> sockets = new ArrayList<>();
+            for (int i = 0; i < flows; i++) {
+                sockets.add(client());
+            }
             List<Future<?>> done = new ArrayList<>();
             for (int i = 0; i < flows; i++) {
                 int n = i;
+                DatagramSocket s = sockets.get(i);
                 done.add(users.submit(() -> {
-                    try (DatagramSocket s = client()) {
-                        // Each user's own words, and its port in them: a reply meant for another cannot match.
-                        String me = "user " + n + " from " + s.getLocalPort() + " #";
-                        for (int k = 0; k < 2; k++) {
-                            byte[] mine = (me + k).getBytes(StandardCharsets.UTF_8);
-                            byte[] reply = ask(s, port, mine);
-                            // A resend's late twin of an earlier question is ours too, and is skipped.
-                            while (!Arrays.equals(mine, reply)) {
-                                String got = new String(reply, StandardCharsets.UTF_8);
-                                assertTrue(got.startsWith(me), me + k + " got another's reply: " + got);
-                                reply = receive(s);
-                            }
+                    // Each user's own words, and its port in them: a reply meant for another cannot match.
+                    String me = "user " + n + " from " + s.getLocalPort() + " #";
+                    for (int k = 0; k < 2; k++) {
+                        byte[] mine = (me + k).getBytes(StandardCharsets.UTF_8);
+                        byte[] reply = ask(s, port, mine);
+                        // A resend's late twin of an earlier question is ours too, and is skipped.
+                        while (!Arrays.equals(mine, reply)) {
+                            String got = new String(reply, StandardCharsets.UTF_8);
+                            assertTrue(got.startsWith(me), me + k + " got another's reply: " + got);
+                            reply = receive(s);
                         }
                     }
                     return null;
                 }));
             }
-            for (Future<?> f : done) {
-                f.get();
+            try {
+                for (Future<?> f : done) {
+                    f.get();
+                }
+            } finally {
+                sockets.forEach(DatagramSocket::close);
             }
             assertEquals(flows, t.outer.activeFlows());
             assertEquals(flows, t.inner.activeFlows());
