@@ -24,9 +24,9 @@ public record Status(
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record ConfigInfo(String file, String loadedAt, long generation) {}
 
-    /** An inner connected to this outer. */
+    /** An inner connected to this outer; {@code streams} are its TLS sessions the pool does not carry. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record InnerInfo(String name, String address, String connectedSince, int poolIdle) {}
+    public record InnerInfo(String name, String address, String connectedSince, int poolIdle, int streams) {}
 
     /** An outer this inner dials. */
     @JsonInclude(JsonInclude.Include.NON_NULL)

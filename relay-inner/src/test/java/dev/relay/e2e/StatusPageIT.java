@@ -66,6 +66,12 @@ class StatusPageIT {
                 assertTrue(text.contains(shown), "the page shows " + shown + ":\n" + text);
             }
             assertEquals("relay outer", browser.eval("document.title").asText());
+            // The inner's card shows its idle pooled connections and its streams (none: this tunnel is plain).
+            assertEquals(
+                    "0",
+                    browser.eval("document.querySelector('[data-peer=\"test-inner\"] [data-field=\"streams\"]')"
+                                    + "?.textContent ?? null")
+                            .asText());
 
             try (Socket user = t.connect("web")) {
                 byte[] payload = "x".repeat(100_000).getBytes(StandardCharsets.US_ASCII);

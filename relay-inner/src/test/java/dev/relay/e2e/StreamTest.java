@@ -64,6 +64,9 @@ class StreamTest {
                 assertEquals('a', data.getInputStream().read(), "the user's byte follows the Ready");
                 assertEquals(
                         1, new AdminClient(t.outer.adminPort()).sample("relay_streams_active{inner=\"scripted\"}"));
+                String status =
+                        new AdminClient(t.outer.adminPort()).get("/status").body();
+                assertTrue(status.contains("\"streams\":1"), status);
                 data.getOutputStream().write('b');
                 assertEquals('b', user.getInputStream().read());
 

@@ -29,7 +29,8 @@ final class OuterAdmin implements AdminServer.Endpoints {
         OuterConfig config = outer.config();
         List<Status.InnerInfo> inners = new ArrayList<>();
         for (InnerLink l : sorted()) {
-            inners.add(new Status.InnerInfo(l.name(), l.describeAddress(), Status.time(l.since()), l.pooled()));
+            inners.add(new Status.InnerInfo(
+                    l.name(), l.describeAddress(), Status.time(l.since()), l.pooled(), l.streams()));
         }
         List<Status.RouteInfo> routes = new ArrayList<>();
         for (Route r : config.routes()) {
