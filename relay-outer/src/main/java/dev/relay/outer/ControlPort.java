@@ -453,11 +453,11 @@ final class ControlPort {
             ch.close();
             return;
         }
-        if (l.offer(ch, g.outerProof())) {
-            if (g.outerProof() != null) {
-                ticketed.incrementAndGet();
-            }
-        } else {
+        // Counted before the pool has it: whoever sees the connection pooled sees it counted too.
+        if (g.outerProof() != null) {
+            ticketed.incrementAndGet();
+        }
+        if (!l.offer(ch, g.outerProof())) {
             LOG.debug("pooled connection from {} refused: pool full", from);
             ch.fail("the pool is full (" + InnerConfig.MAX_POOL + " connections)");
         }
