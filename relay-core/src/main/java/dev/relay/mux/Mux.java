@@ -130,11 +130,10 @@ public final class Mux implements Closeable {
             throw new IOException("this connection carries " + MAX_STREAMS + " streams already");
         }
         // The id is taken and its OPEN written under the write lock: the accepting side sees ids only grow.
-        byte[] opening = new byte[HEADER];
         MuxStream s = null;
         writeLock.lock();
         try {
-            if (retiring || nextId.get() > LAST_ID) {
+            if (!idsLeft()) {
                 // Two billion streams: ids would repeat. The caller dials a new connection; this one drains.
                 throw new IOException("no more streams on this connection");
             }
@@ -145,8 +144,7 @@ public final class Mux implements Closeable {
                 streams.remove(id);
                 throw new SocketException("connection closed: " + why);
             }
-            header(opening, OPEN, id, 0);
-            out.write(opening);
+            writeFrame(OPEN, id, 0, null, 0);
         } catch (IOException e) {
             if (s != null) {
                 streams.remove(s.id());
@@ -288,47 +286,51 @@ public final class Mux implements Closeable {
 
     /** A payload array its stream is done with; kept for the next large frame while there are few spares. */
     void giveBack(byte[] b) {
-        if (b.length == MAX_DATA && spareCount.incrementAndGet() <= SPARES) {
+        if (b.length != MAX_DATA) {
+            return;
+        }
+        if (spareCount.incrementAndGet() <= SPARES) {
             spares.offer(b);
-        } else if (b.length == MAX_DATA) {
+        } else {
             spareCount.decrementAndGet();
         }
     }
 
     /** A frame with no payload. */
     void send(byte type, int id, int length) throws IOException {
-        byte[] small = new byte[HEADER];
-        header(small, type, id, length);
-        write(small);
+        sendFrame(type, id, length, null, 0);
     }
 
     /** A DATA frame with {@code n} bytes at {@code off} in {@code b}, one write, so one TLS record. */
     void sendData(int id, byte[] b, int off, int n) throws IOException {
+        sendFrame(DATA, id, n, b, off);
+    }
+
+    private void sendFrame(byte type, int id, int length, byte[] b, int off) throws IOException {
         if (closed.get()) {
             throw new SocketException("connection closed: " + why);
         }
         writeLock.lock();
         try {
-            // Assembled in the connection's one frame buffer: a frame per write allocated 16 KiB each time, and the
-            // collector's work was most of a stream's cost in bulk.
-            header(frame, DATA, id, n);
-            System.arraycopy(b, off, frame, HEADER, n);
-            out.write(frame, 0, HEADER + n);
+            writeFrame(type, id, length, b, off);
         } finally {
             writeLock.unlock();
         }
     }
 
-    private void write(byte[] frame) throws IOException {
-        if (closed.get()) {
-            throw new SocketException("connection closed: " + why);
+    /**
+     * Writes a frame, assembled in the connection's one frame buffer, with {@code writeLock} held: the header, then for
+     * DATA ({@code b} not null) {@code length} bytes from {@code off}. A frame per write allocated 16 KiB each time, and
+     * the collector's work was most of a stream's cost in bulk.
+     */
+    private void writeFrame(byte type, int id, int length, byte[] b, int off) throws IOException {
+        header(frame, type, id, length);
+        int payload = 0;
+        if (b != null) {
+            System.arraycopy(b, off, frame, HEADER, length);
+            payload = length;
         }
-        writeLock.lock();
-        try {
-            out.write(frame);
-        } finally {
-            writeLock.unlock();
-        }
+        out.write(frame, 0, HEADER + payload);
     }
 
     /** A stream closed by its owner: frames for it from now on are dropped. */
@@ -349,7 +351,12 @@ public final class Mux implements Closeable {
 
     /** Whether a new stream may open here. */
     public boolean takesStreams() {
-        return isOpen() && !retiring && nextId.get() <= LAST_ID;
+        return isOpen() && idsLeft();
+    }
+
+    /** Not retired, and ids left to give. */
+    private boolean idsLeft() {
+        return !retiring && nextId.get() <= LAST_ID;
     }
 
     /** How long since a frame was last read, in nanoseconds. */
@@ -402,11 +409,7 @@ public final class Mux implements Closeable {
      * DATA and FIN) may still be in the socket's buffer, and a reset would throw it away.
      */
     private void drained() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
-        why = "drained";
-        Sockets.closeQuietly(socket);
+        close("drained", false);
     }
 
     /**
@@ -414,14 +417,20 @@ public final class Mux implements Closeable {
      * send its close_notify), and breaks every stream, whose sessions then end.
      */
     public void close(String reason) {
+        close(reason, true);
+    }
+
+    private void close(String reason, boolean reset) {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
         why = reason;
-        try {
-            socket.setSoLinger(true, 0);
-        } catch (IOException ignored) {
-            // Already closed.
+        if (reset) {
+            try {
+                socket.setSoLinger(true, 0);
+            } catch (IOException ignored) {
+                // Already closed.
+            }
         }
         Sockets.closeQuietly(socket);
         for (MuxStream s : streams.values()) {

@@ -161,10 +161,8 @@ public final class MuxStream extends Socket {
             long timeout = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
             long left = timeout;
             while (queued == 0) {
-                if (closed || reset) {
-                    check();
-                }
-                if (finReceived) {
+                // End of stream once all before the FIN was read, unless this side closed or the peer reset it.
+                if (finReceived && !closed && !reset) {
                     return -1;
                 }
                 check();
@@ -213,16 +211,15 @@ public final class MuxStream extends Socket {
             int n;
             lock.lock();
             try {
-                while (credit == 0) {
+                for (; ; ) {
                     check();
                     if (finSent) {
                         throw new SocketException("Socket output is shutdown");
                     }
+                    if (credit > 0) {
+                        break;
+                    }
                     writable.awaitUninterruptibly();
-                }
-                check();
-                if (finSent) {
-                    throw new SocketException("Socket output is shutdown");
                 }
                 n = Math.min(Math.min(len, Mux.MAX_DATA), credit);
                 credit -= n;
