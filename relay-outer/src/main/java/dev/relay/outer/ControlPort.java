@@ -185,23 +185,13 @@ final class ControlPort {
             // The configuration current when the inner arrives: a reload that changed a token applies from here on.
             OuterConfig config = outer.config();
             g = Handshake.accept(ch, config::tokenFor, ch.socket() instanceof SSLSocket ? this::redeem : null);
-        } catch (ProtocolException e) {
-            kind = Failure.PROTOCOL;
-            failure = CloseReason.of(e, "peer", null);
-            if (ch != null) {
+        } catch (IOException e) {
+            if (e instanceof ProtocolException && ch != null) {
                 ch.fail(e.getMessage());
             }
-        } catch (EOFException e) {
-            kind = Failure.CLOSED;
-            failure = "closed before authenticating";
-        } catch (IOException e) {
-            // The deadline closing the socket and the read timeout are one limit, whichever fires first.
-            String late = "did not authenticate within " + limit.toMillis() + "ms";
-            boolean timedOut = done.get() || e instanceof SocketTimeoutException;
-            kind = timedOut
-                    ? Failure.TIMEOUT
-                    : e instanceof AuthException ? Failure.AUTH : e instanceof TlsFailure ? Failure.TLS : Failure.OTHER;
-            failure = timedOut ? late : CloseReason.of(e, "peer", late);
+            Refusal r = Refusal.of(e, done.get(), limit);
+            kind = r.kind();
+            failure = r.why();
         } catch (RuntimeException e) {
             LOG.error("bug: handshake with {} failed", from, e);
             failure = "internal error: " + e;
@@ -290,17 +280,9 @@ final class ControlPort {
             // Tickets are never redeemed on a stream: it joins no pool.
             g = Handshake.accept(ch, outer.config()::tokenFor, ticket -> false);
         } catch (IOException e) {
-            // The deadline closing the stream and the read timeout are one limit, whichever fires first.
-            String late = "did not authenticate within " + limit.toMillis() + "ms";
-            boolean timedOut = done.get() || e instanceof SocketTimeoutException;
-            Failure kind = timedOut
-                    ? Failure.TIMEOUT
-                    : e instanceof AuthException
-                            ? Failure.AUTH
-                            : e instanceof ProtocolException ? Failure.PROTOCOL : Failure.OTHER;
-            failed.get(kind).increment();
-            String why = timedOut ? late : CloseReason.of(e, "peer", late);
-            failures.event(more -> LOG.warn("stream from {} dropped: {}{}", from, why, more));
+            Refusal r = Refusal.of(e, done.get(), limit);
+            failed.get(r.kind()).increment();
+            failures.event(more -> LOG.warn("stream from {} dropped: {}{}", from, r.why(), more));
             s.close();
             return;
         } catch (RuntimeException e) {
@@ -323,6 +305,29 @@ final class ControlPort {
         }
         streams.incrementAndGet();
         outer.starter().dataConnectionOpened(ch, g, from);
+    }
+
+    /** Why a connection (or a stream) did not get through its handshake: the counter it goes to, and the log's words. */
+    private record Refusal(Failure kind, String why) {
+        /**
+         * From what the handshake threw; {@code deadlinePassed} when the deadline closed the socket, which with the read
+         * timeout is one limit, whichever fires first.
+         */
+        static Refusal of(IOException e, boolean deadlinePassed, Duration limit) {
+            if (e instanceof ProtocolException) {
+                return new Refusal(Failure.PROTOCOL, CloseReason.of(e, "peer", null));
+            }
+            if (e instanceof EOFException) {
+                return new Refusal(Failure.CLOSED, "closed before authenticating");
+            }
+            String late = "did not authenticate within " + limit.toMillis() + "ms";
+            if (deadlinePassed || e instanceof SocketTimeoutException) {
+                return new Refusal(Failure.TIMEOUT, late);
+            }
+            Failure kind =
+                    e instanceof AuthException ? Failure.AUTH : e instanceof TlsFailure ? Failure.TLS : Failure.OTHER;
+            return new Refusal(kind, CloseReason.of(e, "peer", late));
+        }
     }
 
     /**
