@@ -323,13 +323,13 @@ public final class Inner implements AutoCloseable {
     }
 
     /**
-     * Dials the data connection for {@code session} over plain TCP and waits for the outer's Ready, after the challenge
-     * exchange; over TLS a data connection is a stream instead ({@link OuterLink#dialStream}). The caller owns the
-     * returned channel.
+     * Dials and authenticates as {@link #dial(HostPort, Purpose, String)} does, then waits for the outer's Ready: a data
+     * connection over plain TCP (over TLS a data connection is a stream instead, {@link OuterLink#dialStream}) and the
+     * stream connection itself. The caller owns the returned channel.
      */
-    Channel dialData(HostPort outer, String session) throws IOException {
+    Channel dialReady(HostPort outer, Purpose purpose, String session) throws IOException {
         return dial(outer, ch -> {
-            Handshake.dial(ch, config.token(), Purpose.DATA, config.name(), session);
+            Handshake.dial(ch, config.token(), purpose, config.name(), session);
             ch.expect(OuterToInner.class, OuterToInner.Ready.class);
         });
     }

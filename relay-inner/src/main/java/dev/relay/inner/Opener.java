@@ -8,6 +8,7 @@ import dev.relay.net.Sockets;
 import dev.relay.protocol.Channel;
 import dev.relay.protocol.Endpoints;
 import dev.relay.protocol.InnerToOuter;
+import dev.relay.protocol.InnerToOuter.Purpose;
 import dev.relay.protocol.OuterToInner;
 import dev.relay.proxy.ProxyHeader;
 import dev.relay.proxy.ProxyProtocol;
@@ -67,13 +68,14 @@ final class Opener {
     void overControl() {
         Closeable t = null;
         Channel data = null;
+        boolean stream = inner.usesTls();
         try {
             t = link.connector().dialingTarget(this::reachTarget);
             // Over TLS a stream on the link's stream connection: a connection of its own would cost a handshake.
-            data = inner.usesTls()
+            data = stream
                     ? link.dialStream(id)
                     : link.connector()
-                            .dialingOuter(() -> inner.dialData(link.connector().outer(), id));
+                            .dialingOuter(() -> inner.dialReady(link.connector().outer(), Purpose.DATA, id));
             data.socket().setSoTimeout(0);
         } catch (IOException | RuntimeException e) {
             Sockets.closeQuietly(t);
@@ -84,7 +86,7 @@ final class Opener {
             link.reply(new InnerToOuter.OpenFailed(id, failed(e)));
             return;
         }
-        start(data.socket(), t, inner.usesTls() ? "stream" : "open", null);
+        start(data.socket(), t, stream ? "stream" : "open", null);
     }
 
     /**

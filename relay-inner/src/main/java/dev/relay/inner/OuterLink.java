@@ -254,11 +254,9 @@ final class OuterLink {
             if (muxFailedNanos - asked > 0) {
                 throw new IOException("stream connection: " + muxFailure);
             }
-            Channel ch;
             try {
-                ch = connector.dialingOuter(() -> inner.dial(connector.outer(), Purpose.MUX, channelId));
+                Channel ch = connector.dialingOuter(() -> inner.dialReady(connector.outer(), Purpose.MUX, channelId));
                 try {
-                    ch.expect(OuterToInner.class, OuterToInner.Ready.class);
                     ch.socket().setSoTimeout(0);
                     m = Mux.opening(ch.socket());
                 } catch (IOException | RuntimeException e) {

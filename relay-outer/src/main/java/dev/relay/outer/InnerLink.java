@@ -331,8 +331,7 @@ final class InnerLink implements Balancer.Candidate {
             channel.close();
         }
         drainPool();
-        for (Mux m : muxes) {
-            muxes.remove(m);
+        for (Mux m; (m = muxes.pollFirst()) != null; ) {
             m.close("control channel closed");
         }
     }
