@@ -3,6 +3,7 @@ package dev.relay.net;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -13,8 +14,25 @@ public final class Signals {
 
     private Signals() {}
 
-    /** Runs {@code reload} on a {@code reload} thread for each SIGHUP; does nothing where the JVM cannot catch it. */
-    public static void onHangup(Runnable reload) {
+    /**
+     * Catches SIGHUP now, before the program starts, and from then on runs what the returned reference holds on a
+     * {@code reload} thread for each one; the program sets it once it has started. Caught early because the JVM's
+     * default for SIGHUP ends the process, and a supervisor may send one as soon as the start-up line appears; one that
+     * comes while starting changes nothing, since the file is being read then. Does nothing where the JVM cannot catch
+     * it.
+     */
+    public static AtomicReference<Runnable> reloadOnHangup() {
+        AtomicReference<Runnable> reload = new AtomicReference<>();
+        onHangup(() -> {
+            Runnable r = reload.get();
+            if (r != null) {
+                r.run();
+            }
+        });
+        return reload;
+    }
+
+    private static void onHangup(Runnable reload) {
         if (hangupIgnored()) {
             // Started with SIGHUP ignored (nohup does that): the JVM keeps it so, and a reload signal would never come.
             LOG.warn("SIGHUP cannot be caught here (it was ignored when this process started, as under nohup); reload"

@@ -41,21 +41,13 @@ public final class InnerMain {
 
     public static void main(String[] args) throws InterruptedException {
         Threads.exitOnFatalError();
-        // Caught before anything starts: the JVM's default for SIGHUP ends the process, and a supervisor may send one
-        // as soon as the start-up line appears. One that comes while starting changes nothing: the file is being read.
-        AtomicReference<Inner> started = new AtomicReference<>();
-        Signals.onHangup(() -> {
-            Inner running = started.get();
-            if (running != null) {
-                running.reload();
-            }
-        });
+        AtomicReference<Runnable> reload = Signals.reloadOnHangup();
         Launch launch = start(args, System.getenv(), System.out, System.err);
         if (launch.inner() == null) {
             System.exit(launch.exitStatus());
             return;
         }
-        started.set(launch.inner());
+        reload.set(launch.inner()::reload);
         IdleMemory.watch(launch.inner()::activeSessions);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()

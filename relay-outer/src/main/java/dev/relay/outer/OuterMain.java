@@ -43,21 +43,13 @@ public final class OuterMain {
 
     public static void main(String[] args) throws InterruptedException {
         Threads.exitOnFatalError();
-        // Caught before anything starts: the JVM's default for SIGHUP ends the process, and a supervisor may send one
-        // as soon as the start-up line appears. One that comes while starting changes nothing: the file is being read.
-        AtomicReference<Outer> started = new AtomicReference<>();
-        Signals.onHangup(() -> {
-            Outer running = started.get();
-            if (running != null) {
-                running.reload();
-            }
-        });
+        AtomicReference<Runnable> reload = Signals.reloadOnHangup();
         Launch launch = start(args, System.getenv(), System.out, System.err);
         if (launch.outer() == null) {
             System.exit(launch.exitStatus());
             return;
         }
-        started.set(launch.outer());
+        reload.set(launch.outer()::reload);
         IdleMemory.watch(launch.outer()::activeSessions);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
