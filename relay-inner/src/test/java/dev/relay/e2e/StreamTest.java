@@ -19,6 +19,9 @@ import dev.relay.protocol.OuterToInner;
 import java.io.IOException;
 import java.net.Socket;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,18 +29,58 @@ import org.junit.jupiter.api.Test;
  * them, how each stream authenticates and pairs, and what a broken one costs.
  */
 class StreamTest {
-    /** A stream connection for the scripted inner's control channel {@code channel}, past the outer's Ready. */
-    private static Mux streamConnection(TestTunnel t, String channel) throws IOException {
+    /** A connection asking to carry the scripted inner's streams for its control channel {@code channel}, Hello sent. */
+    private static Channel dialStreamConnection(TestTunnel t, String channel) throws IOException {
         Socket s = t.controlConnection();
         try {
             Channel ch = new Channel(s);
             Handshake.dial(ch, TestTunnel.TOKEN, Purpose.MUX, "scripted", channel);
-            ch.expect(OuterToInner.class, OuterToInner.Ready.class);
-            Mux m = Mux.opening(s);
-            m.start(reason -> {});
-            return m;
+            return ch;
         } catch (IOException | RuntimeException e) {
             s.close();
+            throw e;
+        }
+    }
+
+    /** The same past the outer's Ready, as the raw socket a test may write anything on. */
+    private static Socket streamSocket(TestTunnel t, String channel) throws IOException {
+        Channel ch = dialStreamConnection(t, channel);
+        try {
+            ch.expect(OuterToInner.class, OuterToInner.Ready.class);
+            return ch.socket();
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /** A stream connection for the scripted inner, reading its frames; {@code onClose} hears why it ended. */
+    private static Mux streamConnection(TestTunnel t, String channel, Consumer<String> onClose) throws IOException {
+        Mux m = Mux.opening(streamSocket(t, channel));
+        m.start(onClose);
+        return m;
+    }
+
+    private static Mux streamConnection(TestTunnel t, String channel) throws IOException {
+        return streamConnection(t, channel, reason -> {});
+    }
+
+    /** What the outer says when it refuses a stream connection for {@code channel}. */
+    private static String refusal(TestTunnel t, String channel) throws IOException {
+        try (Channel ch = dialStreamConnection(t, channel)) {
+            return assertThrows(Frames.PeerError.class, () -> ch.expect(OuterToInner.class, OuterToInner.Ready.class))
+                    .getMessage();
+        }
+    }
+
+    /** A stream on {@code m} that answers {@code open} for the inner named {@code name}, past the outer's Ready. */
+    private static MuxStream answer(Mux m, OuterToInner.Open open, String name) throws IOException {
+        MuxStream data = m.open();
+        try {
+            Handshake.dialData(new Channel(data), TestTunnel.TOKEN, name, open.session());
+            return data;
+        } catch (IOException | RuntimeException e) {
+            data.close();
             throw e;
         }
     }
@@ -59,8 +102,7 @@ class StreamTest {
             user.getOutputStream().write('a');
             OuterToInner.Open open = TestTunnel.nextOpen(scripted.channel());
             try (Mux m = streamConnection(t, scripted.id())) {
-                MuxStream data = m.open();
-                Handshake.dialData(new Channel(data), TestTunnel.TOKEN, "scripted", open.session());
+                MuxStream data = answer(m, open, "scripted");
                 assertEquals('a', data.getInputStream().read(), "the user's byte follows the Ready");
                 assertEquals(
                         1, new AdminClient(t.outer.adminPort()).sample("relay_streams_active{inner=\"scripted\"}"));
@@ -71,10 +113,7 @@ class StreamTest {
                 assertEquals('b', user.getInputStream().read());
 
                 // The same session on a second stream is refused by name; the first one is unharmed.
-                MuxStream again = m.open();
-                Frames.PeerError e = assertThrows(
-                        Frames.PeerError.class,
-                        () -> Handshake.dialData(new Channel(again), TestTunnel.TOKEN, "scripted", open.session()));
+                Frames.PeerError e = assertThrows(Frames.PeerError.class, () -> answer(m, open, "scripted"));
                 assertTrue(e.getMessage().contains("unknown or expired session"), e.getMessage());
 
                 // A user's half-close arrives as the stream's end, and the other direction still carries bytes.
@@ -95,23 +134,14 @@ class StreamTest {
     void aStreamConnectionIsOnlyForTheInnersOwnControlChannelAndOnlyOverTls() throws Exception {
         try (Target echo = Target.echo();
                 TestTunnel t = TestTunnel.outerOnly(TestCert.shared(), Tuning.DEFAULTS, TestTunnel.route("r0", echo));
-                TestTunnel.ScriptedInner scripted = t.scriptedInner();
-                Socket s = t.controlConnection()) {
-            Channel ch = new Channel(s);
-            Handshake.dial(ch, TestTunnel.TOKEN, Purpose.MUX, "scripted", Nonce.sessionId());
-            Frames.PeerError e =
-                    assertThrows(Frames.PeerError.class, () -> ch.expect(OuterToInner.class, OuterToInner.Ready.class));
-            assertEquals("this stream connection names another control channel", e.getMessage());
+                TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
+            assertEquals("this stream connection names another control channel", refusal(t, Nonce.sessionId()));
         }
         try (Target echo = Target.echo();
                 TestTunnel t = TestTunnel.outerOnly(Tuning.DEFAULTS, TestTunnel.route("r0", echo));
-                TestTunnel.ScriptedInner scripted = t.scriptedInner();
-                Socket s = t.controlConnection()) {
-            Channel ch = new Channel(s);
-            Handshake.dial(ch, TestTunnel.TOKEN, Purpose.MUX, "scripted", scripted.id());
-            Frames.PeerError e =
-                    assertThrows(Frames.PeerError.class, () -> ch.expect(OuterToInner.class, OuterToInner.Ready.class));
-            assertTrue(e.getMessage().startsWith("streams are carried only over TLS"), e.getMessage());
+                TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
+            String refused = refusal(t, scripted.id());
+            assertTrue(refused.startsWith("streams are carried only over TLS"), refused);
             assertEquals(0, t.outer.streamConnections());
         }
     }
@@ -126,14 +156,9 @@ class StreamTest {
             user.getOutputStream().write('a');
             OuterToInner.Open open = TestTunnel.nextOpen(scripted.channel());
             // The same token, so its proof holds: only the name is another inner's.
-            MuxStream other = m.open();
-            Frames.PeerError e = assertThrows(
-                    Frames.PeerError.class,
-                    () -> Handshake.dialData(new Channel(other), TestTunnel.TOKEN, "someone-else", open.session()));
+            Frames.PeerError e = assertThrows(Frames.PeerError.class, () -> answer(m, open, "someone-else"));
             assertEquals("a stream carries one data connection of inner \"scripted\"", e.getMessage());
-            MuxStream data = m.open();
-            Handshake.dialData(new Channel(data), TestTunnel.TOKEN, "scripted", open.session());
-            assertEquals('a', data.getInputStream().read());
+            assertEquals('a', answer(m, open, "scripted").getInputStream().read());
         }
     }
 
@@ -142,11 +167,7 @@ class StreamTest {
         try (Target echo = Target.echo();
                 TestTunnel t = TestTunnel.outerOnly(TestCert.shared(), Tuning.DEFAULTS, TestTunnel.route("r0", echo));
                 TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
-            Socket s = t.controlConnection();
-            try (s) {
-                Channel ch = new Channel(s);
-                Handshake.dial(ch, TestTunnel.TOKEN, Purpose.MUX, "scripted", scripted.id());
-                ch.expect(OuterToInner.class, OuterToInner.Ready.class);
+            try (Socket s = streamSocket(t, scripted.id())) {
                 // A frame of a type that does not exist.
                 s.getOutputStream().write(new byte[] {9, 0, 0, 0, 1, 0, 0, 0, 0});
                 // The outer closes the connection (with a reset: it may have been stuck in a write).
@@ -161,9 +182,7 @@ class StreamTest {
                     Mux m = streamConnection(t, scripted.id())) {
                 user.getOutputStream().write('z');
                 OuterToInner.Open open = TestTunnel.nextOpen(scripted.channel());
-                MuxStream data = m.open();
-                Handshake.dialData(new Channel(data), TestTunnel.TOKEN, "scripted", open.session());
-                assertEquals('z', data.getInputStream().read());
+                assertEquals('z', answer(m, open, "scripted").getInputStream().read());
             }
             assertTrue(t.outer.innerConnected());
             assertEquals(2, t.outer.streamConnections());
@@ -175,26 +194,20 @@ class StreamTest {
         try (Target echo = Target.echo();
                 TestTunnel t = TestTunnel.outerOnly(TestCert.shared(), Tuning.DEFAULTS, TestTunnel.route("r0", echo));
                 TestTunnel.ScriptedInner scripted = t.scriptedInner()) {
-            java.util.concurrent.CompletableFuture<String> firstClosed = new java.util.concurrent.CompletableFuture<>();
-            Socket s = t.controlConnection();
-            Channel ch = new Channel(s);
-            Handshake.dial(ch, TestTunnel.TOKEN, Purpose.MUX, "scripted", scripted.id());
-            ch.expect(OuterToInner.class, OuterToInner.Ready.class);
-            Mux first = Mux.opening(s);
-            first.start(firstClosed::complete);
-            try (first;
+            CompletableFuture<String> firstClosed = new CompletableFuture<>();
+            try (Mux first = streamConnection(t, scripted.id(), firstClosed::complete);
                     Mux second = streamConnection(t, scripted.id());
                     Mux third = streamConnection(t, scripted.id())) {
-                assertTrue(firstClosed.get(10, java.util.concurrent.TimeUnit.SECONDS) != null);
+                assertTrue(firstClosed.get(10, TimeUnit.SECONDS) != null);
                 assertTrue(!first.isOpen());
                 // The two newer ones still carry sessions.
                 for (Mux m : new Mux[] {second, third}) {
                     try (Socket user = t.connect()) {
                         user.getOutputStream().write('k');
                         OuterToInner.Open open = TestTunnel.nextOpen(scripted.channel());
-                        MuxStream data = m.open();
-                        Handshake.dialData(new Channel(data), TestTunnel.TOKEN, "scripted", open.session());
-                        assertEquals('k', data.getInputStream().read());
+                        assertEquals(
+                                'k',
+                                answer(m, open, "scripted").getInputStream().read());
                     }
                 }
             }
