@@ -2,6 +2,7 @@ package dev.relay.net;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
 import com.sun.management.VMOption;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.Method;
 import java.util.concurrent.Executors;
@@ -19,12 +20,15 @@ import org.slf4j.LoggerFactory;
  * <p>G1 sizes its heap for throughput: a burst of sessions grows it to hundreds of MB, and it does not shrink while
  * nothing allocates. So, unless the user set them:
  * <ul>
- *   <li>at start, the heap's free share after a collection is capped at {@link #MAX_HEAP_FREE_PERCENT}% (G1's default
- *       is 70%), so a shrinking collection gives back nearly all of what is not live;
+ *   <li>while the process is quiet, the heap's free share after a collection is capped at
+ *       {@link #MAX_HEAP_FREE_PERCENT}% (G1's default is 70%), so a shrinking collection gives back nearly all of what
+ *       is not live. While it is busy the cap is G1's own again: in a burst, a concurrent cycle's shrink to 1.4× what
+ *       is live only made the next collections grow the heap back, in pauses of 150–300 ms;
  *   <li>while the heap is grown, G1's periodic collection is on: once no collection has run for
  *       {@link #PERIODIC_GC_MILLIS} ms, which means the process allocates little, G1 runs a concurrent cycle that ends
- *       by shrinking the heap. A busy process collects anyway and never sees one. Once the heap is back to its size it
- *       is off again, so a small idle heap is not collected every few seconds for nothing;
+ *       by shrinking the heap. A busy process collects anyway and never sees one. It stays on while cycles give heap
+ *       back, until the heap is back to its size or cycles stop giving any, so a small idle heap is not collected
+ *       every few seconds for nothing;
  *   <li>once after start, and again each time the sessions have all gone and left the heap grown, one full collection.
  * </ul>
  * After a collection gave heap back it trims the C heap as well ({@code jcmd System.trim_native_heap}), where the JIT
@@ -37,10 +41,18 @@ public final class IdleMemory implements AutoCloseable {
     /** How often the heap's size is looked at: a read of one number, for turning periodic collection on or off. */
     static final long LOOK_MILLIS = 1000;
     /**
-     * Looks that periodic collection may stay on without the heap shrinking: then the heap is what is live, and it is
-     * taken as the size to grow from, so that a quiet process holding many sessions is not collected every second.
+     * Concurrent cycles in a quiet process that may give no heap back before periodic collection goes off: then the heap
+     * is what is live, and it is taken as the size to grow from, so that a quiet process holding many sessions is not
+     * collected every second. Only a cycle shrinks the heap; the young collections between cycles never do.
      */
-    static final int PERIODIC_TRIES = 5;
+    static final int PERIODIC_TRIES = 3;
+    /**
+     * The process is quiet when it allocated less than this share of its heap since the last look: only then does G1
+     * have a second with no collection, run a periodic cycle, and may the cycle shrink the heap to 1.4× what is live.
+     * A busy one (a burst of sessions still arriving) collects for its own reasons, and a heap that does not shrink
+     * then says nothing about what is live.
+     */
+    static final int QUIET_ALLOCATION_SHARE = 16;
     /** At most one tidy for sessions that came and went without growing the heap, per this long. */
     static final long MIN_TIDY_GAP_NANOS = TimeUnit.SECONDS.toNanos(60);
     /** Heap growth that is worth a collection to give back. */
@@ -60,9 +72,14 @@ public final class IdleMemory implements AutoCloseable {
     long committedAfterTidy;
     /** Heap committed at the last look, to see a collection give some back. */
     private long committedAtLastLook;
+    /** {@link #allocated} at the last look. */
+    private long allocatedAtLastLook;
+    /** {@link #cycles} at the last look. */
+    private long cyclesAtLastLook;
     /**
-     * Heap committed when a collection last gave some back: periodic collection is on only while the heap has grown
-     * past it, so that 5,000 open sessions, once their heap is trimmed to size, are not marked every few seconds.
+     * The heap's size before it last grew: periodic collection is on only while the heap is grown past it. When quiet
+     * cycles stop giving heap back, what is left is live and becomes the size, so that 5,000 open sessions, once their
+     * heap is trimmed to size, are not marked every few seconds.
      */
     long settled;
     /**
@@ -70,12 +87,22 @@ public final class IdleMemory implements AutoCloseable {
      * and a later watcher in the same JVM (a restart in a test) may still turn it on and off.
      */
     private static volatile boolean periodicSetHere;
+    /** The heap's most free share as the JVM chose it, read before this program first set it; null until then. */
+    private static volatile String jvmFreeShare;
     /** Where the committed heap is read; a test gives its own. */
     LongSupplier committed = () -> Runtime.getRuntime().totalMemory();
+    /** Bytes allocated by all threads since the JVM started, or -1 where the JVM does not count; a test gives its own. */
+    LongSupplier allocated = allocatedBytes();
+    /** G1's concurrent cycles so far (two pauses each), or -1 where there is no such count; a test gives its own. */
+    LongSupplier cycles = concurrentCycles();
     /** Whether the user left G1's periodic collection alone, so that this may turn it on and off. */
     private final boolean ownsPeriodic;
     /** Whether this turned G1's periodic collection on. */
     boolean periodic;
+    /** Whether the user left the heap's free share alone, so that this may cap it while quiet. */
+    private final boolean ownsFreeShare;
+    /** Whether the free share is capped at {@link #MAX_HEAP_FREE_PERCENT} now, the process being quiet. */
+    boolean tight;
     /**
      * Whether a look saw a session open since the last tidy. Sessions that came and went leave classes compiled, C heap
      * and heap behind that need no growth past the threshold to be worth one collection once they are gone.
@@ -91,12 +118,27 @@ public final class IdleMemory implements AutoCloseable {
     long lastBusyNanos;
 
     private long looks;
-    /** Looks in a row with periodic collection on and no heap given back. */
-    private int fruitlessLooks;
+    /** Concurrent cycles in a row, in a quiet process with periodic collection on, that gave no heap back. */
+    private int fruitlessCycles;
 
     private IdleMemory(IntSupplier activeSessions) {
         this.activeSessions = activeSessions;
         this.ownsPeriodic = periodicSetHere || options.isDefault("G1PeriodicGCInterval");
+        this.ownsFreeShare = ownsFreeShare(options);
+    }
+
+    /**
+     * Whether the free share is the JVM's or this program's: a later watcher in the same JVM (a restart in a test) may
+     * still set it, but not over a value that someone else set.
+     */
+    private static synchronized boolean ownsFreeShare(VmOptions options) {
+        if (options.isDefault("MaxHeapFreeRatio")) {
+            jvmFreeShare = options.get("MaxHeapFreeRatio");
+            return true;
+        }
+        String now = options.get("MaxHeapFreeRatio");
+        return jvmFreeShare != null
+                && (now.equals(jvmFreeShare) || now.equals(Integer.toString(MAX_HEAP_FREE_PERCENT)));
     }
 
     /**
@@ -109,11 +151,14 @@ public final class IdleMemory implements AutoCloseable {
         return m;
     }
 
-    /** Sets the heap's free share as {@link #watch} does, but looks only when called: for tests, which drive it. */
+    /**
+     * Caps the heap's free share as {@link #watch} does (a process starts quiet), but looks only when called: for
+     * tests, which drive it.
+     */
     static IdleMemory unscheduled(IntSupplier activeSessions) {
         IdleMemory m = new IdleMemory(activeSessions);
         m.options.setIfDefault("MinHeapFreeRatio", Integer.toString(MIN_HEAP_FREE_PERCENT));
-        m.options.setIfDefault("MaxHeapFreeRatio", Integer.toString(MAX_HEAP_FREE_PERCENT));
+        m.tight(true);
         return m;
     }
 
@@ -142,17 +187,23 @@ public final class IdleMemory implements AutoCloseable {
             check();
         }
         long committed = this.committed.getAsLong();
+        long allocated = this.allocated.getAsLong();
+        long cycles = this.cycles.getAsLong();
+        boolean quiet = allocated < 0 || allocated - allocatedAtLastLook < committed / QUIET_ALLOCATION_SHARE;
+        boolean cycled = cycles < 0 || cycles != cyclesAtLastLook;
         if (committed < committedAtLastLook) {
-            // A collection gave heap back: from here on, that is the size to grow from.
-            settled = committed;
-            fruitlessLooks = 0;
+            // A collection gave heap back, and the next may give more: a burst's floating garbage takes a few cycles.
+            fruitlessCycles = 0;
             NativeHeap.trim();
-        } else if (periodic && ++fruitlessLooks >= PERIODIC_TRIES) {
+        } else if (periodic && quiet && cycled && ++fruitlessCycles >= PERIODIC_TRIES) {
             // What is there is live (thousands of idle sessions, say): a cycle a second would only burn CPU.
             settled = committed;
-            fruitlessLooks = 0;
+            fruitlessCycles = 0;
         }
         committedAtLastLook = committed;
+        allocatedAtLastLook = allocated;
+        cyclesAtLastLook = cycles;
+        tight(quiet);
         periodic(grown(committed, settled));
     }
 
@@ -173,9 +224,41 @@ public final class IdleMemory implements AutoCloseable {
         }
     }
 
+    /** What {@link #allocated} reads by default: HotSpot's count over all threads, carriers of virtual ones included. */
+    static LongSupplier allocatedBytes() {
+        try {
+            com.sun.management.ThreadMXBean threads =
+                    ManagementFactory.getPlatformMXBean(com.sun.management.ThreadMXBean.class);
+            if (threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled()) {
+                return threads::getTotalThreadAllocatedBytes;
+            }
+        } catch (RuntimeException | LinkageError e) {
+            LOG.debug("allocation is not counted here: every look counts as quiet", e);
+        }
+        return () -> -1;
+    }
+
+    /** What {@link #cycles} reads by default: the count of G1's concurrent collector, two pauses per cycle. */
+    static LongSupplier concurrentCycles() {
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (gc.getName().equals("G1 Concurrent GC")) {
+                return gc::getCollectionCount;
+            }
+        }
+        return () -> -1;
+    }
+
     /** Grown by a quarter and at least GROWTH_BYTES: G1 commits in regions, and a tidy that gains little is waste. */
     static boolean grown(long committed, long from) {
         return committed > from + Math.max(GROWTH_BYTES, from / 4);
+    }
+
+    /** Caps the heap's free share at {@link #MAX_HEAP_FREE_PERCENT}, or gives it back to the JVM; unless the user set it. */
+    void tight(boolean on) {
+        if (on != tight && ownsFreeShare) {
+            boolean set = options.set("MaxHeapFreeRatio", on ? Integer.toString(MAX_HEAP_FREE_PERCENT) : jvmFreeShare);
+            tight = set == on;
+        }
     }
 
     /** Turns G1's periodic collection on or off, unless the user set it. */
@@ -195,11 +278,12 @@ public final class IdleMemory implements AutoCloseable {
         LOG.debug("gave idle memory back in {} ms", (System.nanoTime() - started) / 1_000_000);
     }
 
-    /** Stops looking, and leaves G1's periodic collection as it found it. */
+    /** Stops looking, and leaves G1's periodic collection and the heap's free share as it found them. */
     @Override
     public void close() {
         timer.shutdownNow();
         periodic(false);
+        tight(false);
     }
 
     /** The JVM's manageable flags, through the platform's diagnostic bean; does nothing where there is none. */

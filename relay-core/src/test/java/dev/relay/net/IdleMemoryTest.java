@@ -4,8 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.management.ManagementFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 class IdleMemoryTest {
@@ -93,6 +97,8 @@ class IdleMemoryTest {
         long[] heap = {64 * mb};
         try (IdleMemory m = IdleMemory.unscheduled(() -> 1000)) {
             m.committed = () -> heap[0];
+            m.allocated = () -> 0;
+            m.cycles = new AtomicLong()::incrementAndGet;
             m.settled = 16 * mb;
             m.look();
             assertTrue(m.periodic, "grown from 16 to 64 MB: periodic collection on");
@@ -107,9 +113,140 @@ class IdleMemoryTest {
             assertTrue(m.periodic, "grown again past the new size: on again");
             heap[0] = 48 * mb;
             m.look();
-            assertEquals(48 * mb, m.settled, "a collection gave some back: the size to grow from");
-            assertFalse(m.periodic);
+            assertFalse(m.periodic, "a collection gave the growth back: off");
+            assertEquals(64 * mb, m.settled);
         }
+    }
+
+    @Test
+    void periodicCollectionStaysOnWhileCyclesGiveHeapBack() {
+        long mb = 1L << 20;
+        long[] heap = {240 * mb};
+        try (IdleMemory m = IdleMemory.unscheduled(() -> 5000)) {
+            m.committed = () -> heap[0];
+            m.allocated = () -> 0;
+            m.cycles = new AtomicLong()::incrementAndGet;
+            m.settled = 16 * mb;
+            m.look();
+            assertTrue(m.periodic);
+            // After a burst, each cycle finds less live than the one before: its floating garbage takes a few.
+            for (long size = 220; size >= 60; size -= 40) {
+                for (int i = 0; i < IdleMemory.PERIODIC_TRIES - 1; i++) {
+                    m.look();
+                }
+                heap[0] = size * mb;
+                m.look();
+                assertTrue(m.periodic, "gave some back, down to " + size + " MB: on for the next cycle");
+            }
+            assertEquals(16 * mb, m.settled, "the size before the burst, still");
+            for (int i = 0; i < IdleMemory.PERIODIC_TRIES; i++) {
+                m.look();
+            }
+            assertFalse(m.periodic, "no more given back: what is left is live");
+            assertEquals(60 * mb, m.settled);
+        }
+    }
+
+    @Test
+    void g1sConcurrentCyclesAreCounted() {
+        boolean g1 = ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .anyMatch(gc -> gc.getName().startsWith("G1"));
+        Assumptions.assumeTrue(g1, "the JVM collects with G1, as it does with no flags on two cores or more");
+        LongSupplier cycles = IdleMemory.concurrentCycles();
+        long before = cycles.getAsLong();
+        assertTrue(before >= 0, "G1 counts its concurrent cycles");
+        System.gc();
+        assertTrue(cycles.getAsLong() >= before);
+    }
+
+    @Test
+    void onlyAConcurrentCycleThatGaveNothingBackCounts() {
+        long mb = 1L << 20;
+        long[] cycles = {0};
+        try (IdleMemory m = IdleMemory.unscheduled(() -> 5000)) {
+            m.committed = () -> 400 * mb;
+            m.allocated = () -> 0;
+            m.cycles = () -> cycles[0];
+            m.settled = 100 * mb;
+            // Between cycles G1's periodic collections are young ones, which never shrink the heap.
+            for (int i = 0; i < 4 * IdleMemory.PERIODIC_TRIES; i++) {
+                m.look();
+                assertTrue(m.periodic, "no cycle yet after " + (i + 1) + " looks");
+            }
+            for (int i = 0; i < IdleMemory.PERIODIC_TRIES; i++) {
+                cycles[0] += 2;
+                m.look();
+            }
+            assertFalse(m.periodic, "three quiet cycles gave nothing back: live");
+        }
+    }
+
+    @Test
+    void theHeapsFreeShareIsCappedOnlyWhileTheProcessIsQuiet() {
+        IdleMemory.VmOptions options = IdleMemory.VmOptions.find();
+        String before = options.get("MaxHeapFreeRatio");
+        long mb = 1L << 20;
+        long[] allocated = {0};
+        try (IdleMemory m = IdleMemory.unscheduled(() -> 5000)) {
+            m.committed = () -> 400 * mb;
+            m.allocated = () -> allocated[0];
+            m.cycles = new AtomicLong()::incrementAndGet;
+            m.look();
+            assertEquals(Integer.toString(IdleMemory.MAX_HEAP_FREE_PERCENT), options.get("MaxHeapFreeRatio"));
+            // A burst: a cycle's shrink to 1.4x what is live would only make the next collections grow it again.
+            allocated[0] += 200 * mb;
+            m.look();
+            assertFalse(m.tight);
+            assertEquals(before, options.get("MaxHeapFreeRatio"), "busy: the JVM's own");
+            allocated[0] += mb;
+            m.look();
+            assertTrue(m.tight);
+            assertEquals(Integer.toString(IdleMemory.MAX_HEAP_FREE_PERCENT), options.get("MaxHeapFreeRatio"));
+        }
+    }
+
+    @Test
+    void aBusyProcessKeepsPeriodicCollectionOnUntilItGoesQuiet() {
+        long mb = 1L << 20;
+        long[] allocated = {0};
+        try (IdleMemory m = IdleMemory.unscheduled(() -> 5000)) {
+            m.committed = () -> 400 * mb;
+            m.allocated = () -> allocated[0];
+            m.cycles = new AtomicLong()::incrementAndGet;
+            m.settled = 100 * mb;
+            // A burst: sessions still arriving allocate far more than a sixteenth of the heap a second, and G1
+            // collects for them, so a heap that does not shrink is no sign that it is live.
+            for (int i = 0; i < 3 * IdleMemory.PERIODIC_TRIES; i++) {
+                allocated[0] += 200 * mb;
+                m.look();
+                assertTrue(m.periodic, "busy after " + (i + 1) + " looks: periodic collection stays on");
+            }
+            assertEquals(100 * mb, m.settled);
+            for (int i = 0; i < IdleMemory.PERIODIC_TRIES; i++) {
+                allocated[0] += mb;
+                m.look();
+            }
+            assertFalse(m.periodic, "quiet for five looks and nothing given back: live, no more cycles");
+            assertEquals(400 * mb, m.settled);
+        }
+    }
+
+    @Test
+    void allocationIsCountedAcrossThreadsVirtualOnesIncluded() throws InterruptedException {
+        LongSupplier allocated = IdleMemory.allocatedBytes();
+        long before = allocated.getAsLong();
+        assertTrue(before >= 0, "HotSpot counts allocation");
+        byte[][] kept = new byte[16][];
+        Thread t = Thread.ofVirtual().start(() -> {
+            for (int i = 0; i < kept.length; i++) {
+                kept[i] = new byte[1 << 20];
+            }
+        });
+        t.join();
+        assertEquals(1 << 20, kept[kept.length - 1].length);
+        assertTrue(
+                allocated.getAsLong() - before >= 16L << 20,
+                "16 MB allocated on a virtual thread: " + (allocated.getAsLong() - before));
     }
 
     @Test
