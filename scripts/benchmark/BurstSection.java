@@ -38,6 +38,12 @@ final class BurstSection implements Section {
     static final Duration PEAK_SETTLE = Duration.ofSeconds(5);
 
     static final Duration DRAIN = Duration.ofSeconds(30);
+    /**
+     * All open sessions are sampled once they have been idle this long, as a user's idle sessions are: time enough for
+     * a collector to give back what the burst grew (relay's does within about 3 s of going quiet), the same for every
+     * column.
+     */
+    static final Duration IDLE = Duration.ofSeconds(5);
 
     static String served(int n) {
         return String.format(Locale.ROOT, "%,d users at once: served", n);
@@ -201,6 +207,7 @@ final class BurstSection implements Section {
                     lastMillis,
                     both);
             Procfs.settle(c.measured(), PEAK_SETTLE);
+            Thread.sleep(IDLE.toMillis());
             run.memory.take(run, c, Memory.open(n));
             System.out.printf(
                     Locale.ROOT,
