@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>while the process is quiet, the heap's free share after a collection is capped at
  *       {@link #MAX_HEAP_FREE_PERCENT}% (G1's default is 70%), so a shrinking collection gives back nearly all of what
- *       is not live. While it is busy the cap is G1's own again: in a burst, a concurrent cycle's shrink to 1.4× what
+ *       is not live. While it is busy the cap is G1's own again: in a burst, each concurrent cycle's shrink to near what
  *       is live only made the next collections grow the heap back, in pauses of 150–300 ms;
  *   <li>while the heap is grown, G1's periodic collection is on: once no collection has run for
  *       {@link #PERIODIC_GC_MILLIS} ms, which means the process allocates little, G1 runs a concurrent cycle that ends
@@ -48,7 +48,7 @@ public final class IdleMemory implements AutoCloseable {
     static final int PERIODIC_TRIES = 3;
     /**
      * The process is quiet when it allocated less than this share of its heap since the last look: only then does G1
-     * have a second with no collection, run a periodic cycle, and may the cycle shrink the heap to 1.4× what is live.
+     * have a second with no collection, run a periodic cycle, and may the cycle shrink the heap to 1.25× what is live.
      * A busy one (a burst of sessions still arriving) collects for its own reasons, and a heap that does not shrink
      * then says nothing about what is live.
      */
@@ -59,8 +59,12 @@ public final class IdleMemory implements AutoCloseable {
     static final long GROWTH_BYTES = 8L << 20;
     /** G1's periodic collection while the heap is grown: after this long with no collection, a concurrent cycle. */
     static final long PERIODIC_GC_MILLIS = 1000;
-    /** The most of the heap a shrinking collection leaves free; G1's own default, 70, keeps 3× what is live. */
-    static final int MAX_HEAP_FREE_PERCENT = 30;
+    /**
+     * The most of the heap a shrinking collection of a quiet process leaves free: 1.25× what is live, where G1's own
+     * default, 70, keeps 3×. A quiet process needs little room to allocate in, and when it gets busy the cap is G1's
+     * own again within a look.
+     */
+    static final int MAX_HEAP_FREE_PERCENT = 20;
     /** Below {@link #MAX_HEAP_FREE_PERCENT}, as the JVM requires; G1's default is 40. */
     static final int MIN_HEAP_FREE_PERCENT = 10;
 
