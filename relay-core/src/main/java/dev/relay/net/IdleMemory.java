@@ -38,7 +38,10 @@ public final class IdleMemory implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IdleMemory.class);
     /** How long the process must be idle before it tidies: startup settles, or a burst's last session ends. */
     static final long QUIET_SECONDS = 10;
-    /** How often the heap's size is looked at: a read of one number, for turning periodic collection on or off. */
+    /**
+     * How often the heap is looked at: three numbers read (committed, allocated, cycles), for turning periodic
+     * collection and the free-share cap on or off.
+     */
     static final long LOOK_MILLIS = 1000;
     /**
      * Concurrent cycles in a quiet process that may give no heap back before periodic collection goes off: then the heap
@@ -124,25 +127,47 @@ public final class IdleMemory implements AutoCloseable {
     private long looks;
     /** Concurrent cycles in a row, in a quiet process with periodic collection on, that gave no heap back. */
     private int fruitlessCycles;
+    /**
+     * The least heap committed since periodic collection last came on: a cycle gave heap back only if it went below.
+     * Back and forth around one size (what a quiet cycle keeps for what was allocated meanwhile) is not progress.
+     */
+    private long lowest = Long.MAX_VALUE;
 
     private IdleMemory(IntSupplier activeSessions) {
         this.activeSessions = activeSessions;
         this.ownsPeriodic = periodicSetHere || options.isDefault("G1PeriodicGCInterval");
         this.ownsFreeShare = ownsFreeShare(options);
+        rebase();
     }
 
     /**
-     * Whether the free share is the JVM's or this program's: a later watcher in the same JVM (a restart in a test) may
-     * still set it, but not over a value that someone else set.
+     * Counts allocation and cycles from now, so that the first look does not take all since the JVM started for a
+     * busy second; again after a test gave suppliers of its own.
+     */
+    void rebase() {
+        allocatedAtLastLook = allocated.getAsLong();
+        cyclesAtLastLook = cycles.getAsLong();
+    }
+
+    /**
+     * Whether both free-share flags are the JVM's or this program's: a later watcher in the same JVM (a restart in a
+     * test) may still set them, but not over a value that someone else set; a user who set either keeps both.
      */
     private static synchronized boolean ownsFreeShare(VmOptions options) {
+        String min = options.get("MinHeapFreeRatio");
+        boolean minOurs = options.isDefault("MinHeapFreeRatio")
+                || (jvmFreeShare != null
+                        && Integer.toString(MIN_HEAP_FREE_PERCENT).equals(min));
+        if (!minOurs) {
+            return false;
+        }
         if (options.isDefault("MaxHeapFreeRatio")) {
             jvmFreeShare = options.get("MaxHeapFreeRatio");
             return true;
         }
-        String now = options.get("MaxHeapFreeRatio");
+        String max = options.get("MaxHeapFreeRatio");
         return jvmFreeShare != null
-                && (now.equals(jvmFreeShare) || now.equals(Integer.toString(MAX_HEAP_FREE_PERCENT)));
+                && (max.equals(jvmFreeShare) || max.equals(Integer.toString(MAX_HEAP_FREE_PERCENT)));
     }
 
     /**
@@ -161,7 +186,9 @@ public final class IdleMemory implements AutoCloseable {
      */
     static IdleMemory unscheduled(IntSupplier activeSessions) {
         IdleMemory m = new IdleMemory(activeSessions);
-        m.options.setIfDefault("MinHeapFreeRatio", Integer.toString(MIN_HEAP_FREE_PERCENT));
+        if (m.ownsFreeShare) {
+            m.options.set("MinHeapFreeRatio", Integer.toString(MIN_HEAP_FREE_PERCENT));
+        }
         m.tight(true);
         return m;
     }
@@ -196,9 +223,12 @@ public final class IdleMemory implements AutoCloseable {
         boolean quiet = allocated < 0 || allocated - allocatedAtLastLook < committed / QUIET_ALLOCATION_SHARE;
         boolean cycled = cycles < 0 || cycles != cyclesAtLastLook;
         if (committed < committedAtLastLook) {
-            // A collection gave heap back, and the next may give more: a burst's floating garbage takes a few cycles.
-            fruitlessCycles = 0;
             NativeHeap.trim();
+        }
+        if (committed < lowest) {
+            // A collection gave heap back, and the next may give more: a burst's floating garbage takes a few cycles.
+            lowest = committed;
+            fruitlessCycles = 0;
         } else if (periodic && quiet && cycled && ++fruitlessCycles >= PERIODIC_TRIES) {
             // What is there is live (thousands of idle sessions, say): a cycle a second would only burn CPU.
             settled = committed;
@@ -224,6 +254,7 @@ public final class IdleMemory implements AutoCloseable {
             committedAfterTidy = this.committed.getAsLong();
             committedAtLastLook = committedAfterTidy;
             settled = committedAfterTidy;
+            fruitlessCycles = 0;
             periodic(false);
         }
     }
@@ -270,7 +301,12 @@ public final class IdleMemory implements AutoCloseable {
         if (on != periodic && ownsPeriodic) {
             boolean set = options.set("G1PeriodicGCInterval", Long.toString(on ? PERIODIC_GC_MILLIS : 0));
             periodicSetHere |= set;
-            periodic = set && on;
+            if (set) {
+                periodic = on;
+                // A new episode: progress is measured from the heap's size now, and only its own cycles count.
+                lowest = committedAtLastLook;
+                fruitlessCycles = 0;
+            }
         }
     }
 
@@ -282,10 +318,19 @@ public final class IdleMemory implements AutoCloseable {
         LOG.debug("gave idle memory back in {} ms", (System.nanoTime() - started) / 1_000_000);
     }
 
-    /** Stops looking, and leaves G1's periodic collection and the heap's free share as it found them. */
+    /**
+     * Stops looking, once a look under way has ended, and leaves G1's periodic collection and the cap on the heap's
+     * free share as it found them (the lower bound stays at {@link #MIN_HEAP_FREE_PERCENT}, which no JVM default
+     * needs back).
+     */
     @Override
     public void close() {
         timer.shutdownNow();
+        try {
+            timer.awaitTermination(LOOK_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         periodic(false);
         tight(false);
     }
