@@ -51,7 +51,7 @@ public final class IdleMemory implements AutoCloseable {
     static final int PERIODIC_TRIES = 3;
     /**
      * The process is quiet when it allocated less than this share of its heap since the last look: only then does G1
-     * have a second with no collection, run a periodic cycle, and may the cycle shrink the heap to 1.25× what is live.
+     * have a second with no collection, run a periodic cycle, and may the cycle shrink the heap to 1.1× what is live.
      * A busy one (a burst of sessions still arriving) collects for its own reasons, and a heap that does not shrink
      * then says nothing about what is live.
      */
@@ -63,12 +63,13 @@ public final class IdleMemory implements AutoCloseable {
     /** G1's periodic collection while the heap is grown: after this long with no collection, a concurrent cycle. */
     static final long PERIODIC_GC_MILLIS = 1000;
     /**
-     * The most of the heap a shrinking collection of a quiet process leaves free: 1.25× what is live, where G1's own
-     * default, 70, keeps 3×. A quiet process needs little room to allocate in, and when it gets busy the cap is G1's
+     * The most of the heap a shrinking collection of a quiet process leaves free: 1.1× what is live, where G1's own
+     * default, 70, keeps 3×. A quiet process needs little room to allocate in (allocating a sixteenth of its heap a
+     * second, it collects its young generation every second or so at worst), and when it gets busier the cap is G1's
      * own again within a look.
      */
-    static final int MAX_HEAP_FREE_PERCENT = 20;
-    /** Below {@link #MAX_HEAP_FREE_PERCENT}, as the JVM requires; G1's default is 40. */
+    static final int MAX_HEAP_FREE_PERCENT = 10;
+    /** At most {@link #MAX_HEAP_FREE_PERCENT}, as the JVM requires; G1's default is 40. */
     static final int MIN_HEAP_FREE_PERCENT = 10;
 
     private final ScheduledExecutorService timer =

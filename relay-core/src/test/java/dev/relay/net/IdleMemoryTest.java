@@ -265,7 +265,7 @@ class IdleMemoryTest {
             m.rebase();
             m.look();
             assertEquals(Integer.toString(IdleMemory.MAX_HEAP_FREE_PERCENT), options.get("MaxHeapFreeRatio"));
-            // A burst: a cycle's shrink to 1.25x what is live would only make the next collections grow it again.
+            // A burst: a cycle's shrink to 1.1x what is live would only make the next collections grow it again.
             allocated[0] += 200 * mb;
             m.look();
             assertFalse(m.tight);
