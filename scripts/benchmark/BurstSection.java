@@ -39,11 +39,12 @@ final class BurstSection implements Section {
 
     static final Duration DRAIN = Duration.ofSeconds(30);
     /**
-     * All open sessions are sampled once they have been idle this long, as a user's idle sessions are: time enough for
-     * a collector to give back what the burst grew (relay's does within about 3 s of going quiet), the same for every
-     * column.
+     * All open sessions are sampled once they have been idle this long, descriptors settled included, as a user's idle
+     * sessions are: time enough for a collector to give back most of what the burst grew (relay's first shrinking
+     * cycle starts a second after the process goes quiet), the same for every column, and short enough to keep the
+     * bench within its 5 minutes.
      */
-    static final Duration IDLE = Duration.ofSeconds(5);
+    static final Duration IDLE = Duration.ofSeconds(3);
 
     static String served(int n) {
         return String.format(Locale.ROOT, "%,d users at once: served", n);
@@ -195,6 +196,7 @@ final class BurstSection implements Section {
                     ok[i] = false;
                 }
             });
+            long idleSince = System.nanoTime();
             int both = Clients.count(ok);
             work.values.put(c, (double) both);
             work.notes.put(c, String.format(Locale.ROOT, "%,d / %,d", both, n));
@@ -207,7 +209,7 @@ final class BurstSection implements Section {
                     lastMillis,
                     both);
             Procfs.settle(c.measured(), PEAK_SETTLE);
-            Thread.sleep(IDLE.toMillis());
+            Thread.sleep(Math.max(0, (idleSince + IDLE.toNanos() - System.nanoTime()) / 1_000_000));
             run.memory.take(run, c, Memory.open(n));
             System.out.printf(
                     Locale.ROOT,

@@ -95,12 +95,7 @@ class IdleMemoryTest {
     void periodicCollectionGoesOffWhenTheGrownHeapTurnsOutLive() {
         long mb = 1L << 20;
         long[] heap = {64 * mb};
-        try (IdleMemory m = IdleMemory.unscheduled(() -> 1000)) {
-            m.committed = () -> heap[0];
-            m.allocated = () -> 0;
-            m.cycles = new AtomicLong()::incrementAndGet;
-            m.rebase();
-            m.settled = 16 * mb;
+        try (IdleMemory m = quiet(1000, heap, 16 * mb)) {
             m.look();
             assertTrue(m.periodic, "grown from 16 to 64 MB: periodic collection on");
             for (int i = 0; i < IdleMemory.PERIODIC_TRIES; i++) {
@@ -123,12 +118,7 @@ class IdleMemoryTest {
     void periodicCollectionStaysOnWhileCyclesGiveHeapBack() {
         long mb = 1L << 20;
         long[] heap = {240 * mb};
-        try (IdleMemory m = IdleMemory.unscheduled(() -> 5000)) {
-            m.committed = () -> heap[0];
-            m.allocated = () -> 0;
-            m.cycles = new AtomicLong()::incrementAndGet;
-            m.rebase();
-            m.settled = 16 * mb;
+        try (IdleMemory m = quiet(5000, heap, 16 * mb)) {
             m.look();
             assertTrue(m.periodic);
             // After a burst, each cycle finds less live than the one before: its floating garbage takes a few.
@@ -187,12 +177,7 @@ class IdleMemoryTest {
     void aHeapThatGoesBackAndForthIsNotGivingAnythingBack() {
         long mb = 1L << 20;
         long[] heap = {200 * mb};
-        try (IdleMemory m = IdleMemory.unscheduled(() -> 5000)) {
-            m.committed = () -> heap[0];
-            m.allocated = () -> 0;
-            m.cycles = new AtomicLong()::incrementAndGet;
-            m.rebase();
-            m.settled = 16 * mb;
+        try (IdleMemory m = quiet(5000, heap, 16 * mb)) {
             m.look();
             assertTrue(m.periodic);
             // What a quiet cycle keeps for what was allocated since moves the heap by a region either way.
@@ -208,12 +193,7 @@ class IdleMemoryTest {
     void aTidyStartsTheCountOfFruitlessCyclesAfresh() {
         long mb = 1L << 20;
         long[] heap = {200 * mb};
-        try (IdleMemory m = IdleMemory.unscheduled(() -> 0)) {
-            m.committed = () -> heap[0];
-            m.allocated = () -> 0;
-            m.cycles = new AtomicLong()::incrementAndGet;
-            m.rebase();
-            m.settled = 16 * mb;
+        try (IdleMemory m = quiet(0, heap, 16 * mb)) {
             for (int i = 0; i < IdleMemory.PERIODIC_TRIES; i++) {
                 m.look();
             }
@@ -347,5 +327,16 @@ class IdleMemoryTest {
         assertTrue(IdleMemory.NativeHeap.available(), "opened as the jars' manifests open it");
         String said = IdleMemory.NativeHeap.trim();
         assertTrue(said != null && said.contains("RSS"), "the JVM answers with what it trimmed: " + said);
+    }
+
+    /** A watcher of a heap the test sizes, in a quiet process where every look sees a concurrent cycle end. */
+    private static IdleMemory quiet(int sessions, long[] heap, long settled) {
+        IdleMemory m = IdleMemory.unscheduled(() -> sessions);
+        m.committed = () -> heap[0];
+        m.allocated = () -> 0;
+        m.cycles = new AtomicLong()::incrementAndGet;
+        m.rebase();
+        m.settled = settled;
+        return m;
     }
 }
