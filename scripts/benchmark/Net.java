@@ -8,6 +8,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.UnknownHostException;
+import java.util.HashSet;
+import java.util.Set;
 
 /** Sockets as the bench uses them: everything on 127.0.0.1, on ephemeral ports. */
 final class Net {
@@ -42,17 +44,31 @@ final class Net {
         }
     }
 
-    /** An ephemeral port that was free a moment ago, for a child's config (the child binds it next). */
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, LOOPBACK)) {
-            return s.getLocalPort();
+    /**
+     * Ports handed out so far. The kernel may give the same ephemeral port to two binds in a row once the first is
+     * closed: one run had relay's echo and sink routes on one port, and the outer refused its config.
+     */
+    private static final Set<Integer> ISSUED = new HashSet<>();
+
+    /** An ephemeral port that was free a moment ago and not handed out before, for a child's config (it binds it next). */
+    static synchronized int freePort() throws IOException {
+        while (true) {
+            try (ServerSocket s = new ServerSocket(0, 1, LOOPBACK)) {
+                if (ISSUED.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            }
         }
     }
 
-    /** A UDP port that was free a moment ago. */
-    static int freeUdpPort() throws IOException {
-        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
-            return s.getLocalPort();
+    /** A UDP port that was free a moment ago and not handed out before. */
+    static synchronized int freeUdpPort() throws IOException {
+        while (true) {
+            try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
+                if (ISSUED.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            }
         }
     }
 
