@@ -40,9 +40,9 @@ final class BurstSection implements Section {
     static final Duration DRAIN = Duration.ofSeconds(30);
     /**
      * All open sessions are sampled once they have been idle this long, descriptors settled included, as a user's idle
-     * sessions are: time enough for a collector to give back most of what the burst grew (relay's first shrinking
-     * cycle starts a second after the process goes quiet), the same for every column, and short enough to keep the
-     * bench within its 5 minutes.
+     * sessions are: time enough for a collector to give back much of what the burst grew (relay's first shrinking
+     * cycle came 2–3 s after the process went quiet, in a GC log), the same for every column, and short enough to
+     * keep the bench within its 5 minutes.
      */
     static final Duration IDLE = Duration.ofSeconds(3);
 

@@ -50,6 +50,13 @@ public final class IdleMemory implements AutoCloseable {
      */
     static final int PERIODIC_TRIES = 3;
     /**
+     * Cycles of any kind that may give no heap back before periodic collection goes off all the same: a process busy
+     * enough never to count as quiet, but whose young collections come more than a second apart, would otherwise be
+     * collected once a second for as long as it holds its sessions. A burst's own cycles (five in twelve seconds in one
+     * GC log) stay well below it.
+     */
+    static final int MAX_CYCLES = 20;
+    /**
      * The process is quiet when it allocated less than this share of its heap since the last look: only then does G1
      * have a second with no collection, run a periodic cycle, and may the cycle shrink the heap to 1.1× what is live.
      * A busy one (a burst of sessions still arriving) collects for its own reasons, and a heap that does not shrink
@@ -128,6 +135,10 @@ public final class IdleMemory implements AutoCloseable {
     private long looks;
     /** Concurrent cycles in a row, in a quiet process with periodic collection on, that gave no heap back. */
     private int fruitlessCycles;
+    /** Concurrent cycles in a row, quiet or not, with periodic collection on, that gave no heap back. */
+    private int cyclesWithout;
+    /** Set by {@link #close}: a look still under way must then leave the flags alone. */
+    private boolean closed;
     /**
      * The least heap committed since periodic collection last came on: a cycle gave heap back only if it went below.
      * Back and forth around one size (what a quiet cycle keeps for what was allocated meanwhile) is not progress.
@@ -205,11 +216,18 @@ public final class IdleMemory implements AutoCloseable {
             throw e;
         } catch (Throwable e) {
             LOG.warn("bug: looking at the heap failed; will look again", e);
-            periodic(false);
+            synchronized (this) {
+                if (!closed) {
+                    periodic(false);
+                }
+            }
         }
     }
 
-    void look() {
+    synchronized void look() {
+        if (closed) {
+            return;
+        }
         looks++;
         if (activeSessions.getAsInt() > 0) {
             sessionsSinceTidy = true;
@@ -222,7 +240,8 @@ public final class IdleMemory implements AutoCloseable {
         long allocated = this.allocated.getAsLong();
         long cycles = this.cycles.getAsLong();
         boolean quiet = allocated < 0 || allocated - allocatedAtLastLook < committed / QUIET_ALLOCATION_SHARE;
-        boolean cycled = cycles < 0 || cycles != cyclesAtLastLook;
+        // Two pauses per cycle (Remark and Cleanup), which may fall either side of a look: a cycle counts once.
+        boolean cycled = cycles < 0 || cycles / 2 != cyclesAtLastLook / 2;
         if (committed < committedAtLastLook) {
             NativeHeap.trim();
         }
@@ -230,10 +249,14 @@ public final class IdleMemory implements AutoCloseable {
             // A collection gave heap back, and the next may give more: a burst's floating garbage takes a few cycles.
             lowest = committed;
             fruitlessCycles = 0;
-        } else if (periodic && quiet && cycled && ++fruitlessCycles >= PERIODIC_TRIES) {
+            cyclesWithout = 0;
+        } else if (periodic
+                && cycled
+                && ((quiet && ++fruitlessCycles >= PERIODIC_TRIES) || ++cyclesWithout >= MAX_CYCLES)) {
             // What is there is live (thousands of idle sessions, say): a cycle a second would only burn CPU.
             settled = committed;
             fruitlessCycles = 0;
+            cyclesWithout = 0;
         }
         committedAtLastLook = committed;
         allocatedAtLastLook = allocated;
@@ -256,6 +279,7 @@ public final class IdleMemory implements AutoCloseable {
             committedAtLastLook = committedAfterTidy;
             settled = committedAfterTidy;
             fruitlessCycles = 0;
+            cyclesWithout = 0;
             periodic(false);
         }
     }
@@ -307,6 +331,7 @@ public final class IdleMemory implements AutoCloseable {
                 // A new episode: progress is measured from the heap's size now, and only its own cycles count.
                 lowest = committedAtLastLook;
                 fruitlessCycles = 0;
+                cyclesWithout = 0;
             }
         }
     }
@@ -320,20 +345,18 @@ public final class IdleMemory implements AutoCloseable {
     }
 
     /**
-     * Stops looking, once a look under way has ended, and leaves G1's periodic collection and the cap on the heap's
+     * Stops looking (a look under way ends first, and the next does nothing), and leaves G1's periodic collection and the cap on the heap's
      * free share as it found them (the lower bound stays at {@link #MIN_HEAP_FREE_PERCENT}, which no JVM default
      * needs back).
      */
     @Override
     public void close() {
         timer.shutdownNow();
-        try {
-            timer.awaitTermination(LOOK_MILLIS, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        synchronized (this) {
+            closed = true;
+            periodic(false);
+            tight(false);
         }
-        periodic(false);
-        tight(false);
     }
 
     /** The JVM's manageable flags, through the platform's diagnostic bean; does nothing where there is none. */

@@ -224,15 +224,80 @@ class IdleMemoryTest {
     @Test
     void aUserWhoSetTheLowerBoundKeepsBoth() {
         IdleMemory.VmOptions options = IdleMemory.VmOptions.find();
+        // Whatever ran before: the flags as a watcher leaves them, so that putting the bound back is not a user's.
+        IdleMemory.unscheduled(() -> 0).close();
         String min = options.get("MinHeapFreeRatio");
         String max = options.get("MaxHeapFreeRatio");
         options.set("MinHeapFreeRatio", "25");
         try (IdleMemory m = IdleMemory.unscheduled(() -> 0)) {
             assertEquals("25", options.get("MinHeapFreeRatio"));
-            assertEquals(max, options.get("MaxHeapFreeRatio"), "a cap of 20 under a bound of 25 would fail every look");
+            assertEquals(max, options.get("MaxHeapFreeRatio"), "a cap of 10 under a bound of 25 would fail every look");
         } finally {
             options.set("MinHeapFreeRatio", min);
         }
+    }
+
+    @Test
+    void aCycleWhosePausesFallEitherSideOfALookCountsOnce() {
+        long mb = 1L << 20;
+        long[] pauses = {0};
+        try (IdleMemory m = IdleMemory.unscheduled(() -> 5000)) {
+            m.committed = () -> 200 * mb;
+            m.allocated = () -> 0;
+            m.cycles = () -> pauses[0];
+            m.rebase();
+            m.settled = 16 * mb;
+            m.look();
+            assertTrue(m.periodic);
+            // One pause a look: Remark before one look, Cleanup before the next.
+            for (int i = 0; i < 2 * IdleMemory.PERIODIC_TRIES - 1; i++) {
+                pauses[0]++;
+                m.look();
+            }
+            assertTrue(m.periodic, "two cycles and a half");
+            pauses[0]++;
+            m.look();
+            assertFalse(m.periodic, "three whole cycles gave nothing back");
+        }
+    }
+
+    @Test
+    void aProcessNeverQuietEnoughStopsItsCyclesAfterTwenty() {
+        long mb = 1L << 20;
+        long[] allocated = {0};
+        try (IdleMemory m = IdleMemory.unscheduled(() -> 5000)) {
+            m.committed = () -> 200 * mb;
+            m.allocated = () -> allocated[0];
+            m.cycles = aCycleEachLook();
+            m.rebase();
+            m.settled = 16 * mb;
+            m.look();
+            // Busy enough never to count as quiet, but collected only by its periodic cycles.
+            for (int i = 0; i < IdleMemory.MAX_CYCLES - 1; i++) {
+                allocated[0] += 20 * mb;
+                m.look();
+                assertTrue(m.periodic, (i + 1) + " cycles");
+            }
+            allocated[0] += 20 * mb;
+            m.look();
+            assertFalse(m.periodic, "twenty cycles gave nothing back");
+            assertEquals(200 * mb, m.settled);
+        }
+    }
+
+    @Test
+    void aLookAfterCloseLeavesTheFlagsAlone() {
+        IdleMemory.VmOptions options = IdleMemory.VmOptions.find();
+        IdleMemory m = IdleMemory.unscheduled(() -> 5000);
+        m.committed = () -> 400L << 20;
+        m.allocated = () -> 0;
+        m.rebase();
+        m.close();
+        String max = options.get("MaxHeapFreeRatio");
+        m.look();
+        assertFalse(m.periodic, "grown, but closed");
+        assertEquals("0", options.get("G1PeriodicGCInterval"));
+        assertEquals(max, options.get("MaxHeapFreeRatio"));
     }
 
     @Test
@@ -244,7 +309,7 @@ class IdleMemoryTest {
         try (IdleMemory m = IdleMemory.unscheduled(() -> 5000)) {
             m.committed = () -> 400 * mb;
             m.allocated = () -> allocated[0];
-            m.cycles = new AtomicLong()::incrementAndGet;
+            m.cycles = aCycleEachLook();
             m.rebase();
             m.look();
             assertEquals(Integer.toString(IdleMemory.MAX_HEAP_FREE_PERCENT), options.get("MaxHeapFreeRatio"));
@@ -267,7 +332,7 @@ class IdleMemoryTest {
         try (IdleMemory m = IdleMemory.unscheduled(() -> 5000)) {
             m.committed = () -> 400 * mb;
             m.allocated = () -> allocated[0];
-            m.cycles = new AtomicLong()::incrementAndGet;
+            m.cycles = aCycleEachLook();
             m.rebase();
             m.settled = 100 * mb;
             // A burst: sessions still arriving allocate far more than a sixteenth of the heap a second, and G1
@@ -337,9 +402,15 @@ class IdleMemoryTest {
         IdleMemory m = IdleMemory.unscheduled(() -> sessions);
         m.committed = () -> heap[0];
         m.allocated = () -> 0;
-        m.cycles = new AtomicLong()::incrementAndGet;
+        m.cycles = aCycleEachLook();
         m.rebase();
         m.settled = settled;
         return m;
+    }
+
+    /** G1's count of concurrent pauses when each look sees one whole cycle end: Remark and Cleanup. */
+    private static LongSupplier aCycleEachLook() {
+        AtomicLong pauses = new AtomicLong();
+        return () -> pauses.addAndGet(2);
     }
 }
