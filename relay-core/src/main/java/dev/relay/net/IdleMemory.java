@@ -133,9 +133,12 @@ public final class IdleMemory implements AutoCloseable {
     long lastBusyNanos;
 
     private long looks;
-    /** Concurrent cycles in a row, in a quiet process with periodic collection on, that gave no heap back. */
+    /**
+     * Concurrent cycles in a row, in a quiet process with periodic collection on, that gave no heap back; counted
+     * afresh each time periodic collection comes on or goes off, and at each new low.
+     */
     private int fruitlessCycles;
-    /** Concurrent cycles in a row, quiet or not, with periodic collection on, that gave no heap back. */
+    /** Concurrent cycles in a row, quiet or not, with periodic collection on, that gave no heap back; as above. */
     private int cyclesWithout;
     /** Set by {@link #close}: a look still under way must then leave the flags alone. */
     private boolean closed;
@@ -253,10 +256,9 @@ public final class IdleMemory implements AutoCloseable {
         } else if (periodic
                 && cycled
                 && ((quiet && ++fruitlessCycles >= PERIODIC_TRIES) || ++cyclesWithout >= MAX_CYCLES)) {
-            // What is there is live (thousands of idle sessions, say): a cycle a second would only burn CPU.
+            // What is there is live (thousands of idle sessions, say): a cycle a second would only burn CPU. Periodic
+            // collection goes off below, and the counts start afresh when it next comes on.
             settled = committed;
-            fruitlessCycles = 0;
-            cyclesWithout = 0;
         }
         committedAtLastLook = committed;
         allocatedAtLastLook = allocated;
@@ -278,8 +280,6 @@ public final class IdleMemory implements AutoCloseable {
             committedAfterTidy = this.committed.getAsLong();
             committedAtLastLook = committedAfterTidy;
             settled = committedAfterTidy;
-            fruitlessCycles = 0;
-            cyclesWithout = 0;
             periodic(false);
         }
     }
@@ -345,9 +345,9 @@ public final class IdleMemory implements AutoCloseable {
     }
 
     /**
-     * Stops looking (a look under way ends first, and the next does nothing), and leaves G1's periodic collection and the cap on the heap's
-     * free share as it found them (the lower bound stays at {@link #MIN_HEAP_FREE_PERCENT}, which no JVM default
-     * needs back).
+     * Stops looking (a look under way ends first, and the next does nothing), and leaves G1's periodic collection and
+     * the cap on the heap's free share as it found them (the lower bound stays at {@link #MIN_HEAP_FREE_PERCENT}, which
+     * no JVM default needs back).
      */
     @Override
     public void close() {
