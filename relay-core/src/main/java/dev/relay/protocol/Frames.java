@@ -1,9 +1,13 @@
 package dev.relay.protocol;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.core.util.BufferRecycler;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
+import com.fasterxml.jackson.core.util.RecyclerPool;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,7 +31,19 @@ public final class Frames {
     public static final int MAX_PRINTABLE = 200;
 
     // Strict, like the config loader: a repeated key, 2.9 or "2" for a version, is an error, never a guess.
-    private static final ObjectMapper JSON = JsonMapper.builder()
+    private static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
+                    // A hostile peer gets a few dozen bytes of numbers and a shallow tree, never the library's
+                    // generous defaults.
+                    .streamReadConstraints(StreamReadConstraints.builder()
+                            .maxNestingDepth(16)
+                            .maxNumberLength(32)
+                            .maxStringLength(MAX_PAYLOAD)
+                            .build())
+                    // Jackson's default keeps 18 KB of buffers per thread that ever coded a frame, for that thread's
+                    // life: each pooled connection's and control channel's. One shared pool holds as many as code
+                    // frames at once, which is about as many as there are carriers.
+                    .recyclerPool(JsonRecyclerPools.newConcurrentDequePool())
+                    .build())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
@@ -38,17 +54,12 @@ public final class Frames {
             .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
             .build();
 
-    static {
-        // A hostile peer gets a few dozen bytes of numbers and a shallow tree, never the library's generous defaults.
-        JSON.getFactory()
-                .setStreamReadConstraints(StreamReadConstraints.builder()
-                        .maxNestingDepth(16)
-                        .maxNumberLength(32)
-                        .maxStringLength(MAX_PAYLOAD)
-                        .build());
-    }
-
     private Frames() {}
+
+    /** The codec's buffer pool, for a test to see that it is shared between threads. */
+    static RecyclerPool<BufferRecycler> buffers() {
+        return JSON.getFactory()._getRecyclerPool();
+    }
 
     /** Encodes a message as one frame, ready to be written in a single call. */
     public static byte[] encode(Message message) {

@@ -9,18 +9,26 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.fasterxml.jackson.core.util.BufferRecycler;
+import com.fasterxml.jackson.core.util.RecyclerPool;
 import dev.relay.protocol.InnerToOuter.Purpose;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class FramesTest {
@@ -252,6 +260,51 @@ class FramesTest {
         InputStream in = stream(out.toByteArray());
         assertEquals(new OuterToInner.Ready(), Frames.read(in, OuterToInner.class));
         assertEquals("RAW", new String(in.readAllBytes(), US_ASCII));
+    }
+
+    @Test
+    void framesCodedOnManyThreadsAtOnceStayTheirOwn() throws Exception {
+        // The codec's buffers are shared between threads (below), so each thread's frames must still come back whole.
+        int threads = 64;
+        int each = 200;
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Integer>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                // Up to 16 KB: past the size of Jackson's buffers, so some frames need more than one.
+                String reason = t + ":" + "x".repeat(t * 256);
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < each; i++) {
+                        InnerToOuter.OpenFailed failed = new InnerToOuter.OpenFailed(Nonce.sessionId(), reason);
+                        assertEquals(failed, Frames.read(stream(Frames.encode(failed)), InnerToOuter.class));
+                    }
+                    return each;
+                }));
+            }
+            for (Future<Integer> f : done) {
+                assertEquals(each, f.get(30, TimeUnit.SECONDS));
+            }
+        }
+    }
+
+    @Test
+    void threadsShareTheCodecsBuffersInsteadOfKeepingTheirOwn() throws Exception {
+        // Jackson's default pool keeps a set of buffers (18 KB) for each thread that ever coded a frame, for that
+        // thread's life; relay has a long-lived thread per pooled connection and per control channel.
+        RecyclerPool<BufferRecycler> buffers = Frames.buffers();
+        assertTrue(buffers.clear(), "the pool cannot be emptied: buffers are kept per thread");
+        for (int i = 0; i < 3; i++) {
+            Thread.ofVirtual()
+                    .start(() -> {
+                        OuterToInner.Open open = new OuterToInner.Open(ID, "r");
+                        try {
+                            assertEquals(open, Frames.read(stream(Frames.encode(open)), OuterToInner.class));
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    })
+                    .join();
+            assertEquals(1, buffers.pooledCount(), "after thread " + (i + 1) + " coded a frame");
+        }
     }
 
     @Test
