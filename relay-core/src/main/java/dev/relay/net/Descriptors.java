@@ -1,7 +1,10 @@
 package dev.relay.net;
 
 import com.sun.management.UnixOperatingSystemMXBean;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.slf4j.Logger;
@@ -15,6 +18,9 @@ public final class Descriptors {
     /** Descriptors a process needs besides its sessions: jars, logs, listening sockets, the JVM's own. */
     public static final int RESERVE = 64;
 
+    private static final Path PROC_LIMITS = Path.of("/proc/self/limits");
+    private static final String OPEN_FILES = "Max open files";
+
     private Descriptors() {}
 
     /**
@@ -26,10 +32,34 @@ public final class Descriptors {
         limit().ifPresent(limit -> shortfall(limit, needed, why).ifPresent(log::warn));
     }
 
-    /** The process's limit on open files, when the platform says. */
+    /**
+     * The process's limit on open files, when the platform says: the soft limit in /proc/self/limits, else the JVM's
+     * figure. Linux reads the file, because the JVM's bean probes the cgroups on first use, with regular expressions
+     * and lambdas, and the process would keep those classes and what they built for its life for one number read at
+     * start.
+     */
     public static OptionalLong limit() {
+        OptionalLong fromProc = softLimit(PROC_LIMITS);
+        if (fromProc.isPresent()) {
+            return fromProc;
+        }
         if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix) {
             return OptionalLong.of(unix.getMaxFileDescriptorCount());
+        }
+        return OptionalLong.empty();
+    }
+
+    /** The soft limit on open files in {@code limits}, a file laid out as /proc/self/limits; empty if it has none. */
+    static OptionalLong softLimit(Path limits) {
+        try {
+            for (String line : Files.readAllLines(limits)) {
+                if (line.startsWith(OPEN_FILES)) {
+                    String soft = line.substring(OPEN_FILES.length()).trim().split("\\s+")[0];
+                    return OptionalLong.of(soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // Not Linux, or a layout this does not know: the JVM's figure instead.
         }
         return OptionalLong.empty();
     }
