@@ -36,10 +36,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class IdleMemory implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IdleMemory.class);
-    /**
-     * How long the process must be idle before it tidies, counted from its start or from the last session a look saw,
-     * whichever is later: startup settles, or a burst's last session ends. Also the least time between two tidies.
-     */
+    /** How long the process must be idle before it tidies: startup settles, or a burst's last session ends. */
     static final long QUIET_SECONDS = 10;
     /**
      * How often the heap is looked at: three numbers read (committed, allocated, cycles), for turning periodic
@@ -126,17 +123,16 @@ public final class IdleMemory implements AutoCloseable {
      * and heap behind that need no growth past the threshold to be worth one collection once they are gone.
      */
     boolean sessionsSinceTidy;
-    /**
-     * When the last tidy ran (System.nanoTime), so that a trickle of short sessions costs at most one a minute; the
-     * start at first.
-     */
+    /** When the last tidy ran (System.nanoTime), so that a trickle of short sessions costs at most one a minute. */
     long lastTidyNanos = System.nanoTime();
     /**
-     * When a look last saw a session open; the start at first. A tidy waits until none has been for
-     * {@link #QUIET_SECONDS}: right after a burst, closing sessions still hold objects, and a collection then sizes the
-     * heap for them (measured: 20 MB committed, against 12 MB ten seconds later).
+     * When a look last saw a session open. A tidy waits until none has been for {@link #QUIET_SECONDS}: right after
+     * a burst, closing sessions still hold objects, and a collection then sizes the heap for them (measured: 20 MB
+     * committed, against 12 MB ten seconds later).
      */
-    long lastBusyNanos = lastTidyNanos;
+    long lastBusyNanos;
+
+    private long looks;
     /**
      * Concurrent cycles in a row, in a quiet process with periodic collection on, that gave no heap back; counted
      * afresh each time periodic collection comes on or goes off, and at each new low.
@@ -191,8 +187,7 @@ public final class IdleMemory implements AutoCloseable {
 
     /**
      * Caps the heap's free share, then looks every {@link #LOOK_MILLIS} ms: turns periodic collection on while the
-     * heap is grown, and tidies once no session has been open for {@link #QUIET_SECONDS} s and the heap has grown
-     * since the last tidy.
+     * heap is grown, and every {@link #QUIET_SECONDS} s tidies when no session is open and the heap has grown since.
      */
     public static IdleMemory watch(IntSupplier activeSessions) {
         IdleMemory m = unscheduled(activeSessions);
@@ -236,13 +231,14 @@ public final class IdleMemory implements AutoCloseable {
         if (closed) {
             return;
         }
+        looks++;
         if (activeSessions.getAsInt() > 0) {
             sessionsSinceTidy = true;
             lastBusyNanos = System.nanoTime();
         }
-        // At every look, not every tenth: a session a few seconds after start (a supervisor's probe) would otherwise
-        // put the start-up tidy off to the twentieth second, not the fourteenth.
-        check();
+        if (looks % (QUIET_SECONDS * 1000 / LOOK_MILLIS) == 0) {
+            check();
+        }
         long committed = this.committed.getAsLong();
         long allocated = this.allocated.getAsLong();
         long cycles = this.cycles.getAsLong();
@@ -274,9 +270,8 @@ public final class IdleMemory implements AutoCloseable {
     void check() {
         long committed = this.committed.getAsLong();
         long now = System.nanoTime();
-        long quietFor = TimeUnit.SECONDS.toNanos(QUIET_SECONDS);
-        boolean quiet =
-                activeSessions.getAsInt() == 0 && now - lastBusyNanos >= quietFor && now - lastTidyNanos >= quietFor;
+        boolean quiet = activeSessions.getAsInt() == 0
+                && (!sessionsSinceTidy || now - lastBusyNanos >= TimeUnit.SECONDS.toNanos(QUIET_SECONDS));
         boolean cameAndWent = sessionsSinceTidy && now - lastTidyNanos >= MIN_TIDY_GAP_NANOS;
         if (quiet && (grown(committed, committedAfterTidy) || cameAndWent)) {
             tidy();

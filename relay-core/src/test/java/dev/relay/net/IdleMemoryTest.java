@@ -19,7 +19,6 @@ class IdleMemoryTest {
         try (IdleMemory m = IdleMemory.unscheduled(active::get)) {
             // A heap of its own: the test JVM's may be below the 8 MB that counts as grown from nothing.
             m.committed = () -> 64L << 20;
-            startedLongAgo(m);
             m.check();
             assertEquals(0, m.committedAfterTidy, "a session is open: nothing is collected");
 
@@ -30,7 +29,6 @@ class IdleMemoryTest {
             long after = m.committedAfterTidy;
             assertTrue(after > 0, "idle after start: tidied");
 
-            m.lastTidyNanos -= TimeUnit.SECONDS.toNanos(IdleMemory.QUIET_SECONDS);
             m.check();
             assertEquals(after, m.committedAfterTidy, "the heap has not grown since: not again");
         }
@@ -41,7 +39,6 @@ class IdleMemoryTest {
         AtomicInteger active = new AtomicInteger(0);
         try (IdleMemory m = IdleMemory.unscheduled(active::get)) {
             m.committed = () -> 64L << 20;
-            startedLongAgo(m);
             m.check();
             long first = m.committedAfterTidy;
             assertTrue(first > 0, "idle after start: tidied");
@@ -204,7 +201,6 @@ class IdleMemoryTest {
                 m.look();
             }
             assertTrue(m.periodic, "one look to come on, then fruitless cycles short of the limit");
-            startedLongAgo(m);
             m.check();
             assertFalse(m.periodic, "tidied: off");
             heap[0] = 400 * mb;
@@ -416,43 +412,5 @@ class IdleMemoryTest {
     private static LongSupplier aCycleEachLook() {
         AtomicLong pauses = new AtomicLong();
         return () -> pauses.addAndGet(2);
-    }
-
-    @Test
-    void theFirstTidyComesTenSecondsAfterStartNotAtOnce() {
-        try (IdleMemory m = IdleMemory.unscheduled(() -> 0)) {
-            m.committed = () -> 64L << 20;
-            m.look();
-            assertEquals(0, m.committedAfterTidy, "just started: the start-up's own objects may still be live");
-            startedLongAgo(m);
-            m.look();
-            assertTrue(m.committedAfterTidy > 0, "ten seconds on, and no session: tidied at the next look");
-        }
-    }
-
-    @Test
-    void aSessionSoonAfterStartPutsTheFirstTidyOffByTenSecondsFromIt() {
-        // A supervisor's probe, or the bench's, a few seconds after start: the tidy follows ten seconds after it, at
-        // whichever look comes then, not at the next multiple of ten seconds from the start.
-        AtomicInteger active = new AtomicInteger(0);
-        try (IdleMemory m = IdleMemory.unscheduled(active::get)) {
-            m.committed = () -> 64L << 20;
-            startedLongAgo(m);
-            active.set(1);
-            m.look();
-            active.set(0);
-            m.look();
-            assertEquals(0, m.committedAfterTidy, "the probe has only just gone");
-            m.lastBusyNanos -= TimeUnit.SECONDS.toNanos(IdleMemory.QUIET_SECONDS);
-            m.look();
-            assertTrue(m.committedAfterTidy > 0, "ten seconds after the probe: tidied");
-        }
-    }
-
-    /** As if the watcher started, and last tidied, {@link IdleMemory#QUIET_SECONDS} ago. */
-    private static void startedLongAgo(IdleMemory m) {
-        long ago = System.nanoTime() - TimeUnit.SECONDS.toNanos(IdleMemory.QUIET_SECONDS);
-        m.lastTidyNanos = ago;
-        m.lastBusyNanos = ago;
     }
 }
