@@ -40,9 +40,10 @@ public final class Frames {
                             .maxStringLength(MAX_PAYLOAD)
                             .build())
                     // Jackson's default keeps 18 KB of buffers per thread that ever coded a frame, for that thread's
-                    // life: each pooled connection's and control channel's. One shared pool holds as many as code
-                    // frames at once, which is about as many as there are carriers.
-                    .recyclerPool(JsonRecyclerPools.newConcurrentDequePool())
+                    // life: each pooled connection's and control channel's. A shared pool holds what was coding at
+                    // once (coding never blocks, so on virtual threads about as many as there are carriers), and
+                    // never more than 16 sets, whatever a spike of platform threads left.
+                    .recyclerPool(JsonRecyclerPools.newBoundedPool(16))
                     .build())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)

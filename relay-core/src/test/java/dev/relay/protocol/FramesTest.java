@@ -25,6 +25,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -265,31 +266,39 @@ class FramesTest {
     @Test
     void framesCodedOnManyThreadsAtOnceStayTheirOwn() throws Exception {
         // The codec's buffers are shared between threads (below), so each thread's frames must still come back whole.
-        int threads = 64;
-        int each = 200;
-        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        // Platform threads, released together each round: coding never blocks, so virtual ones would take turns on
+        // the carriers and hardly ever share the pool at the same moment.
+        int threads = 16;
+        int rounds = 200;
+        CyclicBarrier together = new CyclicBarrier(threads);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
             List<Future<Integer>> done = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 // Up to 16 KB: past the size of Jackson's buffers, so some frames need more than one.
-                String reason = t + ":" + "x".repeat(t * 256);
+                String reason = t + ":" + "x".repeat(t * 1024);
                 done.add(pool.submit(() -> {
-                    for (int i = 0; i < each; i++) {
+                    for (int i = 0; i < rounds; i++) {
                         InnerToOuter.OpenFailed failed = new InnerToOuter.OpenFailed(Nonce.sessionId(), reason);
+                        together.await(30, TimeUnit.SECONDS);
                         assertEquals(failed, Frames.read(stream(Frames.encode(failed)), InnerToOuter.class));
                     }
-                    return each;
+                    return rounds;
                 }));
             }
             for (Future<Integer> f : done) {
-                assertEquals(each, f.get(30, TimeUnit.SECONDS));
+                assertEquals(rounds, f.get(60, TimeUnit.SECONDS));
             }
+        } finally {
+            pool.shutdownNow();
         }
     }
 
     @Test
     void threadsShareTheCodecsBuffersInsteadOfKeepingTheirOwn() throws Exception {
         // Jackson's default pool keeps a set of buffers (18 KB) for each thread that ever coded a frame, for that
-        // thread's life; relay has a long-lived thread per pooled connection and per control channel.
+        // thread's life; relay has a long-lived thread per pooled connection and per control channel. (Frames.buffers
+        // reads it through Jackson's _getRecyclerPool, public but marked internal.)
         RecyclerPool<BufferRecycler> buffers = Frames.buffers();
         assertTrue(buffers.clear(), "the pool cannot be emptied: buffers are kept per thread");
         for (int i = 0; i < 3; i++) {
@@ -303,8 +312,10 @@ class FramesTest {
                         }
                     })
                     .join();
-            assertEquals(1, buffers.pooledCount(), "after thread " + (i + 1) + " coded a frame");
+            assertTrue(buffers.pooledCount() >= 1, "thread " + (i + 1) + "'s buffers went back to the pool");
         }
+        // One set taken and given back three times; a second only if some other thread was coding meanwhile.
+        assertTrue(buffers.pooledCount() < 3, "each thread took buffers of its own: " + buffers.pooledCount());
     }
 
     @Test
