@@ -44,10 +44,7 @@ final class Memory {
     static final String LIBRARIES_TLS = "libraries-idle-tls";
     static final String READY = "ready";
     static final Duration LIBRARIES_START = Duration.ofSeconds(60);
-    /**
-     * From a relay process's start or its pair's readiness probe, or a floor's "ready", to past its first tidy
-     * (IdleMemory's 10 s after the later of start and last session, at a look a second), with a margin.
-     */
+    /** From a relay process's start, or a floor's "ready", to past its first tidy (IdleMemory's 10 s), with a margin. */
     static final Duration FLOOR_TIDIED = Duration.ofSeconds(13);
 
     static String open(int sessions) {
@@ -113,9 +110,7 @@ final class Memory {
                 housekept = Math.max(housekept, System.nanoTime() + FLOOR_TIDIED.toNanos());
             }
             for (Column c : run.lineup.all()) {
-                if (c instanceof RelayPair pair) {
-                    // After its start and after the readiness probe's session, whichever is later.
-                    housekept = Math.max(housekept, pair.readyNanos() + FLOOR_TIDIED.toNanos());
+                if (c instanceof RelayPair) {
                     for (ProcessHandle p : c.measured()) {
                         housekept = Math.max(
                                 housekept,

@@ -46,8 +46,6 @@ final class RelayPair extends Column implements LinkSection.Across {
     private Endpoints ports;
     private Process outer;
     private Process inner;
-    /** When the first session echoed through the pair (System.nanoTime): relay's idle clock starts again there. */
-    private long readyNanos;
 
     RelayPair(String id, String label, boolean tls, List<String> jvmFlags, Set<String> sections) {
         super(id, label, sections);
@@ -77,20 +75,11 @@ final class RelayPair extends Column implements LinkSection.Across {
         outer = run.children.start(outerName, command(run.outerJar(), config(outerName, controlPort, pool)));
         awaitListening(outerName);
         startInner(id + "-inner", controlPort, pool);
-        readyNanos = System.nanoTime();
         System.out.println(label + ": outer pid " + outer.pid() + " (control port " + controlPort + "), inner pid "
                 + inner.pid() + ", pool " + pool);
         if (tls) {
             System.out.println(label + ": the control port speaks " + cert.probe(controlPort));
         }
-    }
-
-    /**
-     * When the readiness probe's session echoed: each process tidies 10 s after its start or its last session,
-     * whichever is later (IdleMemory), so an idle sample must wait for both.
-     */
-    long readyNanos() {
-        return readyNanos;
     }
 
     @Override
