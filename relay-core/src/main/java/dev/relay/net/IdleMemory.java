@@ -389,11 +389,6 @@ public final class IdleMemory implements AutoCloseable {
             }
         }
 
-        /** Sets {@code name} unless the user set it; whether it is now {@code value}. */
-        boolean setIfDefault(String name, String value) {
-            return isDefault(name) && set(name, value);
-        }
-
         boolean set(String name, String value) {
             try {
                 bean.setVMOption(name, value);
