@@ -157,12 +157,7 @@ class IdleMemoryTest {
     void onlyAConcurrentCycleThatGaveNothingBackCounts() {
         long mb = 1L << 20;
         long[] cycles = {0};
-        try (IdleMemory m = IdleMemory.unscheduled(() -> 5000)) {
-            m.committed = () -> 400 * mb;
-            m.allocated = () -> 0;
-            m.cycles = () -> cycles[0];
-            m.rebase();
-            m.settled = 100 * mb;
+        try (IdleMemory m = watcher(5000, () -> 400 * mb, () -> 0, () -> cycles[0], 100 * mb)) {
             // Between cycles G1's periodic collections are young ones, which never shrink the heap.
             for (int i = 0; i < 4 * IdleMemory.PERIODIC_TRIES; i++) {
                 m.look();
@@ -241,12 +236,7 @@ class IdleMemoryTest {
     void aCycleWhosePausesFallEitherSideOfALookCountsOnce() {
         long mb = 1L << 20;
         long[] pauses = {0};
-        try (IdleMemory m = IdleMemory.unscheduled(() -> 5000)) {
-            m.committed = () -> 200 * mb;
-            m.allocated = () -> 0;
-            m.cycles = () -> pauses[0];
-            m.rebase();
-            m.settled = 16 * mb;
+        try (IdleMemory m = watcher(5000, () -> 200 * mb, () -> 0, () -> pauses[0], 16 * mb)) {
             m.look();
             assertTrue(m.periodic);
             // One pause a look: Remark before one look, Cleanup before the next.
@@ -265,12 +255,7 @@ class IdleMemoryTest {
     void aProcessNeverQuietEnoughStopsItsCyclesAfterTwenty() {
         long mb = 1L << 20;
         long[] allocated = {0};
-        try (IdleMemory m = IdleMemory.unscheduled(() -> 5000)) {
-            m.committed = () -> 200 * mb;
-            m.allocated = () -> allocated[0];
-            m.cycles = aCycleEachLook();
-            m.rebase();
-            m.settled = 16 * mb;
+        try (IdleMemory m = watcher(5000, () -> 200 * mb, () -> allocated[0], aCycleEachLook(), 16 * mb)) {
             m.look();
             // Busy enough never to count as quiet, but collected only by its periodic cycles.
             for (int i = 0; i < IdleMemory.MAX_CYCLES - 1; i++) {
@@ -306,11 +291,7 @@ class IdleMemoryTest {
         String before = options.get("MaxHeapFreeRatio");
         long mb = 1L << 20;
         long[] allocated = {0};
-        try (IdleMemory m = IdleMemory.unscheduled(() -> 5000)) {
-            m.committed = () -> 400 * mb;
-            m.allocated = () -> allocated[0];
-            m.cycles = aCycleEachLook();
-            m.rebase();
+        try (IdleMemory m = watcher(5000, () -> 400 * mb, () -> allocated[0], aCycleEachLook(), 0)) {
             m.look();
             assertEquals(Integer.toString(IdleMemory.MAX_HEAP_FREE_PERCENT), options.get("MaxHeapFreeRatio"));
             // A burst: a cycle's shrink to 1.1x what is live would only make the next collections grow it again.
@@ -329,12 +310,7 @@ class IdleMemoryTest {
     void aBusyProcessKeepsPeriodicCollectionOnUntilItGoesQuiet() {
         long mb = 1L << 20;
         long[] allocated = {0};
-        try (IdleMemory m = IdleMemory.unscheduled(() -> 5000)) {
-            m.committed = () -> 400 * mb;
-            m.allocated = () -> allocated[0];
-            m.cycles = aCycleEachLook();
-            m.rebase();
-            m.settled = 100 * mb;
+        try (IdleMemory m = watcher(5000, () -> 400 * mb, () -> allocated[0], aCycleEachLook(), 100 * mb)) {
             // A burst: sessions still arriving allocate far more than a sixteenth of the heap a second, and G1
             // collects for them, so a heap that does not shrink is no sign that it is live.
             for (int i = 0; i < 3 * IdleMemory.PERIODIC_TRIES; i++) {
@@ -399,10 +375,19 @@ class IdleMemoryTest {
 
     /** A watcher of a heap the test sizes, in a quiet process where every look sees a concurrent cycle end. */
     private static IdleMemory quiet(int sessions, long[] heap, long settled) {
+        return watcher(sessions, () -> heap[0], () -> 0, aCycleEachLook(), settled);
+    }
+
+    /**
+     * A watcher that reads the committed heap, the bytes allocated and G1's concurrent pauses from the test, counted
+     * from now, with the heap's size before it grew at {@code settled}.
+     */
+    private static IdleMemory watcher(
+            int sessions, LongSupplier committed, LongSupplier allocated, LongSupplier cycles, long settled) {
         IdleMemory m = IdleMemory.unscheduled(() -> sessions);
-        m.committed = () -> heap[0];
-        m.allocated = () -> 0;
-        m.cycles = aCycleEachLook();
+        m.committed = committed;
+        m.allocated = allocated;
+        m.cycles = cycles;
         m.rebase();
         m.settled = settled;
         return m;
