@@ -51,25 +51,36 @@ final class Net {
     private static final Set<Integer> ISSUED = new HashSet<>();
 
     /** An ephemeral port that was free a moment ago and not handed out before, for a child's config (it binds it next). */
-    static synchronized int freePort() throws IOException {
-        while (true) {
+    static int freePort() throws IOException {
+        return unissued(() -> {
             try (ServerSocket s = new ServerSocket(0, 1, LOOPBACK)) {
-                if (ISSUED.add(s.getLocalPort())) {
-                    return s.getLocalPort();
-                }
+                return s.getLocalPort();
+            }
+        });
+    }
+
+    /** A UDP port that was free a moment ago and not handed out before. */
+    static int freeUdpPort() throws IOException {
+        return unissued(() -> {
+            try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
+                return s.getLocalPort();
+            }
+        });
+    }
+
+    /** A port that a bind and close of {@code ephemeral} got, asked again until it is one not handed out before. */
+    private static synchronized int unissued(Ephemeral ephemeral) throws IOException {
+        while (true) {
+            int port = ephemeral.bindAndClose();
+            if (ISSUED.add(port)) {
+                return port;
             }
         }
     }
 
-    /** A UDP port that was free a moment ago and not handed out before. */
-    static synchronized int freeUdpPort() throws IOException {
-        while (true) {
-            try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
-                if (ISSUED.add(s.getLocalPort())) {
-                    return s.getLocalPort();
-                }
-            }
-        }
+    /** Binds a socket to an ephemeral loopback port and closes it: the port the kernel chose. */
+    private interface Ephemeral {
+        int bindAndClose() throws IOException;
     }
 
     /** Such ports for a child that listens for the echo, sink, source and UDP echo routes. */
